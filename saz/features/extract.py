@@ -1,0 +1,123 @@
+"""Feature extraction over files and folders: cached, parallel, one error line per bad file."""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+
+from saz import audio, io
+from saz.features.base import Feature
+from saz.features.cache import FeatureCache
+
+
+@dataclass
+class FileResult:
+    """Outcome for one input file: where its features went, or why it failed."""
+
+    path: Path
+    output: Path | None = None
+    shape: tuple[int, ...] | None = None
+    cached: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def features_for_file(
+    path: str | os.PathLike,
+    feature: Feature,
+    cache: FeatureCache | None = None,
+    offset: float = 0.0,
+    duration: float | None = None,
+) -> tuple[np.ndarray, bool]:
+    """Features of one file (or window of it), from the cache when present. Returns (array, cached)."""
+    if cache is not None:
+        hit = cache.get(feature, path, offset, duration)
+        if hit is not None:
+            return hit, True
+    y, _ = audio.load(path, sr=feature.sr, offset=offset, duration=duration)
+    x = feature(y)
+    if cache is not None:
+        cache.put(feature, path, x, offset, duration)
+    return x, False
+
+
+def output_paths(inputs: Iterable[str | os.PathLike], out_dir: Path) -> list[tuple[Path, Path]]:
+    """Pair each audio file with its output: folders keep their relative layout, files their name."""
+    pairs: list[tuple[Path, Path]] = []
+    for raw in inputs:
+        p = Path(raw)
+        if p.is_dir():
+            for f in audio.find_audio([p]):
+                pairs.append((f, out_dir / p.name / f"{f.relative_to(p)}.npy"))
+        else:
+            pairs.append((p, out_dir / f"{p.name}.npy"))
+    return pairs
+
+
+def _work(src: Path, dst: Path, feature: Feature, cache_root: str | None) -> FileResult:
+    try:
+        cache = FeatureCache(cache_root) if cache_root is not None else None
+        x, cached = features_for_file(src, feature, cache)
+        io.save_npy(dst, x)
+        return FileResult(src, dst, tuple(x.shape), cached)
+    except audio.AudioError as e:
+        return FileResult(src, error=str(e))
+    except Exception as e:  # one bad file must not stop the batch
+        return FileResult(src, error=f"{src}: {type(e).__name__}: {e}")
+
+
+def _init_worker() -> None:
+    torch.set_num_threads(1)
+
+
+def extract_files(
+    pairs: list[tuple[Path, Path]],
+    feature: Feature,
+    cache: FeatureCache | None = None,
+    workers: int = 1,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Compute features for ``(source, output)`` pairs, in ``workers`` processes when > 1."""
+    cache_root = str(cache.root) if cache is not None else None
+    results: list[FileResult] = []
+
+    def done(r: FileResult) -> None:
+        results.append(r)
+        if on_result is not None:
+            on_result(r)
+
+    if workers <= 1 or len(pairs) <= 1:
+        for src, dst in pairs:
+            done(_work(src, dst, feature, cache_root))
+    else:
+        ctx = get_context("spawn")  # fork after torch has run can deadlock in OpenMP
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
+            futures = [pool.submit(_work, src, dst, feature, cache_root) for src, dst in pairs]
+            for fut in as_completed(futures):
+                done(fut.result())
+    order = {src: i for i, (src, _) in enumerate(pairs)}
+    results.sort(key=lambda r: order.get(r.path, 0))
+    return results
+
+
+def write_index(path: Path, feature: Feature, results: list[FileResult]) -> Path:
+    """CSV listing every input with its output file, shape, or error."""
+    buf = _io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["path", "output", "feature", "key", "shape", "error"])
+    for r in results:
+        shape = "x".join(map(str, r.shape)) if r.shape else ""
+        w.writerow([r.path, r.output or "", feature.name, feature.key(), shape, r.error or ""])
+    return io.write_text(path, buf.getvalue())

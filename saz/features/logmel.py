@@ -1,0 +1,39 @@
+"""Log-scaled mel spectrogram in dB: the input of most CNN instrument recognisers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from saz.features import dsp
+from saz.features.base import Feature, register
+
+
+@register
+@dataclass(frozen=True)
+class LogMel(Feature):
+    """``(n, n_mels, frames)`` dB mel power spectrogram (librosa.power_to_db of melspectrogram).
+
+    Defaults follow cultural-instruments-polyphonic-detection.txt 3.3.1 (n_fft 1024, hop 512,
+    128 bands, Hann window).
+    """
+
+    name = "logmel"
+    n_fft: int = 1024
+    hop: int = 512
+    n_mels: int = 128
+    fmin: float = 0.0
+    fmax: float | None = None
+    top_db: float | None = 80.0
+
+    @property
+    def frame_rate(self) -> float:
+        return self.sr / self.hop
+
+    def mel_power(self, y: torch.Tensor) -> torch.Tensor:
+        power = dsp.stft(y, self.n_fft, self.hop).abs() ** 2
+        return dsp.mel_filterbank(self.sr, self.n_fft, self.n_mels, self.fmin, self.fmax) @ power
+
+    def compute(self, y: torch.Tensor) -> torch.Tensor:
+        return dsp.power_to_db(self.mel_power(y), top_db=self.top_db)
