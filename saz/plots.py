@@ -1,0 +1,72 @@
+"""Figures shared by reports, dataset summaries and predictions (matplotlib, headless)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def cooccurrence(y: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Row-normalised co-occurrence in percent: of the clips with class i, how many have j.
+
+    Labels are binarised at ``threshold`` (hamnava-dataset-paper.txt Figure 4); unknown
+    entries count as absent. The diagonal is 100 for every class that occurs.
+    """
+    b = (np.nan_to_num(np.asarray(y, dtype=np.float64), nan=0.0) >= threshold).astype(np.float64)
+    counts = b.T @ b
+    diag = np.diag(counts).copy()
+    return np.divide(100 * counts, diag[:, None], out=np.zeros_like(counts), where=diag[:, None] > 0)
+
+
+def heatmap(matrix: np.ndarray, rows: Sequence[str], cols: Sequence[str], title: str,
+            fmt: str = "{:.0f}", cmap: str = "Blues", xlabel: str = "", ylabel: str = "") -> Figure:
+    """Annotated heatmap; cell text is drawn only when the matrix is small enough to read."""
+    n_r, n_c = matrix.shape
+    fig, ax = plt.subplots(figsize=(max(4, 0.5 * n_c + 2), max(3, 0.45 * n_r + 1.5)))
+    im = ax.imshow(matrix, cmap=cmap, aspect="auto")
+    ax.set_xticks(range(n_c), cols, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(n_r), rows, fontsize=8)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if n_r * n_c <= 900:
+        peak = np.nanmax(matrix) if matrix.size else 0
+        for i in range(n_r):
+            for j in range(n_c):
+                ax.text(j, i, fmt.format(matrix[i, j]), ha="center", va="center", fontsize=6,
+                        color="white" if matrix[i, j] > 0.6 * peak else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def bars(values: Sequence[float], names: Sequence[str], title: str, ylabel: str) -> Figure:
+    """Vertical bar chart, one bar per class."""
+    fig, ax = plt.subplots(figsize=(max(5, 0.4 * len(names) + 2), 3.5))
+    ax.bar(range(len(names)), values, color="#3b75af")
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def histogram(values: np.ndarray, title: str, xlabel: str, bins: int = 20) -> Figure:
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.hist(values, bins=bins, range=(0, 1), color="#3b75af", edgecolor="white")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def close(fig: Figure) -> None:
+    plt.close(fig)

@@ -1,0 +1,72 @@
+"""Evaluation reports: JSON with every number, Markdown tables, PNG plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from saz import io, plots
+
+
+def single_label_confusion(y_true: np.ndarray, y_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Confusion matrix (true x predicted) over clips with exactly one known positive label.
+
+    The prediction is the most probable class (medleydb-cnn-report.txt section 5.3). Returns
+    the matrix and the indices of the clips used.
+    """
+    t = np.nan_to_num(np.asarray(y_true, dtype=np.float64), nan=0.0) >= 0.5
+    idx = np.flatnonzero(t.sum(axis=1) == 1)
+    n = t.shape[1]
+    m = np.zeros((n, n), dtype=np.int64)
+    np.add.at(m, (t[idx].argmax(axis=1), np.asarray(y_prob)[idx].argmax(axis=1)), 1)
+    return m, idx
+
+
+def _fmt(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def to_markdown(result: dict, title: str = "Evaluation") -> str:
+    """Summary and per-class tables of an :func:`saz.metrics.evaluate` result."""
+    lines = [f"# {title}", "", f"{result['n_clips']} clips, {result['n_classes']} classes, {result['kind']} labels.", ""]
+    lines += ["| average | precision | recall | F1 |", "| --- | --- | --- | --- |"]
+    for avg in ("micro", "macro", "weighted", "samples"):
+        r = result[avg]
+        lines.append(f"| {avg} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |")
+    lines += ["", "| metric | value |", "| --- | --- |"]
+    for key in ("map", "roc_auc", "lrap", "label_accuracy", "subset_accuracy", "mse", "r2"):
+        if key in result:
+            lines.append(f"| {key} | {_fmt(result[key])} |")
+    lines += ["", "## Per class", "", "| class | support | known | precision | recall | F1 | AP | ROC-AUC |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for c in result["per_class"]:
+        lines.append(f"| {c['class']} | {c['support']} | {c['known']} | {c['precision']:.3f} | {c['recall']:.3f} | "
+                     f"{c['f1']:.3f} | {_fmt(c['ap'])} | {_fmt(c['roc_auc'])} |")
+    if result.get("no_positive_classes"):
+        lines += ["", f"Classes with no positive clip (F1 undefined, counted as 0): {', '.join(result['no_positive_classes'])}."]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: dict, out_dir: str | Path, y_true: np.ndarray | None = None,
+                 y_prob: np.ndarray | None = None, title: str = "Evaluation") -> dict[str, Path]:
+    """Write ``report.json``, ``report.md`` and the PNG plots; returns the written paths."""
+    out = Path(out_dir)
+    names: Sequence[str] = [c["class"] for c in result["per_class"]]
+    written = {"json": io.write_json(out / "report.json", result), "markdown": io.write_text(out / "report.md", to_markdown(result, title))}
+    fig = plots.bars([c["f1"] for c in result["per_class"]], names, f"{title}: per-class F1", "F1")
+    written["f1_png"] = io.save_figure(out / "per_class_f1.png", fig)
+    plots.close(fig)
+    if y_true is not None:
+        fig = plots.heatmap(plots.cooccurrence(y_true), names, names, "Co-occurrence (% of row class)")
+        written["cooccurrence_png"] = io.save_figure(out / "cooccurrence.png", fig)
+        plots.close(fig)
+    if y_true is not None and y_prob is not None:
+        m, idx = single_label_confusion(y_true, y_prob)
+        if idx.size:
+            fig = plots.heatmap(m, names, names, f"Single-label clips ({idx.size}): confusion", fmt="{:d}",
+                                xlabel="predicted", ylabel="true")
+            written["confusion_png"] = io.save_figure(out / "confusion_single_label.png", fig)
+            plots.close(fig)
+    return written

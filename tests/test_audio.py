@@ -1,0 +1,119 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from saz import audio
+from conftest import REAL_FILES, tone
+
+
+@pytest.mark.parametrize("key,sr_file,seconds", [
+    ("mp3", 22050, 5.0), ("ogg", 22050, 2.0), ("wav_irmas", 44100, 3.0), ("wav_medleydb", 44100, 2.0),
+])
+def test_real_files_load_as_float32_mono(key, sr_file, seconds):
+    path = REAL_FILES[key]
+    assert audio.info(path).samplerate == sr_file
+    y, sr = audio.load(path, sr=16000)
+    assert sr == 16000 and y.dtype == np.float32 and y.ndim == 1
+    assert abs(len(y) / 16000 - seconds) < 0.05
+    assert np.abs(y).max() > 0.01 and not audio.is_silent(y)
+
+
+def test_window_matches_slice_of_whole_file():
+    path = REAL_FILES["wav_irmas"]
+    whole, sr = audio.load(path, sr=None)
+    part, _ = audio.load(path, sr=None, offset=1.0, duration=0.5)
+    assert len(part) == int(0.5 * sr)
+    np.testing.assert_allclose(part, whole[sr : sr + len(part)], atol=1e-6)
+
+
+def test_window_reads_only_what_is_asked(monkeypatch):
+    """A window decodes its frames only: the read size requested from libsndfile is the window."""
+    asked = []
+    real_read = sf.SoundFile.read
+
+    def spy(self, frames=-1, *a, **k):
+        asked.append(frames)
+        return real_read(self, frames, *a, **k)
+
+    monkeypatch.setattr(sf.SoundFile, "read", spy)
+    audio.load(REAL_FILES["wav_medleydb"], sr=None, offset=0.5, duration=0.25)
+    assert asked == [int(0.25 * 44100)]
+
+
+def test_mp3_window_seeks():
+    path = REAL_FILES["mp3"]
+    whole, sr = audio.load(path, sr=None)
+    part, _ = audio.load(path, sr=None, offset=2.0, duration=1.0)
+    ref = whole[2 * sr : 3 * sr]
+    assert len(part) == len(ref)
+    assert np.corrcoef(part, ref)[0, 1] > 0.99
+
+
+def test_stream_concatenates_to_whole_file(tmp_path):
+    y = tone(44100, 3.0, freq=330)
+    p = tmp_path / "long.wav"
+    sf.write(p, y, 44100)
+    blocks = list(audio.stream(p, sr=22050, block_seconds=0.7))
+    assert len(blocks) >= 4 and all(b.dtype == np.float32 for b in blocks)
+    joined = np.concatenate(blocks)
+    ref, _ = audio.load(p, sr=22050)
+    assert abs(len(joined) - len(ref)) <= 2
+    n = min(len(joined), len(ref))
+    np.testing.assert_allclose(joined[1000 : n - 1000], ref[1000 : n - 1000], atol=2e-3)
+
+
+def test_edge_cases_load(edge_cases):
+    y, sr = audio.load(edge_cases["stereo"], sr=22050)
+    assert y.ndim == 1 and len(y) == 22050
+    for name, n in (("sr8k", 22050), ("sr96k", 22050), ("flac", 22050)):
+        y, _ = audio.load(edge_cases[name], sr=22050)
+        assert abs(len(y) - n) <= 2, name
+        assert 0.45 < np.abs(y).max() < 0.55  # a 0.5-amplitude tone survives resampling
+    y, _ = audio.load(edge_cases["short"], sr=22050)
+    assert len(y) == 2205
+
+
+def test_silence_is_valid_and_reported_silent(edge_cases):
+    y, _ = audio.load(edge_cases["silence"])
+    assert len(y) == 22050 and audio.is_silent(y) and audio.peak_dbfs(y) == -np.inf
+    assert not audio.is_silent(tone(22050, 0.1, amp=0.01))
+
+
+@pytest.mark.parametrize("case,words", [
+    ("truncated", "truncated"),
+    ("text", "not audio"),
+    ("empty", "empty"),
+    ("zero_frames", "zero-length"),
+    ("unsupported", "unsupported format"),
+])
+def test_bad_files_raise_one_clear_error(edge_cases, case, words):
+    with pytest.raises(audio.AudioError) as e:
+        audio.load(edge_cases[case])
+    msg = str(e.value)
+    assert "\n" not in msg and str(edge_cases[case]) in msg and words in msg
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(audio.AudioError, match="file not found"):
+        audio.load(tmp_path / "nope.wav")
+
+
+def test_corrupt_mp3_payload(tmp_path):
+    data = REAL_FILES["mp3"].read_bytes()
+    p = tmp_path / "cut.mp3"
+    p.write_bytes(data[: len(data) // 10])
+    with pytest.raises(audio.AudioError, match="truncated or corrupt"):
+        audio.load(p)
+
+
+def test_offset_past_end():
+    with pytest.raises(audio.AudioError, match="past the end"):
+        audio.load(REAL_FILES["ogg"], offset=10.0)
+
+
+def test_find_audio_recurses_and_keeps_named_files(tmp_path, edge_cases):
+    found = audio.find_audio([edge_cases["stereo"].parent, edge_cases["unsupported"]])
+    names = {p.name for p in found}
+    assert {"stereo.wav", "flac.flac", "notes.wav"} <= names
+    assert "score.xyz" in names  # named explicitly, so kept to be reported
+    assert sum(p.name == "score.xyz" for p in found) == 1

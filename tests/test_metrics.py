@@ -1,0 +1,146 @@
+"""Metrics against scikit-learn on the same inputs and against hand-computed cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import (accuracy_score, average_precision_score, hamming_loss, label_ranking_average_precision_score,
+                             mean_squared_error, precision_recall_fscore_support, r2_score, roc_auc_score)
+
+from saz.metrics import annotator_agreement, evaluate, paired_bootstrap, tune_thresholds
+
+NAMES = [f"c{i}" for i in range(5)]
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(1)
+    y = (rng.random((300, 5)) < [0.1, 0.3, 0.5, 0.2, 0.4]).astype(np.float32)
+    p = np.clip(0.45 * y + 0.6 * rng.random(y.shape), 0, 1)
+    return y, p
+
+
+def test_hard_labels_equal_sklearn(data):
+    y, p = data
+    r = evaluate(y, p, NAMES)
+    pred = (p >= 0.5).astype(int)
+    for avg in ("micro", "macro", "weighted", "samples"):
+        pr, rc, f1, _ = precision_recall_fscore_support(y, pred, average=avg, zero_division=0)
+        assert r[avg]["precision"] == pytest.approx(pr) and r[avg]["recall"] == pytest.approx(rc)
+        assert r[avg]["f1"] == pytest.approx(f1)
+    assert r["map"] == pytest.approx(average_precision_score(y, p, average="macro"))
+    assert r["roc_auc"] == pytest.approx(roc_auc_score(y, p, average="macro"))
+    assert r["subset_accuracy"] == pytest.approx(accuracy_score(y, pred))
+    assert r["label_accuracy"] == pytest.approx(1 - hamming_loss(y, pred))
+    has_pos = y.any(axis=1)
+    assert r["lrap"] == pytest.approx(label_ranking_average_precision_score(y[has_pos], p[has_pos]))
+    _, _, f_c, s_c = precision_recall_fscore_support(y, pred, average=None, zero_division=0)
+    assert [c["f1"] for c in r["per_class"]] == pytest.approx(list(f_c))
+    assert [c["support"] for c in r["per_class"]] == list(s_c)
+    assert r["kind"] == "hard" and "mse" not in r
+
+
+def test_hand_computed_case():
+    y = np.array([[1, 0], [1, 1], [0, 0], [0, 1]], dtype=np.float32)
+    p = np.array([[0.9, 0.2], [0.4, 0.8], [0.6, 0.1], [0.3, 0.7]])
+    r = evaluate(y, p, ["a", "b"])
+    # class a: tp=1 (clip0) fp=1 (clip2) fn=1 (clip1) -> P=R=F1=0.5 ; class b: tp=2, fp=0, fn=0 -> 1
+    assert [c["f1"] for c in r["per_class"]] == pytest.approx([0.5, 1.0])
+    assert r["micro"]["f1"] == pytest.approx(2 * 3 / (2 * 3 + 1 + 1))
+    assert r["macro"]["f1"] == pytest.approx(0.75)
+    assert r["subset_accuracy"] == pytest.approx(0.5)  # clips 0 and 3 fully right
+    assert r["per_class"][0]["ap"] == pytest.approx((1 + 2 / 3) / 2)  # ranking a: 0.9+,0.6-,0.4+,0.3-
+
+
+def test_partial_labels_score_known_entries_only(data):
+    y, p = data
+    yp = y.copy()
+    rng = np.random.default_rng(2)
+    hide = rng.random(y.shape) < 0.4
+    yp[hide] = np.nan
+    r = evaluate(yp, p, NAMES)
+    assert r["kind"] == "partial"
+    for j, c in enumerate(r["per_class"]):
+        k = ~hide[:, j]
+        pr, rc, f1, _ = precision_recall_fscore_support(y[k, j], p[k, j] >= 0.5, average="binary", zero_division=0)
+        assert c["f1"] == pytest.approx(f1) and c["known"] == k.sum()
+        assert c["ap"] == pytest.approx(average_precision_score(y[k, j], p[k, j]))
+    known = ~hide
+    tp = ((y == 1) & (p >= 0.5) & known).sum()
+    fp = ((y == 0) & (p >= 0.5) & known).sum()
+    fn = ((y == 1) & (p < 0.5) & known).sum()
+    assert r["micro"]["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    # changing predictions on unknown entries changes nothing
+    p2 = p.copy()
+    p2[hide] = 1 - p2[hide]
+    r2 = evaluate(yp, p2, NAMES)
+    assert r2["macro"] == r["macro"] and r2["map"] == r["map"]
+
+
+def test_soft_labels_mse_r2_and_binarised_classification():
+    rng = np.random.default_rng(3)
+    soft = rng.choice([0, 0.5, 0.75, 1.0, 0.25], size=(100, 4)).astype(np.float32)
+    p = np.clip(soft + rng.normal(0, 0.2, soft.shape), 0, 1)
+    r = evaluate(soft, p, NAMES[:4])
+    assert r["kind"] == "soft"
+    assert r["mse"] == pytest.approx(mean_squared_error(soft, p))
+    assert r["r2"] == pytest.approx(r2_score(soft, p))
+    _, _, f1, _ = precision_recall_fscore_support(soft >= 0.5, p >= 0.5, average="macro", zero_division=0)
+    assert r["macro"]["f1"] == pytest.approx(f1)
+
+
+def test_class_without_positives_is_reported_not_fatal(data):
+    y, p = data
+    y = y.copy()
+    y[:, 0] = 0
+    r = evaluate(y, p, NAMES)
+    assert r["no_positive_classes"] == ["c0"]
+    assert r["per_class"][0]["ap"] is None and r["per_class"][0]["roc_auc"] is None
+    assert r["map"] == pytest.approx(np.mean([average_precision_score(y[:, j], p[:, j]) for j in range(1, 5)]))
+
+
+def test_shape_mismatch_is_clear(data):
+    y, p = data
+    with pytest.raises(ValueError, match="shapes differ"):
+        evaluate(y, p[:, :3], NAMES)
+
+
+def test_threshold_tuning_raises_f1(data):
+    y, p = data
+    t = tune_thresholds(y, p)
+    assert t.shape == (5,) and ((t >= 0.05) & (t <= 0.95)).all()
+    assert evaluate(y, p, NAMES, t)["macro"]["f1"] > evaluate(y, p, NAMES)["macro"]["f1"]
+    # a class separable at 0.3 gets a threshold that separates it
+    yy = np.array([[0], [0], [1], [1]], dtype=np.float32)
+    pp = np.array([[0.1], [0.2], [0.35], [0.4]])
+    tt = tune_thresholds(yy, pp)
+    assert 0.2 < tt[0] <= 0.35
+    assert tune_thresholds(np.zeros((3, 1)), np.ones((3, 1)))[0] == 0.5
+
+
+def test_paired_bootstrap_detects_a_better_model_and_not_a_twin(data):
+    y, p = data
+    rng = np.random.default_rng(5)
+    worse = np.clip(0.15 * y + 0.8 * rng.random(y.shape), 0, 1)
+    res = paired_bootstrap(y, p, worse, n_boot=500, seed=0)
+    for m in ("macro_f1", "map"):
+        assert res[m]["diff"] > 0 and res[m]["ci"][0] > 0 and res[m]["p"] < 0.01
+    assert res["macro_f1"]["a"] == pytest.approx(evaluate(y, p, NAMES)["macro"]["f1"])
+    assert res["map"]["a"] == pytest.approx(evaluate(y, p, NAMES)["map"], abs=1e-9)
+    same = paired_bootstrap(y, p, p, n_boot=200)
+    assert same["macro_f1"]["diff"] == 0 and same["macro_f1"]["p"] == 1.0
+    again = paired_bootstrap(y, p, worse, n_boot=500, seed=0)
+    assert again == res
+
+
+def test_annotator_agreement_and_confidence_hand_computed():
+    responses = pd.DataFrame({
+        "clip": ["e1", "e1", "e1", "e2", "e2", "e3"],
+        "instrument": ["tar"] * 3 + ["tar"] * 2 + ["ney"],
+        "value": [1.0, 0.75, 0.0, 0.5, 1.0, 0.0],
+    })
+    t = annotator_agreement(responses).set_index("instrument")
+    # e1 binarised 1,1,0: per annotation 1/2, 1/2, 0 -> 1/3 ; e2 binarised 1,1 -> 1 ; tar = (1/3 + 1) / 2
+    assert t.loc["tar", "agreement"] == pytest.approx((1 / 3 + 1) / 2)
+    # confidence 2|a-0.5|: e1 (1 + 0.5 + 1)/3, e2 (0 + 1)/2
+    assert t.loc["tar", "confidence"] == pytest.approx((2.5 / 3 + 0.5) / 2)
+    assert np.isnan(t.loc["ney", "agreement"]) and t.loc["ney", "confidence"] == 1.0

@@ -1,0 +1,33 @@
+import json
+
+import numpy as np
+from PIL import Image
+
+from saz.metrics import evaluate
+from saz.plots import cooccurrence
+from saz.report import single_label_confusion, write_report
+
+
+def test_report_files(tmp_path):
+    rng = np.random.default_rng(0)
+    y = (rng.random((60, 4)) < 0.3).astype(np.float32)
+    y[:10] = np.eye(4)[rng.integers(0, 4, 10)]
+    p = np.clip(0.5 * y + 0.5 * rng.random(y.shape), 0, 1)
+    res = evaluate(y, p, ["tar", "ney", "daf", "oud"])
+    written = write_report(res, tmp_path, y, p, title="Test")
+    assert json.loads(written["json"].read_text())["macro"]["f1"] == res["macro"]["f1"]
+    md = written["markdown"].read_text()
+    assert "| macro |" in md and "| ney |" in md
+    for key in ("f1_png", "cooccurrence_png", "confusion_png"):
+        with Image.open(written[key]) as im:
+            assert im.size[0] > 200 and im.size[1] > 150
+
+
+def test_cooccurrence_and_confusion_by_hand():
+    y = np.array([[1, 1, 0], [1, 0, 0], [0, 1, 1], [0, 0, 1]], dtype=np.float32)
+    m = cooccurrence(y)
+    assert m[0, 0] == 100 and m[0, 1] == 50 and m[1, 2] == 50 and m[2, 0] == 0
+    p = np.array([[0.1, 0.9, 0.2], [0.8, 0.1, 0.1], [0.3, 0.2, 0.9], [0.9, 0.1, 0.2]])
+    cm, idx = single_label_confusion(y, p)
+    assert list(idx) == [1, 3]
+    assert cm[0, 0] == 1 and cm[2, 0] == 1 and cm.sum() == 2
