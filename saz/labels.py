@@ -76,6 +76,17 @@ class Vocabulary:
                         flat.setdefault(other, canonical)
         return cls(names, flat)
 
+    @classmethod
+    def from_found(cls, names: Iterable[str]) -> "Vocabulary":
+        """Vocabulary of names seen in data, merging spellings of one class (``vocal`` into ``voice``).
+
+        A found name that is an alias of another found name which is a known canonical name
+        (a key of :data:`DEFAULT_ALIASES`) is folded into it; the rest keep their spelling.
+        """
+        found = sorted({normalise_name(n) for n in names})
+        folded = {a for n in found for a in map(normalise_name, DEFAULT_ALIASES.get(n, ())) if a in found and a not in DEFAULT_ALIASES}
+        return cls.from_names([n for n in found if n not in folded])
+
     def __len__(self) -> int:
         return len(self.names)
 

@@ -56,7 +56,7 @@ def require(root: Path, *relative: str, what: str) -> None:
     """Fail at once unless every ``relative`` path exists under ``root``."""
     missing = [r for r in relative if not (root / r).exists()]
     if missing:
-        raise DatasetError(f"{root}: not a {what} root (missing {', '.join(missing)})")
+        raise DatasetError(f"{root}: not a {what} root (expected {', '.join(relative)}; missing {', '.join(missing)})")
 
 
 @dataclass

@@ -81,7 +81,7 @@ def load_hamnava(root: Path, *, labels: str = "soft") -> Dataset:
     """Read HamNava; ``labels="soft"`` reads ``<split>.csv``, ``"hard"`` reads ``<split>_bin.csv``."""
     if labels not in ("soft", "hard"):
         raise ValueError(f"labels must be 'soft' or 'hard', got '{labels}'")
-    require(root, "annotations", "audio", what="HamNava (annotations/<split>.csv and audio/)")
+    require(root, "annotations", "audio", what="HamNava")
     suffix = "" if labels == "soft" else "_bin"
     csvs = {s: root / "annotations" / f"{s}{suffix}.csv" for s in SPLITS}
     if not any(p.exists() for p in csvs.values()):

@@ -56,7 +56,7 @@ def _folder_rows(root: Path, problems: list[str]) -> list[dict]:
     rows = []
     for top in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         subdirs = [d for d in sorted(top.iterdir()) if d.is_dir() and not d.name.startswith(".")]
-        nested = subdirs and not _has_direct_audio(top) and all(_has_direct_audio(d) or any(d.iterdir()) for d in subdirs)
+        nested = bool(subdirs) and not _has_direct_audio(top)
         groups = [(top.name, d) for d in subdirs] if nested else [(None, top)]
         for category, inst_dir in groups:
             files = _audio_files(inst_dir)

@@ -1,0 +1,40 @@
+"""The command line as a user runs it: real subprocesses, real fixture data."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import FIXTURES
+
+
+def saz(*args):
+    return subprocess.run([sys.executable, "-m", "saz.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def test_help_lists_commands():
+    r = saz("--help")
+    assert r.returncode == 0
+    for cmd in ("features", "datasets"):
+        assert cmd in r.stdout
+
+
+def test_datasets_list_and_info_with_plots(tmp_path):
+    r = saz("datasets", "list")
+    assert r.returncode == 0 and "hamnava" in r.stdout and "csv" in r.stdout
+    r = saz("datasets", "info", "hamnava", str(FIXTURES / "hamnava"), "--plots", str(tmp_path), "--json", str(tmp_path / "s.json"))
+    assert r.returncode == 0, r.stderr
+    assert "11 clips" in r.stdout and "train 4, validation 3, test 4" in r.stdout
+    assert r.stderr.count("problem:") == 2 and "ABKBOC.mp3" in r.stderr
+    for png in ("class_counts.png", "labels_per_clip.png", "cooccurrence.png", "soft_labels.png"):
+        assert (tmp_path / png).stat().st_size > 5000
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["per_class"]["tar"] == 5 and s["kind"] == "soft"
+
+
+def test_datasets_info_reader_option_and_bad_root(tmp_path):
+    r = saz("datasets", "info", "hamnava", str(FIXTURES / "hamnava"), "-o", "labels=hard")
+    assert r.returncode == 0 and "hard labels" in r.stdout
+    r = saz("datasets", "info", "hamnava", str(tmp_path))
+    assert r.returncode == 1 and "not a HamNava root" in r.stderr
