@@ -1,0 +1,200 @@
+"""The MedleyDB reader on the real-format fixture: metadata, labels, problems, segments, activity."""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from saz.datasets import Dataset, DatasetError, load
+from saz.datasets.medleydb import MACRO_OF, load_medleydb
+from saz.labels import normalise_name
+
+ROOT = Path(__file__).parent / "fixtures" / "medleydb"
+BEETHOVEN = "MusicDelta_Beethoven"
+NIGHTOWL = "AClassicEducation_NightOwl"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def metadata(track: str) -> dict:
+    return yaml.load((ROOT / "Audio" / track / f"{track}_METADATA.yaml").read_text(), Loader=LOADER)
+
+
+def metadata_mix(track: str) -> str:
+    """The mix file name that Metadata/ gives for ``track``."""
+    return yaml.load((ROOT / "Metadata" / f"{track}_METADATA.yaml").read_text(), Loader=LOADER)["mix_filename"]
+
+
+def stem_instruments(track: str) -> dict[str, list[str]]:
+    """Stem id -> raw instrument names, as the track's YAML gives them."""
+    out = {}
+    for sid, stem in metadata(track)["stems"].items():
+        inst = stem["instrument"]
+        out[sid] = [inst] if isinstance(inst, str) else inst
+    return out
+
+
+def activation(track: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Times and per-stem columns of the track's ACTIVATION_CONF file."""
+    path = ROOT / "Annotations/Instrument_Activations/ACTIVATION_CONF" / f"{track}_ACTIVATION_CONF.lab"
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    values = np.array(rows[1:], dtype=float)
+    return values[:, 0], {name: values[:, i] for i, name in enumerate(rows[0]) if i}
+
+
+@pytest.fixture(scope="module")
+def mix() -> Dataset:
+    return load("medleydb", ROOT)
+
+
+@pytest.fixture(scope="module")
+def stem() -> Dataset:
+    return load("medleydb", ROOT, level="stem")
+
+
+def test_mix_level_is_one_clip_labelled_with_all_stem_instruments(mix: Dataset) -> None:
+    assert mix.ids == [f"{BEETHOVEN}_MIX"]
+    clip = mix.clips.iloc[0]
+    assert Path(clip["path"]).is_absolute() and Path(clip["path"]).name == "MusicDelta_Beethoven_MIX.wav"
+    assert clip["offset"] == 0.0 and math.isnan(clip["duration"]) and clip["split"] is None
+    assert (clip["track"], clip["artist"], clip["genre"]) == (BEETHOVEN, "Music Delta Multitracks", "Classical")
+    assert (mix.clips["has_bleed"].tolist(), mix.clips["instrumental"].tolist()) == ([False], [True])
+    assert clip["level"] == "mix" and clip["stem_id"] is None
+    assert mix.splits == {}
+
+    raw = {n for names in stem_instruments(BEETHOVEN).values() for n in names}
+    assert {"violin section", "double bass", "timpani", "french horn"} <= raw and len(raw) == 11
+    expected = {normalise_name(n) for n in raw}
+    assert set(np.array(mix.vocab.names)[mix.y[0] == 1]) == expected
+    assert mix.y[0].sum() == len(expected) and set(np.unique(mix.y)) == {0.0, 1.0}
+    assert mix.y[0, mix.vocab.index("violin section")] == 1 and mix.y[0, mix.vocab.index("male singer")] == 0
+
+
+def test_raw_vocabulary_is_every_instrument_name_in_the_metadata(mix: Dataset) -> None:
+    names = set()
+    for path in (ROOT / "Metadata").glob("*_METADATA.yaml"):
+        for stem in yaml.load(path.read_text(), Loader=LOADER)["stems"].values():
+            inst = stem["instrument"]
+            names.update([inst] if isinstance(inst, str) else inst)
+    assert list(mix.vocab.names) == sorted(normalise_name(n) for n in names)
+    assert "tabla" in mix.vocab and "main_system" in mix.vocab  # from metadata-only tracks
+
+
+def test_stem_level_is_the_one_stem_with_audio(stem: Dataset) -> None:
+    assert stem.ids == [f"{NIGHTOWL}_S08"]
+    clip = stem.clips.iloc[0]
+    assert Path(clip["path"]).name == "AClassicEducation_NightOwl_STEM_08.wav" and Path(clip["path"]).is_file()
+    assert stem_instruments(NIGHTOWL)["S08"] == ["male singer"]
+    assert (clip["stem_id"], clip["instrument"], clip["level"]) == ("S08", "male singer", "stem")
+    assert np.flatnonzero(stem.y[0]).tolist() == [stem.vocab.index("male singer")]
+
+
+def test_macro_labels_follow_the_report_categories() -> None:
+    ds = load("medleydb", ROOT, labels="macro")
+    assert list(ds.vocab.names) == [
+        "acoustic_guitars", "bass", "brass", "drums", "electric_guitars", "electronic_fx", "electronic_keys",
+        "folk_guitars", "free_reed", "harps", "percussion", "piano", "pitched_percussion", "strings", "system",
+        "voice", "woodwinds",
+    ]
+    raw = {normalise_name(n) for names in stem_instruments(BEETHOVEN).values() for n in names}
+    expected = {"strings", "bass", "woodwinds", "brass", "pitched_percussion"}
+    assert {normalise_name(MACRO_OF[n]) for n in raw} == expected
+    assert set(np.array(ds.vocab.names)[ds.y[0] == 1]) == expected
+    unmapped = [p for p in ds.problems if "no macro-category" in p]
+    assert unmapped == ["instrument 'Unlabeled' maps to no macro-category; ignored (83 stems)"]
+
+    stems = load("medleydb", ROOT, level="stem", labels="macro")
+    assert np.flatnonzero(stems.y[0]).tolist() == [stems.vocab.index("voice")]
+
+
+def test_absent_audio_is_one_problem_per_track(mix: Dataset, stem: Dataset) -> None:
+    tracks = {p.name[: -len("_METADATA.yaml")] for p in (ROOT / "Metadata").glob("*_METADATA.yaml")}
+    assert len(tracks) == 330
+    with_mix = {t for t in tracks if (ROOT / "Audio" / t / metadata_mix(t)).exists()}
+    assert with_mix == {BEETHOVEN}
+    absent = [p for p in mix.problems if "mix audio not found" in p]
+    assert len(absent) == len(tracks - with_mix) == len(mix.problems)
+    assert "AHa_TakeOnMe: mix audio not found (Audio/AHa_TakeOnMe/AHa_TakeOnMe_MIX.wav)" in absent
+    assert not any(p.startswith(BEETHOVEN) for p in absent)
+
+    absent = [p for p in stem.problems if "stem audio not found" in p]
+    assert len(absent) == len(tracks)  # every track lacks at least one stem
+    night = [p for p in absent if p.startswith(NIGHTOWL)]
+    assert len(night) == 1 and "12 of 13 stems" in night[0] and "S08" not in night[0]
+
+
+
+def test_segments_cut_the_mix_and_drop_a_short_tail() -> None:
+    ds = load("medleydb", ROOT, segment=1.0)
+    assert ds.ids == [f"{BEETHOVEN}_MIX@0.0", f"{BEETHOVEN}_MIX@1.0"]
+    assert ds.clips["offset"].tolist() == [0.0, 1.0] and ds.clips["duration"].tolist() == [1.0, 1.0]
+    assert (ds.y[0] == ds.y[1]).all() and ds.y[0].sum() == 11
+    # 2 s in 0.8-s clips: the 0.4-s tail is half a segment, kept; in 1.5-s clips the 0.5-s tail is dropped
+    ds = load("medleydb", ROOT, segment=0.8)
+    assert ds.clips["offset"].tolist() == [0.0, 0.8, 1.6]
+    assert ds.clips["duration"].tolist() == pytest.approx([0.8, 0.8, 0.4])
+    assert len(load("medleydb", ROOT, segment=1.5)) == 1
+
+
+def test_activity_is_the_max_over_the_stems_of_each_class(mix: Dataset, stem: Dataset) -> None:
+    times, cols = activation(BEETHOVEN)
+    hop = (times[-1] - times[0]) / (len(times) - 1)
+    assert mix.labels.frame_rate == pytest.approx(1 / hop)
+    assert mix.labels.frame_rate == pytest.approx(44100 / 2048, rel=1e-4)
+    n = int((times < 2.0).sum())  # frames inside the 2-s mix
+    assert n == 44 and mix.labels.activity.shape == (1, n, len(mix.vocab))
+    act = mix.labels.activity[0]
+    violins = mix.vocab.index("violin section")  # stems S01 and S02
+    assert act[0, violins] == pytest.approx(0.2509) and act[1, violins] == pytest.approx(0.6469)
+    assert act[:, violins] == pytest.approx(np.maximum(cols["S01"], cols["S02"])[:n])
+    assert act[2, mix.vocab.index("viola")] == pytest.approx(0.6313)  # S03 alone
+    assert (act[:, mix.vocab.index("male singer")] == 0).all()  # not in the track
+
+    seg = load("medleydb", ROOT, segment=1.0).labels.activity
+    first = int((times < 1.0).sum())
+    assert seg.shape[1] == first == 22
+    assert seg[1, 0, violins] == pytest.approx(max(cols["S01"][first], cols["S02"][first]))
+
+    times, cols = activation(NIGHTOWL)
+    act = stem.labels.activity[0]
+    assert act[:, stem.vocab.index("male singer")] == pytest.approx(cols["S08"][: act.shape[0]])
+    assert act[1, stem.vocab.index("male singer")] == pytest.approx(0.5692)
+    assert (act[:, stem.vocab.index("vocalists")] == 0).all()  # another stem's instrument
+
+
+def copy_track(root: Path, track: str, *, yaml_text: str | None = None) -> None:
+    """Copy a fixture track's Audio folder under ``root``, optionally replacing its YAML."""
+    shutil.copytree(ROOT / "Audio" / track, root / "Audio" / track)
+    if yaml_text is not None:
+        (root / "Audio" / track / f"{track}_METADATA.yaml").write_text(yaml_text)
+
+
+def test_not_medleydb_root_raises(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"not a MedleyDB root.*Audio/<Track>/<Track>_METADATA\.yaml"):
+        load_medleydb(tmp_path)
+    (tmp_path / "Audio" / "Something").mkdir(parents=True)
+    with pytest.raises(DatasetError, match="not a MedleyDB root"):
+        load("medleydb", tmp_path)
+
+
+def test_malformed_metadata_is_a_problem(tmp_path: Path) -> None:
+    copy_track(tmp_path, BEETHOVEN, yaml_text="stems: {S01: [unclosed\n")
+    copy_track(tmp_path, NIGHTOWL, yaml_text=(ROOT / "Audio" / NIGHTOWL / f"{NIGHTOWL}_METADATA.yaml").read_text())
+    ds = load("medleydb", tmp_path, level="stem")
+    assert ds.ids == [f"{NIGHTOWL}_S08"]
+    assert ds.labels.activity is None  # no Annotations folder here
+    bad = [p for p in ds.problems if "malformed metadata" in p]
+    assert len(bad) == 1 and f"{BEETHOVEN}_METADATA.yaml" in bad[0]
+    assert load("medleydb", tmp_path).ids == []  # no usable mix at all, still no crash
+
+    # a YAML without stems is malformed too; a readable copy in metadata_dir then stands in
+    (tmp_path / "Audio" / BEETHOVEN / f"{BEETHOVEN}_METADATA.yaml").write_text("title: Beethoven\n")
+    ds = load("medleydb", tmp_path, metadata_dir=ROOT / "Metadata")
+    assert ds.ids == [f"{BEETHOVEN}_MIX"] and ds.y[0].sum() == 11
+    assert any("malformed metadata (no 'stems' mapping)" in p for p in ds.problems)
