@@ -38,3 +38,17 @@ def test_datasets_info_reader_option_and_bad_root(tmp_path):
     assert r.returncode == 0 and "hard labels" in r.stdout
     r = saz("datasets", "info", "hamnava", str(tmp_path))
     assert r.returncode == 1 and "not a HamNava root" in r.stderr
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("name,root,clips", [
+    ("openmic2018", "openmic2018", "20 clips"), ("irmas", "irmas", "2 clips"), ("medleydb", "medleydb", "1 clips"),
+    ("samples", "tinysol", "2 clips"), ("samples", "medley_solos_db", "1 clips"),
+])
+def test_datasets_info_plots_every_fixture(tmp_path, name, root, clips):
+    r = saz("datasets", "info", name, str(FIXTURES / root), "--plots", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert clips in r.stdout
+    assert (tmp_path / "cooccurrence.png").stat().st_size > 3000 and (tmp_path / "class_counts.png").exists()
