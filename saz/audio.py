@@ -21,6 +21,8 @@ import soxr
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 SILENCE_DBFS = -80.0  # peak level below which a signal counts as silent
 TRUNCATION_TOLERANCE = 0.1  # seconds a decoder may fall short of the header's frame count
+MP3_LENGTH_SLACK = 0.25  # fraction an mp3 may fall short of its (estimated) frame count...
+MP3_SLACK_SECONDS = 0.5  # ...or this many seconds, whichever is more
 
 
 class AudioError(Exception):
@@ -127,7 +129,10 @@ def load(
     except (sf.LibsndfileError, RuntimeError) as e:
         raise AudioError(path, f"corrupt data: {e}") from None
     expected = meta.frames - start if n < 0 else min(n, meta.frames - start)
-    if x.shape[0] < expected - TRUNCATION_TOLERANCE * meta.samplerate:
+    slack = TRUNCATION_TOLERANCE * meta.samplerate
+    if meta.format in ("MP3", "MPEG"):  # an mp3's frame count is an estimate from its header
+        slack = max(MP3_SLACK_SECONDS * meta.samplerate, MP3_LENGTH_SLACK * expected)
+    if x.shape[0] < expected - slack:
         raise AudioError(path, f"truncated or corrupt: decoded {x.shape[0]} of {expected} frames")
     y = to_mono(x)
     if not np.all(np.isfinite(y)):

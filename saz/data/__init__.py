@@ -1,0 +1,1 @@
+"""Data files shipped with saz (instrument map)."""

@@ -1,0 +1,66 @@
+"""The instrument map (``saz/data/instruments.toml``) and its resolution against SoundFonts."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from saz.labels import Vocabulary, normalise_name
+from saz.synth.soundfont import Preset, presets
+
+DRUM_BANK = 128
+
+
+@dataclass(frozen=True)
+class InstrumentClass:
+    """How one class is played: GM programs, preset names, drum keys, range and roles."""
+
+    name: str
+    programs: tuple[int, ...] = ()
+    presets: tuple[str, ...] = ()
+    drum_notes: tuple[int, ...] = ()
+    range: tuple[int, int] = (0, 127)
+    roles: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_drum(self) -> bool:
+        return bool(self.drum_notes)
+
+
+@lru_cache(maxsize=4)
+def load_map(path: str | None = None) -> dict[str, InstrumentClass]:
+    """Classes of the instrument map, in file order (the default vocabulary's order)."""
+    text = Path(path).read_text() if path else resources.files("saz.data").joinpath("instruments.toml").read_text()
+    out = {}
+    for name, d in tomllib.loads(text)["classes"].items():
+        out[normalise_name(name)] = InstrumentClass(
+            normalise_name(name), tuple(d.get("programs", ())), tuple(d.get("presets", ())),
+            tuple(d.get("drum_notes", ())), tuple(d.get("range", (0, 127))), tuple(d.get("roles", ())),
+        )
+    return out
+
+
+def default_vocabulary() -> Vocabulary:
+    """The 20 OpenMIC-2018 classes plus the cultural instruments the SoundFonts carry."""
+    return Vocabulary.from_names(load_map().keys())
+
+
+def class_presets(soundfont: str | Path, cls: InstrumentClass) -> list[Preset]:
+    """Presets of ``soundfont`` that play ``cls`` (empty when the SoundFont lacks it)."""
+    table = presets(str(soundfont))
+    if cls.is_drum:
+        return [p for p in table if p.bank == DRUM_BANK][:1]
+    by_slot = {(p.bank, p.program): p for p in table}
+    out = [by_slot[(0, prog)] for prog in cls.programs if (0, prog) in by_slot]
+    wanted = [n.lower() for n in cls.presets]
+    out += [p for p in table if p.bank != DRUM_BANK and any(w in p.name.lower() for w in wanted)]
+    return out
+
+
+def coverage(soundfont: str | Path, classes: dict[str, InstrumentClass] | None = None) -> dict[str, list[Preset]]:
+    """Class name -> presets available in ``soundfont``."""
+    classes = classes or load_map()
+    return {name: class_presets(soundfont, c) for name, c in classes.items()}
