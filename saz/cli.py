@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import typer
 from rich.console import Console
@@ -154,6 +154,112 @@ def datasets_info(
     for line in s["problems"]:
         err.print(f"[yellow]problem:[/yellow] {line}")
     console.print(f"{len(s['problems'])} problem(s)")
+
+
+synth_app = typer.Typer(help="Generate labelled polyphonic music (saz-bench).", no_args_is_help=True)
+app.add_typer(synth_app, name="synth")
+
+
+def _progress_callback(bar: Progress, title: str):
+    tasks: dict[str, int] = {}
+
+    def tick(split: str, done: int, total: int) -> None:
+        if split not in tasks:
+            tasks[split] = bar.add_task(f"{title} {split}", total=total)
+        bar.update(tasks[split], completed=done)
+
+    return tick
+
+
+@synth_app.command("render")
+def synth_render(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (resumable)."),
+    n: int = typer.Option(100, "--n", help="Number of clips."),
+    soundfont: List[str] = typer.Option(["FluidR3_GM"], "--soundfont", "-s", help="SoundFont name or path (repeatable)."),
+    split: str = typer.Option("train", help="Split name written to the manifest."),
+    pieces: str = typer.Option("train", help="music21 piece set: train or test (disjoint)."),
+    corpus_fraction: float = typer.Option(0.3, help="Share of clips drawn from the music21 corpus."),
+    min_instruments: int = typer.Option(1), max_instruments: int = typer.Option(6),
+    seconds: float = typer.Option(5.0), sr: int = typer.Option(22050),
+    seed: int = typer.Option(0), workers: int = typer.Option(1, "--workers", "-j"),
+    keep_stems: bool = typer.Option(False, "--keep-stems", help="Also write each class's stem."),
+) -> None:
+    """Render scores with SoundFonts into labelled clips (audio, activity, <split>.csv)."""
+    from saz.synth.corpus import build_split
+    from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces
+
+    cfg = RenderConfig(soundfonts=tuple(soundfont), seconds=seconds, sr=sr, min_instruments=min_instruments,
+                       max_instruments=max_instruments, corpus_fraction=corpus_fraction,
+                       corpus_pieces=corpus_pieces(pieces, seed) if corpus_fraction > 0 else (), keep_stems=keep_stems)
+    gen = RenderGenerator(cfg, seed, prefix=split[:2])
+    with progress_bar() as bar:
+        tick = _progress_callback(bar, "render")
+        done = [0]
+        manifest = build_split(gen, out, split, n, gen.classes(), sr, 100, workers,
+                               lambda k: (done.__setitem__(0, done[0] + k), tick(split, done[0], n)))
+    console.print(f"{n} clips -> {manifest}")
+
+
+@synth_app.command("mix")
+def synth_mix(
+    library: Path = typer.Argument(..., help="Single-instrument sample library (see `saz datasets info samples`)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (resumable)."),
+    n: int = typer.Option(100, "--n", help="Clips per split."),
+    splits: List[str] = typer.Option(["train", "test"], "--split", help="Splits to make (train/test recordings)."),
+    test_fraction: float = typer.Option(0.2, help="Share of each instrument's recordings kept for test."),
+    class_map: str = typer.Option("default", help="'default' (saz vocabulary), 'none', or a TOML file with [map]."),
+    min_instruments: int = typer.Option(2), max_instruments: int = typer.Option(5),
+    no_category_rule: bool = typer.Option(False, help="Ignore the paper's Hornbostel-Sachs rule for 4-5 instruments."),
+    gain_db: Tuple[float, float] = typer.Option((-12.0, 0.0), help="Random gain range of each source (dB)."),
+    seconds: float = typer.Option(5.0), sr: int = typer.Option(22050),
+    seed: int = typer.Option(0), workers: int = typer.Option(1, "--workers", "-j"),
+) -> None:
+    """Mix recordings of single instruments into labelled polyphonic clips (generator 1)."""
+    import tomllib
+
+    from saz.datasets import load
+    from saz.synth.corpus import build_split
+    from saz.synth.instruments import default_vocabulary
+    from saz.synth.library import LibraryConfig, LibraryGenerator, default_class_map, pools_from_dataset
+    from saz.synth.mix import MixConfig
+
+    if class_map == "default":
+        mapping, vocab = default_class_map(), default_vocabulary()
+    elif class_map == "none":
+        mapping, vocab = {}, None
+    else:
+        mapping, vocab = tomllib.loads(Path(class_map).read_text())["map"], None
+    ds = load("samples", library, class_map=mapping, vocab=vocab)
+    for line in ds.problems:
+        err.print(f"[yellow]problem:[/yellow] {line}")
+    names = ds.vocab.names
+    clips = ds.clips.assign(**{"class": [names[j] for j in ds.y.argmax(axis=1)]})
+    pools = pools_from_dataset(clips, test_fraction, seed)
+    cfg = LibraryConfig(seconds=seconds, sr=sr, min_instruments=min_instruments, max_instruments=max_instruments,
+                        category_rule=not no_category_rule, mix=MixConfig(gain_db=tuple(gain_db)))
+    with progress_bar() as bar:
+        tick = _progress_callback(bar, "mix")
+        for split in splits:
+            gen = LibraryGenerator(pools[split], names, cfg, seed + (split == "test"), prefix=split[:2])
+            done = [0]
+            manifest = build_split(gen, out, split, n, names, sr, 100, workers,
+                                   lambda k, s=split, d=done: (d.__setitem__(0, d[0] + k), tick(s, d[0], n)))
+            console.print(f"{split}: {n} clips from {len(pools[split])} recordings -> {manifest}")
+
+
+@synth_app.command("bench")
+def synth_bench(
+    spec: Path = typer.Option(..., "--spec", help="Benchmark spec (TOML), e.g. benchmarks/saz-bench-v1.toml."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (resumable)."),
+    scale: float = typer.Option(1.0, help="Shrink every split by this factor (CI builds use 0.02)."),
+    workers: int = typer.Option(1, "--workers", "-j"),
+) -> None:
+    """Build a versioned benchmark corpus from its spec, with its corpus card."""
+    from saz.synth.bench import build
+
+    with progress_bar() as bar:
+        summary = build(spec, out, scale, workers, _progress_callback(bar, "bench"))
+    console.print(f"{summary['name']} v{summary['version']} built in {summary['build_seconds']} s -> {out} (card: {out / 'CARD.md'})")
 
 
 @app.command()

@@ -8,6 +8,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+import os
+import subprocess
+import sys
+
+REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -17,6 +22,12 @@ REAL_FILES = {
     "wav_irmas": FIXTURES / "irmas/IRMAS-TrainingData/cla/[cla][cla]0189__2.wav",
     "wav_medleydb": FIXTURES / "medleydb/Audio/MusicDelta_Beethoven/MusicDelta_Beethoven_MIX.wav",
 }
+
+
+def run_saz(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the saz command line in a subprocess, as a user would."""
+    return subprocess.run([sys.executable, "-m", "saz.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "COLUMNS": "200"})
 
 
 def tone(sr: int, seconds: float, freq: float = 440.0, channels: int = 1, amp: float = 0.5) -> np.ndarray:

@@ -1,9 +1,11 @@
 """Render note lists to audio with FluidSynth (libfluidsynth through pyfluidsynth).
 
 One :class:`Renderer` holds one SoundFont loaded once, so a worker renders thousands of stems
-without reloading it. Rendering is deterministic: reverb and chorus are off (saz adds its own
+without reloading it. Rendering is deterministic for the same sequence of calls on a fresh
+renderer (what a seeded corpus chunk relies on): reverb and chorus are off (saz adds its own
 acoustics), the synth is reset before every stem, the first renders after loading are thrown
-away, and every stem is rendered in whole 64-sample blocks from a reset state.
+away, and every stem is rendered in whole 64-sample blocks. What came before can still leave a
+residue below -30 dB in a stem.
 """
 
 from __future__ import annotations

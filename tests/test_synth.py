@@ -1,0 +1,212 @@
+"""Generators: labels match the audio, the same seed gives the same bytes, mixes never clip."""
+
+import hashlib
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from saz.datasets import load
+from saz.synth.fluid import Note, Renderer
+from saz.synth.instruments import class_presets, coverage, default_vocabulary, load_map
+from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset, split_recordings
+from saz.synth.mix import MixConfig, activity, frame_rms_db, mix
+from saz.synth.parts import Part
+from saz.synth.render import RenderConfig, RenderGenerator
+from saz.synth.soundfont import Preset, SoundFontError, find_soundfont, presets
+from conftest import FIXTURES, tone
+
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def fluid():
+    return Renderer(find_soundfont("FluidR3_GM"), SR)
+
+
+def test_soundfont_preset_tables():
+    fluid = presets(find_soundfont("FluidR3_GM"))
+    assert Preset(0, 104, "Sitar") in fluid and any(p.bank == 128 for p in fluid)
+    tim = coverage(find_soundfont("TimGM6mb"))
+    assert tim["mandolin"] == [] and tim["ukulele"] == []  # absent there: reported, not faked
+    assert [p.name for p in class_presets(find_soundfont("FluidR3_GM"), load_map()["mandolin"])] == ["Mandolin"]
+
+
+def test_not_a_soundfont(tmp_path):
+    p = tmp_path / "x.sf2"
+    p.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+    with pytest.raises(SoundFontError, match="not a SoundFont"):
+        presets(p)
+
+
+def test_default_vocabulary_has_openmic_and_cultural_classes():
+    v = default_vocabulary()
+    assert len(v) == 32
+    assert {"accordion", "voice", "ukulele", "mallet_percussion", "sitar", "dulcimer", "taiko", "harp"} <= set(v.names)
+
+
+def test_single_note_has_energy_only_while_it_sounds(fluid):
+    y = fluid.render([Note(1.0, 0.5, 60)], Preset(0, 0, "piano"), 3.0)
+    db = frame_rms_db(y)
+    t = np.arange(len(db)) * 512 / SR
+    assert len(y) == 3 * SR
+    assert db[t < 0.98].max() < -100  # silent before the onset
+    assert db[(t > 1.05) & (t < 1.45)].min() > -40  # sounding while held
+    assert db[t > 2.6].max() < db[(t > 1.05) & (t < 1.45)].min() - 40  # released and decayed
+
+
+def test_renderer_is_deterministic_for_the_same_calls(fluid):
+    """Same calls on a fresh renderer give the same bytes (what seeded corpus chunks rely on);
+    a stem rendered after others differs from its fresh rendering by less than -30 dB."""
+    notes = [Note(0.2, 0.4, 64), Note(0.7, 0.6, 67, 80)]
+    a = fluid.render(notes, Preset(0, 40, "violin"), 1.5)
+    fluid.render([Note(0.0, 3.0, 40)], Preset(0, 19, "organ"), 1.0)  # a held note cut mid-way
+    b = fluid.render(notes, Preset(0, 40, "violin"), 1.5)
+    assert np.abs(a - b).max() < 0.03 * np.abs(a).max()
+    fresh = Renderer(find_soundfont("FluidR3_GM"), SR)
+    c = fresh.render(notes, Preset(0, 40, "violin"), 1.5)
+    fresh.render([Note(0.0, 3.0, 40)], Preset(0, 19, "organ"), 1.0)
+    np.testing.assert_array_equal(c, a)
+    np.testing.assert_array_equal(fresh.render(notes, Preset(0, 40, "violin"), 1.5), b)
+    drums = fluid.render([Note(0.1, 0.1, 36)], Preset(128, 0, "kit"), 1.0)
+    assert np.abs(drums).max() > 0.01
+
+
+def test_mix_normalises_and_never_clips():
+    rng = np.random.default_rng(0)
+    stems = {"a": tone(SR, 2.0, 220, amp=3.0), "b": tone(SR, 2.0, 330, amp=0.01)}
+    cfg = MixConfig(peak_db=(-3.0, -1.0))
+    y, scales = mix(stems, rng, cfg)
+    peak_db = 20 * np.log10(np.abs(y).max())
+    assert -3.0 - 1e-6 <= peak_db <= -1.0 + 1e-6
+    assert set(scales) == {"a", "b"} and all(s > 0 for s in scales.values())
+
+
+def test_labels_follow_audibility():
+    rng = np.random.default_rng(1)
+    n = 2 * SR
+    late = np.zeros(n, np.float32)
+    late[SR:] = tone(SR, 1.0, 440)
+    stems = {"a": tone(SR, 2.0, 220), "b": late, "c": np.zeros(n, np.float32)}
+    y, scales = mix(stems, rng)
+    act, present = activity(stems, scales, y, ["a", "b", "c", "d"])
+    assert list(present) == [1, 1, 0, 0]  # the silent stem and the absent class are not labelled
+    frames_t = np.arange(act.shape[0]) * 512 / SR
+    assert act[frames_t < 0.95, 1].sum() == 0 and act[frames_t > 1.05, 1].all()
+    assert act[:, 2].sum() == 0
+
+
+def test_masked_or_too_short_source_is_not_labelled():
+    rng = np.random.default_rng(2)
+    blip = np.zeros(SR, np.float32)
+    blip[1000:1500] = tone(SR, 500 / SR, 900)  # 23 ms: shorter than min_duration
+    stems = {"loud": tone(SR, 1.0, 200), "blip": blip}
+    y, scales = mix(stems, rng, MixConfig(gain_db=(0, 0)))
+    _, present = activity(stems, scales, y, ["loud", "blip"], MixConfig(min_duration=0.1))
+    assert list(present) == [1, 0]
+
+
+def test_part_window_and_transposition():
+    p = Part("melody", [Note(0.0, 1.0, 30), Note(6.0, 1.0, 100), Note(9.0, 1.0, 60)])
+    w = p.window(5.0, 3.0)
+    assert [(n.start, n.pitch) for n in w.notes] == [(1.0, 100)]
+    assert p.window(7.5, 1.0).notes == []  # a part resting through the window: nothing to label
+    t = p.transposed(55, 79)
+    assert all(55 <= n.pitch <= 79 for n in t.notes)
+
+
+def _digest(clips):
+    h = hashlib.sha256()
+    for c in clips:
+        h.update(c.audio.tobytes())
+        h.update(c.activity.tobytes())
+        h.update(c.labels.tobytes())
+    return h.hexdigest()
+
+
+def test_render_generator_same_seed_same_bytes_and_labels_match_audio():
+    cfg = RenderConfig(soundfonts=("TimGM6mb",), seconds=2.0)
+    a = list(RenderGenerator(cfg, seed=5)(0, list(range(6))))
+    b = list(RenderGenerator(cfg, seed=5)(0, list(range(6))))
+    c = list(RenderGenerator(cfg, seed=6)(0, list(range(6))))
+    assert _digest(a) == _digest(b) != _digest(c)
+    classes = list(load_map())
+    for clip in a:
+        assert clip.audio.dtype == np.float32 and len(clip.audio) == 2 * SR
+        assert np.abs(clip.audio).max() <= 1.0
+        labelled = {classes[j] for j in np.flatnonzero(clip.labels)}
+        assert labelled <= set(clip.meta["instruments"].split(";"))  # nothing labelled that was not played
+        assert "mandolin" not in clip.meta["instruments"]  # TimGM6mb has no mandolin preset
+        np.testing.assert_array_equal(clip.labels, (clip.activity.sum(axis=0) > 0).astype(np.float32))
+
+
+@pytest.fixture
+def library(tmp_path):
+    """A small Hornbostel-Sachs library of tones: 2 recordings per instrument, 4 categories."""
+    spec = {"aerophone": {"ney": 180}, "chordophone": {"tar": 220, "santur": 330},
+            "idiophone": {"zang": 660}, "membranophone": {"daf": 110}}
+    for cat, insts in spec.items():
+        for inst, f in insts.items():
+            d = tmp_path / "lib" / cat / inst
+            d.mkdir(parents=True)
+            for k in range(2):
+                sf.write(d / f"rec{k}.wav", tone(SR, 0.8, f * (1 + 0.1 * k)), SR)
+    return tmp_path / "lib"
+
+
+def test_library_split_by_recording_and_category_rule(library):
+    ds = load("samples", library)
+    clips = ds.clips.assign(**{"class": [ds.vocab.names[j] for j in ds.y.argmax(1)]})
+    split = split_recordings(clips, 0.5, seed=0)
+    for _, g in clips.groupby("recording"):
+        assert split[g.index].nunique() == 1  # a recording never lands in two splits
+    assert set(split) == {"train", "test"}
+    pools = pools_from_dataset(clips, 0.5, seed=0)
+    assert not {p for p, _, _ in pools["train"]} & {p for p, _, _ in pools["test"]}
+    gen = LibraryGenerator(pools["train"], ds.vocab.names, LibraryConfig(seconds=2.0, min_instruments=4, max_instruments=4), 3)
+    category = dict(zip(clips["class"], clips["category"]))
+    for clip in gen(0, list(range(5))):
+        chosen = clip.meta["instruments"].split(";")
+        assert sorted(category[c] for c in chosen) == ["aerophone", "chordophone", "idiophone", "membranophone"]
+        assert np.abs(clip.audio).max() <= 1.0
+    again = list(LibraryGenerator(pools["train"], ds.vocab.names, LibraryConfig(seconds=2.0), 3)(0, [0, 1]))
+    twice = list(LibraryGenerator(pools["train"], ds.vocab.names, LibraryConfig(seconds=2.0), 3)(0, [0, 1]))
+    assert _digest(again) == _digest(twice)
+
+
+def test_cli_mix_writes_a_manifest_the_csv_reader_loads(library, tmp_path):
+    from conftest import run_saz
+
+    r = run_saz("synth", "mix", str(library), "--out", str(tmp_path / "out"), "--n", "6", "--class-map", "none",
+                "--seconds", "2", "--test-fraction", "0.5")
+    assert r.returncode == 0, r.stderr
+    for split in ("train", "test"):
+        ds = load("csv", tmp_path / "out" / f"{split}.csv")
+        assert len(ds) == 6 and set(ds.vocab.names) == {"daf", "ney", "santur", "tar", "zang"}
+        assert ds.labels.activity is not None and ds.labels.activity.shape[0] == 6
+        assert (ds.y.sum(axis=1) >= 1).all()
+    before = (tmp_path / "out" / "train.csv").read_bytes()
+    (tmp_path / "out" / "train.csv").unlink()
+    r = run_saz("synth", "mix", str(library), "--out", str(tmp_path / "out"), "--n", "6", "--class-map", "none",
+                "--seconds", "2", "--test-fraction", "0.5")
+    assert r.returncode == 0 and (tmp_path / "out" / "train.csv").read_bytes() == before  # resumed from chunks
+
+
+def test_cli_bench_small_build_from_the_v1_spec(tmp_path):
+    from conftest import REPO, run_saz
+
+    if not (REPO.parent / "shared" / "samples").is_dir():
+        pytest.skip("../shared/samples not beside the repository")
+    r = run_saz("synth", "bench", "--spec", str(REPO / "benchmarks/saz-bench-v1.toml"), "--out", str(tmp_path / "b"),
+                "--scale", "0.02", "-j", "2")
+    assert r.returncode == 0, r.stderr
+    card = (tmp_path / "b" / "CARD.md").read_text()
+    assert "| test | render | TimGM6mb | 40 |" in card and "| train | render | FluidR3_GM, MuseScore_General | 160 |" in card
+    assert "| mandolin |" in card and (tmp_path / "b" / "cooccurrence.png").exists()
+    train = load("csv", tmp_path / "b" / "train.csv")
+    test = load("csv", tmp_path / "b" / "test.csv")
+    assert len(train) == 160 and len(test) == 40 and train.vocab.names == default_vocabulary().names
+    assert set(pd.read_csv(tmp_path / "b" / "test.csv")["soundfont"]) == {"TimGM6mb"}
+    assert not set(pd.read_csv(tmp_path / "b" / "train.csv")["soundfont"]) & {"TimGM6mb"}
