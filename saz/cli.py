@@ -8,8 +8,11 @@ from typing import List, Optional, Tuple
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
+
+from saz import progress
+from saz.progress import progress_bar
 
 app = typer.Typer(
     help="saz: which instruments play in a recording, how sure, and when.",
@@ -17,7 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
-err = Console(stderr=True)
+err = progress.console
 
 
 def parse_params(items: list[str]) -> dict:
@@ -32,13 +35,6 @@ def parse_params(items: list[str]) -> dict:
         except (ValueError, SyntaxError):
             out[k.strip()] = v.strip()
     return out
-
-
-def progress_bar() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=False,
-    )
 
 
 @app.command()
@@ -67,7 +63,7 @@ def features(
         raise typer.Exit(1)
     store = None if no_cache else FeatureCache(None if cache is None else cache)
     with progress_bar() as bar:
-        task = bar.add_task(f"{feature}", total=len(pairs))
+        task = bar.add_task(f"{feature}", total=len(pairs), info="")
         results = extract_files(pairs, extractor, store, workers, on_result=lambda r: bar.advance(task))
     index = write_index(out / "index.csv", extractor, results)
 
@@ -165,7 +161,7 @@ def _progress_callback(bar: Progress, title: str):
 
     def tick(split: str, done: int, total: int) -> None:
         if split not in tasks:
-            tasks[split] = bar.add_task(f"{title} {split}", total=total)
+            tasks[split] = bar.add_task(f"{title} {split}", total=total, info="")
         bar.update(tasks[split], completed=done)
 
     return tick
@@ -260,6 +256,179 @@ def synth_bench(
     with progress_bar() as bar:
         summary = build(spec, out, scale, workers, _progress_callback(bar, "bench"))
     console.print(f"{summary['name']} v{summary['version']} built in {summary['build_seconds']} s -> {out} (card: {out / 'CARD.md'})")
+
+
+# -- models: list, info, train, evaluate, compare --------------------------------------------------
+
+models_app = typer.Typer(help="The model zoo: list models, describe a model or checkpoint.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Every registered model with its input, default feature and source."""
+    from saz.models import MODELS
+
+    table = Table("name", "input", "default feature", "source")
+    for name, cls in sorted(MODELS.items()):
+        feat = ", ".join(f"{k}={v}" for k, v in cls.default_feature.items())
+        table.add_row(name, cls.input_kind, feat, cls.source)
+    console.print(table)
+
+
+@models_app.command("info")
+def models_info(model: str = typer.Argument("default", help="'default', a model name, or a checkpoint file.")) -> None:
+    """The model card of the bundled default, a registered model's description, or a checkpoint's contents."""
+    from saz.models import MODELS
+    from saz.models.checkpoint import CheckpointError, load_dict
+    from saz.predict import default_card, resolve_model
+
+    if model == "default":
+        console.print(default_card())
+        return
+    if model in MODELS:
+        cls = MODELS[model]
+        console.print(f"[bold]{model}[/bold] ({cls.input_kind} input; source: {cls.source})")
+        console.print((__import__(cls.__module__, fromlist=["_"]).__doc__ or "").strip())
+        return
+    try:
+        ckpt = load_dict(resolve_model(model))
+    except CheckpointError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    info = ckpt.get("info", {})
+    console.print(f"[bold]{ckpt['model']['name']}[/bold] checkpoint (saz {ckpt['saz_version']}), protocol {info.get('protocol')}")
+    console.print("feature: " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + f"; {ckpt['seconds']:g}-s clips")
+    table = Table("class", "threshold")
+    for name, t in zip(ckpt["vocabulary"]["names"], ckpt["thresholds"]):
+        table.add_row(name, f"{t:.2f}")
+    console.print(table)
+    console.print(f"validation: {info.get('validation')}")
+
+
+def _load_dataset(name: str, root: Path, option: list[str]):
+    from saz.datasets import DatasetError, load
+
+    try:
+        return load(name, root, **parse_params(option))
+    except (DatasetError, KeyError, ValueError, TypeError) as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+
+
+def _split(ds, split: str):
+    try:
+        return ds.subset(split)
+    except KeyError as e:
+        err.print(f"[red]error:[/red] {e.args[0]}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def train(
+    model: str = typer.Argument(..., help="Registered model name (see `saz models list`)."),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset reader name."),
+    root: Path = typer.Option(..., "--root", "-r", help="Dataset root."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: log.csv, state.pt, model.pt."),
+    option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
+    train_split: str = typer.Option("train", help="Split to train on."),
+    val_split: str = typer.Option("validation", help="Split for early stopping and thresholds; cut from the "
+                                  "training split (15 %, stratified) when the dataset has none."),
+    protocol: str = typer.Option("auto", help="auto | hard | soft-regression | soft-train-hard-eval."),
+    epochs: int = typer.Option(30),
+    patience: int = typer.Option(6, help="Stop after this many epochs without a better validation score."),
+    budget: Optional[float] = typer.Option(None, "--budget-cpu-minutes", help="Stop after the epoch that crosses this CPU time."),
+    batch_size: Optional[int] = typer.Option(None),
+    lr: Optional[float] = typer.Option(None),
+    seed: int = typer.Option(0),
+    augment: Optional[bool] = typer.Option(None, "--augment/--no-augment", help="Default: the model's own recipe."),
+    hparam: List[str] = typer.Option([], "--hparam", help="Model hyperparameter KEY=VALUE."),
+    feature_param: List[str] = typer.Option([], "--feature-param", help="Override the model's default feature: KEY=VALUE."),
+    seconds: Optional[float] = typer.Option(None, help="Clip length (default: the median clip duration)."),
+    cache: Optional[Path] = typer.Option(None, help="Feature cache folder (default $SAZ_CACHE or ~/.cache/saz)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT."),
+) -> None:
+    """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
+    from saz.datasets.splits import stratified_split
+    from saz.models import get_model_class
+    from saz.models.train import TrainConfig, train_on_dataset
+
+    try:
+        cfg = TrainConfig(model, parse_params(hparam), protocol, epochs, patience, budget, batch_size, lr, None, augment, seed)
+    except (ValueError, KeyError) as e:
+        err.print(f"[red]error:[/red] {e.args[0] if isinstance(e, KeyError) else e}")
+        raise typer.Exit(1)
+    ds = _load_dataset(dataset, root, option)
+    tr = _split(ds, train_split)
+    if val_split in ds.splits:
+        va = ds.subset(val_split)
+    else:
+        names = stratified_split(tr.y, (0.85, 0.15), ("train", "validation"), seed=seed)
+        tr, va = tr.subset(np.flatnonzero(names == "train")), tr.subset(np.flatnonzero(names == "validation"))
+        err.print(f"no '{val_split}' split: validating on a stratified 15 % of '{train_split}' ({len(va)} clips)")
+    feature_cfg = {**get_model_class(model).default_feature, **parse_params(feature_param)}
+    try:
+        path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    from saz.models.checkpoint import load_dict
+
+    info = load_dict(path)["info"]
+    v = info["validation"]
+    console.print(f"{model}: best epoch {info['best_epoch']} of {info['epochs_run']}, validation macro F1 "
+                  f"{v['macro']['f1']:.3f}, mAP {v['map'] if v['map'] is None else round(v['map'], 3)}; "
+                  f"{info['cpu_seconds']:.0f} CPU-s -> {path}")
+
+
+@app.command()
+def evaluate(
+    checkpoint: str = typer.Argument(..., help="Checkpoint file (model.pt) or 'default'."),
+    dataset: str = typer.Option(..., "--dataset", "-d"),
+    root: Path = typer.Option(..., "--root", "-r"),
+    split: Optional[str] = typer.Option("test", help="Split to score ('all' for every clip)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Report folder."),
+    option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
+    protocol: Optional[str] = typer.Option(None, help="Override the checkpoint's protocol (e.g. hard)."),
+    cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
+) -> None:
+    """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
+    from saz.evaluation import evaluate_checkpoint
+    from saz.models.checkpoint import CheckpointError, Predictor
+    from saz.predict import resolve_model
+
+    try:
+        predictor = Predictor.load(resolve_model(checkpoint))
+    except CheckpointError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    ds = _load_dataset(dataset, root, option)
+    ds = ds if split == "all" else _split(ds, split)
+    result = evaluate_checkpoint(predictor, ds, out, protocol, cache)
+    for line in result["run"]["skipped_clips"]:
+        err.print(f"[yellow]skipped:[/yellow] {line}")
+    extra = f", MSE {result['mse']:.4f}, R² {result['r2']:.3f}" if "mse" in result else ""
+    console.print(f"{predictor.name} on {dataset}/{split} ({result['n_clips']} clips): micro F1 {result['micro']['f1']:.3f}, "
+                  f"macro F1 {result['macro']['f1']:.3f}, mAP {result['map'] if result['map'] is None else round(result['map'], 3)}, "
+                  f"label accuracy {result['label_accuracy']:.3f}{extra} -> {out / 'report.md'}")
+
+
+@app.command()
+def compare(
+    runs: List[Path] = typer.Argument(..., help="Folders written by `saz evaluate` (same clips)."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    title: str = typer.Option("Comparison"),
+) -> None:
+    """Mean ± std over seeds, box plots, per-class F1 and paired p-values against the best model."""
+    from saz import compare as cmp
+
+    try:
+        result = cmp.compare(runs)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    cmp.write(result, out, title)
+    console.print(cmp.to_markdown(result, title))
 
 
 @app.command()

@@ -68,5 +68,20 @@ def histogram(values: np.ndarray, title: str, xlabel: str, bins: int = 20) -> Fi
     return fig
 
 
+def boxplots(values: dict[str, dict[str, Sequence[float]]], title: str) -> Figure:
+    """One panel per metric, one box per model: ``values[model][metric]`` over seeds."""
+    models = list(values)
+    metrics = list(next(iter(values.values())))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.6), sharey=True)
+    for ax, metric in zip(np.atleast_1d(axes), metrics):
+        ax.boxplot([values[m][metric] for m in models], showmeans=True)
+        ax.set_xticks(range(1, len(models) + 1), models, rotation=60, ha="right", fontsize=8)
+        ax.set_title(metric.replace("_", " "))
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def close(fig: Figure) -> None:
     plt.close(fig)

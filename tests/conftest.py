@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-
-import os
-import subprocess
-import sys
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -24,10 +23,10 @@ REAL_FILES = {
 }
 
 
-def run_saz(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_saz(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the saz command line in a subprocess, as a user would."""
-    return subprocess.run([sys.executable, "-m", "saz.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run([sys.executable, "-m", "saz.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 def tone(sr: int, seconds: float, freq: float = 440.0, channels: int = 1, amp: float = 0.5) -> np.ndarray:

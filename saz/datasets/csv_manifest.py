@@ -79,8 +79,10 @@ def load_csv(
     manifest: str | None = None,
     classes: Sequence[str] | None = None,
     check_audio: bool = True,
+    activity: bool = True,
 ) -> Dataset:
-    """Read a manifest (``root`` is the CSV file or its folder holding ``manifest.csv``)."""
+    """Read a manifest (``root`` is the CSV file or its folder holding ``manifest.csv``);
+    ``activity=False`` skips loading frame activity (it can be large)."""
     path = _manifest_path(root, manifest)
     base = path.parent
     try:
@@ -134,6 +136,6 @@ def load_csv(
         labels.append(y)
     if not rows:
         raise DatasetError(f"{path}: no usable rows ({len(problems)} problems, first: {problems[0] if problems else '-'})")
-    activity, rate = _load_activity(rows, base, len(vocab), problems)
+    frames, rate = _load_activity(rows, base, len(vocab), problems) if activity else (None, None)
     y = np.stack(labels)
-    return Dataset("csv", base, clips_frame(rows), LabelSet(vocab, y, activity, rate), problems)
+    return Dataset("csv", base, clips_frame(rows), LabelSet(vocab, y, frames, rate), problems)

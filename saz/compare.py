@@ -1,0 +1,104 @@
+"""Compare evaluation runs of several models and seeds (``saz compare``).
+
+Input: folders written by :func:`saz.evaluation.evaluate_checkpoint` (``report.json`` and
+``predictions.npz``), all on the same clips. Output: mean and standard deviation over seeds of
+micro/macro F1 and mAP per model, box plots of macro precision, recall and F1 over seeds
+(openmic-attention-review.txt Figure 2), a per-class F1 table (mean over seeds), and for every
+model a paired bootstrap test against the best model (by mean macro F1), each on its first
+seed's predictions, for macro F1 and mAP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from saz import io, metrics, plots
+
+
+def load_run(folder: str | Path) -> dict:
+    """One evaluation run: its report and predictions."""
+    folder = Path(folder)
+    try:
+        result = json.loads((folder / "report.json").read_text())
+        with np.load(folder / "predictions.npz", allow_pickle=False) as z:
+            pred = {k: z[k] for k in z.files}
+    except (OSError, ValueError, KeyError) as e:
+        raise ValueError(f"{folder}: not an evaluation run ({e})") from None
+    return {"folder": str(folder), "model": result["run"]["model"], "seed": result["run"].get("seed"),
+            "result": result, **pred}
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    a = np.asarray(values, dtype=float)
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def compare(folders: list[str | Path], n_boot: int = 2000) -> dict:
+    """The comparison as a JSON-ready dict (see the module docstring)."""
+    runs = [load_run(f) for f in folders]
+    ids = runs[0]["ids"]
+    for r in runs[1:]:
+        if not np.array_equal(r["ids"], ids):
+            raise ValueError(f"{r['folder']}: not evaluated on the same clips as {runs[0]['folder']}")
+        if not np.array_equal(r["y_true"], runs[0]["y_true"], equal_nan=True):
+            raise ValueError(f"{r['folder']}: scored against other truth than {runs[0]['folder']} (another protocol?)")
+    by_model: dict[str, list[dict]] = defaultdict(list)
+    for r in sorted(runs, key=lambda r: (r["model"], r["seed"] if r["seed"] is not None else -1)):
+        by_model[r["model"]].append(r)
+    models = {}
+    for name, rs in by_model.items():
+        entry = {"seeds": [r["seed"] for r in rs], "folders": [r["folder"] for r in rs]}
+        for key, get in (("micro_f1", lambda x: x["micro"]["f1"]), ("macro_f1", lambda x: x["macro"]["f1"]),
+                         ("macro_precision", lambda x: x["macro"]["precision"]),
+                         ("macro_recall", lambda x: x["macro"]["recall"]), ("map", lambda x: x["map"])):
+            vals = [get(r["result"]) for r in rs]
+            entry[key] = {"values": vals, "mean": _mean_std(vals)[0], "std": _mean_std(vals)[1]}
+        classes = [c["class"] for c in rs[0]["result"]["per_class"]]
+        entry["per_class_f1"] = {c: float(np.mean([r["result"]["per_class"][j]["f1"] for r in rs])) for j, c in enumerate(classes)}
+        models[name] = entry
+    best = max(models, key=lambda m: models[m]["macro_f1"]["mean"])
+    ref = by_model[best][0]
+    for name, rs in by_model.items():
+        if name == best:
+            continue
+        r = rs[0]
+        test = metrics.paired_bootstrap(ref["y_true"], ref["y_prob"], r["y_prob"], ref["thresholds"], r["thresholds"],
+                                        n_boot=n_boot)
+        models[name]["vs_best"] = {"macro_f1_p": test["macro_f1"]["p"], "map_p": test["map"]["p"],
+                                   "macro_f1_diff": -test["macro_f1"]["diff"], "map_diff": -test["map"]["diff"]}
+    return {"best": best, "n_clips": int(len(ids)), "models": models}
+
+
+def to_markdown(cmp: dict, title: str = "Comparison") -> str:
+    models = cmp["models"]
+    order = sorted(models, key=lambda m: -models[m]["macro_f1"]["mean"])
+    lines = [f"# {title}", "", f"{cmp['n_clips']} clips. Mean ± standard deviation over seeds; p: paired bootstrap "
+             f"against the best model (`{cmp['best']}`), first seed of each.", "",
+             "| model | seeds | micro F1 | macro F1 | mAP | p (macro F1) | p (mAP) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for m in order:
+        e = models[m]
+        vs = e.get("vs_best")
+        p1, p2 = (f"{vs['macro_f1_p']:.4f}", f"{vs['map_p']:.4f}") if vs else ("best", "best")
+        lines.append(f"| {m} | {len(e['seeds'])} | {e['micro_f1']['mean']:.3f} ± {e['micro_f1']['std']:.3f} | "
+                     f"{e['macro_f1']['mean']:.3f} ± {e['macro_f1']['std']:.3f} | {e['map']['mean']:.3f} ± {e['map']['std']:.3f} | {p1} | {p2} |")
+    classes = list(models[order[0]]["per_class_f1"])
+    lines += ["", "## Per-class F1 (mean over seeds)", "", "| class | " + " | ".join(order) + " |",
+              "| --- |" + " --- |" * len(order)]
+    for c in classes:
+        lines.append(f"| {c} | " + " | ".join(f"{models[m]['per_class_f1'][c]:.3f}" for m in order) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(cmp: dict, out_dir: str | Path, title: str = "Comparison") -> dict[str, Path]:
+    """``compare.json``, ``compare.md`` and ``macro_boxplots.png`` in ``out_dir``."""
+    out = Path(out_dir)
+    written = {"json": io.write_json(out / "compare.json", cmp), "markdown": io.write_text(out / "compare.md", to_markdown(cmp, title))}
+    fig = plots.boxplots({m: {k: e[k]["values"] for k in ("macro_precision", "macro_recall", "macro_f1")}
+                          for m, e in cmp["models"].items()}, title)
+    written["boxplots"] = io.save_figure(out / "macro_boxplots.png", fig)
+    plots.close(fig)
+    return written

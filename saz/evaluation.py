@@ -1,0 +1,58 @@
+"""Evaluate a checkpoint on a dataset split: metrics, report files and the raw predictions.
+
+The dataset's classes are matched to the model's by name (aliases resolve): a model class the
+dataset does not annotate is scored as unknown (NaN), a dataset class the model does not know
+is dropped and listed. The protocol stored in the checkpoint decides the truth (binarised for
+``hard`` and ``soft-train-hard-eval``) and the thresholds (tuned ones, or 0.5 for the soft
+protocols); ``predictions.npz`` keeps clip ids, truth, probabilities and thresholds so that
+:mod:`saz.compare` can run paired tests between models later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from saz import io, metrics, report
+from saz.datasets.base import Dataset
+from saz.labels import Vocabulary
+from saz.models.checkpoint import Predictor
+from saz.models.train import dataset_features, evaluation_truth
+
+
+def align_labels(y: np.ndarray, source: Vocabulary, target: Vocabulary) -> tuple[np.ndarray, list[str]]:
+    """Columns of ``y`` (in ``source`` order) rearranged to ``target``; returns (y, dropped names)."""
+    out = np.full((len(y), len(target)), np.nan, dtype=np.float32)
+    dropped = []
+    for j, name in enumerate(source.names):
+        canonical = target.resolve(name, strict=False)
+        if canonical is None:
+            dropped.append(name)
+        else:
+            out[:, target.names.index(canonical)] = y[:, j]
+    return out, dropped
+
+
+def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, protocol: str | None = None,
+                        cache_dir: str | Path | None = None, progress: bool = True, title: str | None = None) -> dict:
+    """Score ``predictor`` on ``ds``; writes report.json/.md, plots and predictions.npz to ``out_dir``."""
+    protocol = protocol or predictor.info.get("protocol", "auto")
+    X, y, ok, problems = dataset_features(ds, predictor.feature, predictor.seconds, cache_dir, progress)
+    if len(X) == 0:
+        raise ValueError(f"{ds.name}: no clip could be decoded ({len(problems)} problems)")
+    y, dropped = align_labels(y, ds.vocab, predictor.vocab)
+    truth = evaluation_truth(y, protocol)
+    thresholds = predictor.thresholds if protocol in ("auto", "hard") else np.full(len(predictor.vocab), 0.5, np.float32)
+    prob = predictor.probabilities(X)
+    result = metrics.evaluate(truth, prob, predictor.vocab, thresholds)
+    result["run"] = {"model": predictor.name, "seed": predictor.info.get("config", {}).get("seed"),
+                     "checkpoint": predictor.source, "dataset": ds.name, "root": str(ds.root),
+                     "protocol": protocol, "dropped_classes": dropped, "skipped_clips": problems}
+    out = Path(out_dir)
+    report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}")
+    ids = np.array(ds.ids, dtype=str)[ok]
+    io.atomic_write(out / "predictions.npz", lambda f: np.savez(f, ids=ids, y_true=truth, y_prob=prob, thresholds=thresholds,
+                                                                  classes=np.array(predictor.vocab.names, dtype=str)))
+    return result
+

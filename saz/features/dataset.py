@@ -1,0 +1,116 @@
+"""Features of every clip of a dataset as one array, for training and evaluation.
+
+Each clip (its file, or its ``offset``/``duration`` window) is decoded at the extractor's rate
+and fitted to a fixed length (cropped around its centre, or padded with silence at the end)
+so the clips stack into one ``(n_clips, ...)`` array. Clips are processed in blocks; each
+block is cached as one ``.npy`` keyed by the extractor, the length and the identity of every
+file in it, so a rerun after an interruption computes only the missing blocks and an edited
+file invalidates only its block. A clip that cannot be decoded gets NaN features and a
+problem line naming the file; the rest of the dataset goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from saz import audio, io
+from saz.features.base import Feature
+from saz.features.cache import default_cache_dir, file_identity
+from saz.progress import track
+
+BLOCK = 256
+
+
+@dataclass
+class ClipFeatures:
+    """``X`` (n_clips, ...) float32; ``ok`` marks clips that decoded; ``problems`` says why others did not."""
+
+    X: np.ndarray
+    ok: np.ndarray
+    problems: list[str] = field(default_factory=list)
+
+
+def fit_length(y: np.ndarray, n: int) -> np.ndarray:
+    """Crop ``y`` around its centre to ``n`` samples, or pad it with zeros at the end."""
+    if len(y) >= n:
+        start = (len(y) - n) // 2
+        return y[start:start + n]
+    return np.pad(y, (0, n - len(y)))
+
+
+def typical_seconds(clips: pd.DataFrame) -> float:
+    """The median clip duration (from the table, else from the files' headers)."""
+    durations = []
+    for _, row in clips.iterrows():
+        d = row["duration"]
+        if pd.isna(d):
+            try:
+                d = audio.info(row["path"]).duration - float(row["offset"] or 0.0)
+            except audio.AudioError:
+                continue
+        durations.append(float(d))
+    if not durations:
+        raise ValueError("no clip of the dataset could be read to find its duration")
+    return float(np.median(durations))
+
+
+def _load_clip(row: pd.Series, sr: int, n: int) -> np.ndarray | str:
+    duration = None if pd.isna(row["duration"]) else float(row["duration"])
+    try:
+        y, _ = audio.load(row["path"], sr=sr, offset=float(row["offset"] or 0.0), duration=duration)
+    except audio.AudioError as e:
+        return str(e)
+    return fit_length(y, n)
+
+
+def _block_key(feature: Feature, seconds: float, rows: pd.DataFrame) -> str:
+    h = hashlib.sha256(f"{feature.key()}|{seconds}".encode())
+    for _, r in rows.iterrows():
+        try:
+            ident = file_identity(r["path"], float(r["offset"] or 0.0), None if pd.isna(r["duration"]) else float(r["duration"]))
+        except OSError:
+            ident = f"missing:{r['path']}"
+        h.update(ident.encode())
+    return h.hexdigest()[:24]
+
+
+def clip_features(clips: pd.DataFrame, feature: Feature, seconds: float, cache_dir: str | Path | None = None,
+                  use_cache: bool = True, progress: bool = True, workers: int = 4) -> ClipFeatures:
+    """Features of every row of a clips table (see :class:`saz.datasets.Dataset`)."""
+    n_samples = int(round(seconds * feature.sr))
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "clip-features"
+    blocks, ok, problems = [], [], []
+    starts = range(0, len(clips), BLOCK)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in track(starts, f"features {feature.name}", total=len(starts), enabled=progress):
+            rows = clips.iloc[start:start + BLOCK]
+            path = root / feature.key() / f"{_block_key(feature, seconds, rows)}.npz"
+            if use_cache and path.exists():
+                try:
+                    with np.load(path, allow_pickle=False) as z:
+                        blocks.append(z["X"])
+                        ok.append(z["ok"])
+                        problems += [str(p) for p in z["problems"]]
+                    continue
+                except (ValueError, OSError, KeyError, EOFError):
+                    path.unlink(missing_ok=True)
+            loaded = list(pool.map(lambda r: _load_clip(r[1], feature.sr, n_samples), rows.iterrows()))
+            good = np.array([not isinstance(y, str) for y in loaded])
+            block_problems = [y for y in loaded if isinstance(y, str)]
+            waves = np.stack([y if not isinstance(y, str) else np.zeros(n_samples, np.float32) for y in loaded])
+            X = np.concatenate([feature(waves[i:i + 64]) for i in range(0, len(waves), 64)])
+            X[~good] = np.nan
+            if use_cache:
+                io.atomic_write(path, lambda f: np.savez(f, X=X, ok=good, problems=np.array(block_problems, dtype=str)))
+            blocks.append(X)
+            ok.append(good)
+            problems += block_problems
+    if not blocks:
+        raise ValueError("no clips to compute features for")
+    return ClipFeatures(np.concatenate(blocks), np.concatenate(ok), problems)

@@ -1,0 +1,158 @@
+"""One checkpoint file holds everything needed to predict, and :class:`Predictor` uses it.
+
+A checkpoint (``torch.save`` of a plain dict, written atomically) stores the model config and
+weights (or, for scikit-learn models, the pickled estimator), the feature config and clip
+length, the vocabulary, the per-class thresholds tuned on validation, the input
+standardisation, the training protocol and metrics, and the saz version. Torch checkpoints load
+with ``weights_only=True``; scikit-learn ones need unpickling, so load only files you trust.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from saz import __version__, io
+from saz.features import Feature, feature_from_config
+from saz.labels import Vocabulary
+from saz.models.base import SklearnModel, TorchModel, build
+
+FORMAT = "saz-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Exception):
+    """A file that is not a readable saz checkpoint."""
+
+
+@dataclass
+class Normalizer:
+    """Per-band (spectrogram) or per-dimension (sequence, vector) standardisation, fitted on training data."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, X: np.ndarray, input_kind: str) -> "Normalizer":
+        axes = (0, 2) if input_kind == "spectrogram" and X.ndim == 3 else tuple(range(X.ndim - 1))
+        mean = np.nanmean(X, axis=axes, keepdims=True)[0]
+        std = np.nanstd(X, axis=axes, keepdims=True)[0]
+        return cls(mean.astype(np.float32), np.maximum(std, 1e-5).astype(np.float32))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - torch.from_numpy(self.mean)) / torch.from_numpy(self.std)
+
+
+def save(path: str | os.PathLike, model: TorchModel | SklearnModel, feature: Feature, seconds: float,
+         vocab: Vocabulary, thresholds: np.ndarray, norm: Normalizer | None, info: dict[str, Any]) -> Path:
+    """Write a checkpoint atomically; ``info`` carries the protocol, training config and metrics."""
+    ckpt: dict[str, Any] = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "saz_version": __version__,
+        "model": model.config(), "kind": model.kind, "feature": feature.config(), "seconds": float(seconds),
+        "vocabulary": vocab.to_dict(), "thresholds": [float(t) for t in thresholds],
+        "norm": None if norm is None else {"mean": torch.from_numpy(norm.mean), "std": torch.from_numpy(norm.std)},
+        "info": info,
+    }
+    if isinstance(model, TorchModel):
+        ckpt["state_dict"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    else:
+        ckpt["estimator"] = pickle.dumps(model)
+    buf = _io.BytesIO()
+    torch.save(ckpt, buf)
+    return io.write_bytes(path, buf.getvalue())
+
+
+def load_dict(path: str | os.PathLike) -> dict[str, Any]:
+    """The raw checkpoint dict; a clear :class:`CheckpointError` for anything else."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"{p}: no such checkpoint file")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for non-checkpoints
+        raise CheckpointError(f"{p}: not a saz checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{p}: not a saz checkpoint (no '{FORMAT}' header)")
+    if ckpt.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(f"{p}: checkpoint format {ckpt['format_version']} is newer than this saz understands")
+    return ckpt
+
+
+class Predictor:
+    """A loaded checkpoint: features in, probabilities (clip and, where the model can, per frame) out."""
+
+    def __init__(self, ckpt: dict[str, Any], source: str = "<memory>"):
+        self.source = source
+        self.ckpt = ckpt
+        self.feature = feature_from_config(ckpt["feature"])
+        self.seconds = float(ckpt["seconds"])
+        self.vocab = Vocabulary.from_dict(ckpt["vocabulary"])
+        self.thresholds = np.asarray(ckpt["thresholds"], dtype=np.float32)
+        self.info = ckpt.get("info", {})
+        norm = ckpt.get("norm")
+        self.norm = None if norm is None else Normalizer(norm["mean"].numpy(), norm["std"].numpy())
+        cfg = ckpt["model"]
+        if ckpt["kind"] == "sklearn":
+            self.model = pickle.loads(ckpt["estimator"])
+        else:
+            self.model = build(cfg["name"], cfg["input_shape"], cfg["n_classes"], **cfg["hparams"])
+            self.model.load_state_dict(ckpt["state_dict"])
+            self.model.eval()
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Predictor":
+        return cls(load_dict(path), str(path))
+
+    @property
+    def name(self) -> str:
+        return self.ckpt["model"]["name"]
+
+    @property
+    def has_frames(self) -> bool:
+        return isinstance(self.model, TorchModel) and self.model.has_frames
+
+    def _batches(self, X: np.ndarray, batch: int):
+        for i in range(0, len(X), batch):
+            x = torch.from_numpy(np.ascontiguousarray(X[i:i + batch], dtype=np.float32))
+            yield self.norm(x) if self.norm is not None else x
+
+    @torch.no_grad()
+    def probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
+        """Clip probabilities ``(n, n_classes)`` for features ``X`` (n, ...)."""
+        if isinstance(self.model, SklearnModel):
+            return np.asarray(self.model.predict_proba(X.reshape(len(X), -1)), dtype=np.float32)
+        if len(X) == 0:
+            return np.zeros((0, len(self.vocab)), np.float32)
+        return torch.cat([torch.sigmoid(self.model(x)) for x in self._batches(X, batch)]).numpy()
+
+    @torch.no_grad()
+    def frame_probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
+        """Per-frame probabilities ``(n, frames', n_classes)`` (models with ``frame_logits``)."""
+        if not self.has_frames:
+            raise ValueError(f"model '{self.name}' does not predict per frame")
+        return torch.cat([torch.sigmoid(self.model.frame_logits(x)) for x in self._batches(X, batch)]).numpy()
+
+    @torch.no_grad()
+    def both(self, X: np.ndarray, batch: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
+        """Clip and (if available) frame probabilities in one pass over the network."""
+        if not self.has_frames:
+            return self.probabilities(X, batch), None
+        clips, frames = [], []
+        heads = getattr(self.model, "_heads", None)  # attention pooling: frames and weights in one pass
+        for x in self._batches(X, batch):
+            if heads is None:
+                clips.append(torch.sigmoid(self.model(x)))
+                frames.append(torch.sigmoid(self.model.frame_logits(x)))
+                continue
+            frame_logits, weights = heads(x)
+            p = torch.sigmoid(frame_logits)
+            frames.append(p)
+            clips.append((weights * p).sum(dim=1))
+        return torch.cat(clips).numpy(), torch.cat(frames).numpy()

@@ -1,0 +1,311 @@
+"""Training any registered model on feature arrays, for hard, soft and partial labels.
+
+Protocols (``protocol``):
+
+* ``auto``: the labels as they are: BCE on hard targets, on soft targets (HamNava's soft
+  probabilities as targets), and masked to the known entries for partial labels (NaN =
+  unknown, OpenMIC and IRMAS training); per-class thresholds tuned on validation.
+* ``hard``: targets binarised at 0.5 first (HamNava Table 2, "hard"); thresholds tuned.
+* ``soft-regression``: MSE between sigmoid outputs and soft targets; scored by MSE and R^2.
+* ``soft-train-hard-eval``: trained as ``soft-regression``, scored on binarised truth at a
+  fixed 0.5 threshold (accuracy and F1).
+
+A run directory holds ``log.csv`` (one row per epoch), ``state.pt`` (everything needed to go
+on: weights, optimiser, early-stopping counters, history) and, at the end, ``model.pt``, the
+checkpoint of the best epoch. Every epoch draws its shuffling, dropout and augmentation from
+``(seed, epoch)`` only, so ``resume=True`` after an interruption gives the same weights as an
+uninterrupted run. All files are written atomically.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from saz import io, metrics
+from saz.features import Feature
+from saz.labels import Vocabulary, binarize
+from saz.models.base import SklearnModel, TorchModel, build, count_parameters, get_model_class
+from saz.models.checkpoint import Normalizer, save
+from saz.progress import progress_bar
+
+if TYPE_CHECKING:
+    from saz.datasets.base import Dataset
+
+PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a run; stored in the checkpoint."""
+
+    model: str
+    hparams: dict[str, Any] = field(default_factory=dict)
+    protocol: str = "auto"
+    epochs: int = 30
+    patience: int = 6
+    budget_cpu_minutes: float | None = None  # stop after the epoch that crosses this CPU time
+    batch_size: int | None = None            # None: the model's own
+    lr: float | None = None
+    weight_decay: float | None = None
+    augment: bool | None = None              # None: the model's own recipe (saznet's), if any
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol '{self.protocol}' (choose from {', '.join(PROTOCOLS)})")
+        get_model_class(self.model)
+
+    @property
+    def uses_mse(self) -> bool:
+        return self.protocol in ("soft-regression", "soft-train-hard-eval")
+
+
+def training_targets(y: np.ndarray, protocol: str) -> np.ndarray:
+    """The targets a protocol trains on (NaN stays unknown)."""
+    return binarize(y, 0.5) if protocol == "hard" else np.asarray(y, dtype=np.float32)
+
+
+def evaluation_truth(y: np.ndarray, protocol: str) -> np.ndarray:
+    """The truth a protocol scores against: binarised for the hard-evaluation protocols."""
+    return binarize(y, 0.5) if protocol in ("hard", "soft-train-hard-eval") else np.asarray(y, dtype=np.float32)
+
+
+def masked_loss(logits: torch.Tensor, y: torch.Tensor, mse: bool, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """BCE (optionally class-weighted) or MSE on sigmoid outputs, averaged over known entries."""
+    known = ~torch.isnan(y)
+    target = torch.nan_to_num(y, nan=0.0)
+    if mse:
+        per = (torch.sigmoid(logits) - target) ** 2
+    else:
+        per = F.binary_cross_entropy_with_logits(logits, target, reduction="none", pos_weight=pos_weight)
+    return (per * known).sum() / known.sum().clamp(min=1)
+
+
+def class_weights(y: np.ndarray) -> torch.Tensor:
+    """Positive weight ``sqrt(negatives / positives)`` per class, in [1, 20]."""
+    t = np.nan_to_num(y, nan=0.0) >= 0.5
+    known = ~np.isnan(y)
+    pos = t.sum(0)
+    neg = known.sum(0) - pos
+    return torch.from_numpy(np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1.0, 20.0).astype(np.float32))
+
+
+def _torch_state(blob: dict) -> bytes:
+    buf = _io.BytesIO()
+    torch.save(blob, buf)
+    return buf.getvalue()
+
+
+def _score(result: dict, protocol: str) -> float:
+    """Early-stopping score (higher is better): -MSE for soft regression, else mAP."""
+    if protocol == "soft-regression":
+        return -result["mse"]
+    return result["map"] if result["map"] is not None else result["macro"]["f1"]
+
+
+class Trainer:
+    """Trains one model on ``(X, y)`` arrays and writes the run directory."""
+
+    def __init__(self, cfg: TrainConfig, feature: Feature, seconds: float, vocab: Vocabulary, run_dir: str | Path,
+                 progress: bool = True, data_info: dict[str, Any] | None = None):
+        self.cfg = cfg
+        self.feature = feature
+        self.seconds = seconds
+        self.vocab = vocab
+        self.run = Path(run_dir)
+        self.progress = progress
+        self.data_info = data_info or {}
+        self.cls = get_model_class(cfg.model)
+
+    # -- shared --------------------------------------------------------------------------------
+
+    def _info(self, history: list[dict], best_epoch: int, val: dict, cpu: float, n_params: int | None) -> dict:
+        return {"protocol": self.cfg.protocol, "config": asdict(self.cfg), "data": self.data_info,
+                "best_epoch": best_epoch, "epochs_run": len(history), "cpu_seconds": cpu, "parameters": n_params,
+                "validation": {k: val[k] for k in ("micro", "macro", "map", "mse", "r2") if k in val},
+                "history": history}
+
+    def _finish(self, model: TorchModel | SklearnModel, norm: Normalizer | None, p_val: np.ndarray, y_val: np.ndarray,
+                history: list[dict], best_epoch: int, cpu: float) -> Path:
+        truth = evaluation_truth(y_val, self.cfg.protocol)
+        if self.cfg.protocol in ("auto", "hard"):
+            thresholds = metrics.tune_thresholds(truth, p_val)
+        else:
+            thresholds = np.full(len(self.vocab), 0.5, np.float32)
+        val = metrics.evaluate(truth, p_val, self.vocab, thresholds)
+        n_params = count_parameters(model) if isinstance(model, TorchModel) else None
+        info = self._info(history, best_epoch, val, cpu, n_params)
+        return save(self.run / "model.pt", model, self.feature, self.seconds, self.vocab, thresholds, norm, info)
+
+    def fit(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool = False) -> Path:
+        """Train, early-stop on validation, and write ``model.pt``; returns its path."""
+        if len(X) == 0 or len(X_val) == 0:
+            raise ValueError("training and validation sets must both hold clips")
+        self.run.mkdir(parents=True, exist_ok=True)
+        if issubclass(self.cls, SklearnModel):
+            return self._fit_sklearn(X, y, X_val, y_val)
+        return self._fit_torch(X, y, X_val, y_val, resume)
+
+    # -- scikit-learn ----------------------------------------------------------------------------
+
+    def _fit_sklearn(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray) -> Path:
+        if self.cfg.uses_mse:
+            raise ValueError(f"{self.cfg.model} is a classifier; soft-label protocols need a neural model")
+        cpu0 = time.process_time()
+        targets = np.nan_to_num(binarize(y, 0.5), nan=0.0)  # unknown entries count as absent
+        model = build(self.cfg.model, X.shape[1:], len(self.vocab), **self.cfg.hparams).fit(X, targets, seed=self.cfg.seed)
+        p_val = model.predict_proba(X_val)
+        val = metrics.evaluate(evaluation_truth(y_val, self.cfg.protocol), p_val, self.vocab)
+        cpu = time.process_time() - cpu0
+        history = [{"epoch": 1, "train_loss": float("nan"), "val_loss": float("nan"), "val_macro_f1": val["macro"]["f1"],
+                    "val_map": val["map"], "cpu_seconds": cpu}]
+        self._write_log(history)
+        return self._finish(model, None, p_val, y_val, history, 1, cpu)
+
+    # -- PyTorch ----------------------------------------------------------------------------------
+
+    def _write_log(self, history: list[dict]) -> None:
+        cols = list(history[0])
+        lines = [",".join(cols)] + [",".join(f"{h[c]:.6g}" if isinstance(h[c], float) else str(h[c]) for c in cols)
+                                    for h in history]
+        io.write_text(self.run / "log.csv", "\n".join(lines) + "\n")
+
+    @torch.no_grad()
+    def _predict(self, model: TorchModel, X: np.ndarray, norm: Normalizer, batch: int) -> np.ndarray:
+        model.eval()
+        out = [torch.sigmoid(model(norm(torch.from_numpy(X[i:i + batch])))) for i in range(0, len(X), batch)]
+        return torch.cat(out).numpy()
+
+    def _fit_torch(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool) -> Path:
+        cfg, cls = self.cfg, self.cls
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        X_val = np.ascontiguousarray(X_val, dtype=np.float32)
+        targets = torch.from_numpy(training_targets(y, cfg.protocol))
+        torch.manual_seed(cfg.seed)
+        model = build(cfg.model, X.shape[1:], len(self.vocab), **cfg.hparams)
+        norm = Normalizer.fit(X, cls.input_kind)
+        opt_cfg = dict(cls.optimizer)
+        if cfg.lr is not None:
+            opt_cfg["lr"] = cfg.lr
+        if cfg.weight_decay is not None:
+            opt_cfg["weight_decay"] = cfg.weight_decay
+        opt = torch.optim.Adam(model.parameters(), **opt_cfg)
+        batch = cfg.batch_size or cls.batch_size
+        augment = getattr(cls, "augment", None) if cfg.augment in (None, True) else None
+        if cfg.augment and augment is None:
+            raise ValueError(f"{cfg.model} has no augmentation recipe")
+        if augment is not None and cls.input_kind != "spectrogram":
+            augment = None
+        pos_weight = class_weights(targets.numpy()) if getattr(cls, "class_balanced", False) and not cfg.uses_mse else None
+
+        history: list[dict] = []
+        best, best_epoch, bad, cpu = -np.inf, 0, 0, 0.0
+        state_path = self.run / "state.pt"
+        if resume and state_path.exists():
+            state = torch.load(state_path, map_location="cpu", weights_only=True)
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            history, best, best_epoch, bad, cpu = state["history"], state["best"], state["best_epoch"], state["bad"], state["cpu"]
+            best_weights = state["best_weights"]
+        else:
+            best_weights = {k: v.clone() for k, v in model.state_dict().items()}
+
+        n_batches = (len(X) + batch - 1) // batch
+        with progress_bar() if self.progress else _NoBar() as bar:
+            task = bar.add_task(f"train {cfg.model}", total=cfg.epochs * n_batches, completed=len(history) * n_batches, info="")
+            for epoch in range(len(history) + 1, cfg.epochs + 1):
+                if bad >= cfg.patience or (cfg.budget_cpu_minutes is not None and cpu >= 60 * cfg.budget_cpu_minutes):
+                    break
+                cpu0 = time.process_time()
+                torch.manual_seed(cfg.seed * 100_003 + epoch)
+                gen = torch.Generator().manual_seed(cfg.seed * 7_919 + epoch)
+                order = np.random.default_rng([cfg.seed, epoch]).permutation(len(X))
+                model.train()
+                total, count = 0.0, 0
+                for b in range(n_batches):
+                    idx = np.sort(order[b * batch:(b + 1) * batch])
+                    xb, yb = torch.from_numpy(X[idx]), targets[idx]
+                    if augment is not None:
+                        xb, yb = augment(xb, yb, gen)
+                    loss = masked_loss(model(norm(xb)), yb, cfg.uses_mse, pos_weight)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    total += loss.item() * len(idx)
+                    count += len(idx)
+                    bar.update(task, advance=1, info=f"epoch {epoch} loss {total / count:.4f}")
+                p_val = self._predict(model, X_val, norm, 256)
+                y_val_t = torch.from_numpy(training_targets(y_val, cfg.protocol))
+                val_loss = float(masked_loss(torch.logit(torch.from_numpy(p_val), eps=1e-7), y_val_t, cfg.uses_mse))
+                result = metrics.evaluate(evaluation_truth(y_val, cfg.protocol), p_val, self.vocab)
+                score = _score(result, cfg.protocol)
+                cpu += time.process_time() - cpu0
+                if score > best:
+                    best, best_epoch, bad = score, epoch, 0
+                    best_weights = {k: v.clone() for k, v in model.state_dict().items()}
+                else:
+                    bad += 1
+                history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
+                                "val_macro_f1": result["macro"]["f1"], "val_map": result["map"] if result["map"] is not None else float("nan"),
+                                "cpu_seconds": cpu})
+                bar.update(task, info=f"epoch {epoch} loss {total / count:.4f} val mAP {history[-1]['val_map']:.3f}")
+                self._write_log(history)
+                io.write_bytes(state_path, _torch_state({
+                    "model": model.state_dict(), "optimizer": opt.state_dict(), "history": history, "best": best,
+                    "best_epoch": best_epoch, "bad": bad, "cpu": cpu, "best_weights": best_weights}))
+        model.load_state_dict(best_weights)
+        p_val = self._predict(model, X_val, norm, 256)
+        return self._finish(model, norm, p_val, y_val, history, best_epoch, cpu)
+
+
+class _NoBar:
+    """Stands in for a progress bar when progress is off."""
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def dataset_features(ds: "Dataset", feature: Feature, seconds: float, cache_dir: str | Path | None = None,
+                     progress: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Features and labels of the clips of ``ds`` that decode, which those are (a mask over
+    ``ds``), and one problem line for each of the others."""
+    from saz.features.dataset import clip_features
+
+    cf = clip_features(ds.clips, feature, seconds, cache_dir=cache_dir, progress=progress)
+    return cf.X[cf.ok], ds.y[cf.ok], cf.ok, cf.problems
+
+
+def train_on_dataset(cfg: TrainConfig, train: "Dataset", val: "Dataset", run_dir: str | Path,
+                     feature_config: dict[str, Any] | None = None, seconds: float | None = None,
+                     cache_dir: str | Path | None = None, resume: bool = False, progress: bool = True) -> Path:
+    """Compute (cached) features of both sets with the model's default feature unless given, and train."""
+    from saz.features import feature_from_config
+    from saz.features.dataset import typical_seconds
+
+    if list(train.vocab.names) != list(val.vocab.names):
+        raise ValueError("training and validation sets have different vocabularies")
+    feature = feature_from_config(feature_config or get_model_class(cfg.model).default_feature)
+    seconds = seconds or typical_seconds(train.clips)
+    X, y, _, problems = dataset_features(train, feature, seconds, cache_dir, progress)
+    X_val, y_val, _, val_problems = dataset_features(val, feature, seconds, cache_dir, progress)
+    info = {"dataset": train.name, "root": str(train.root), "train_clips": len(X), "validation_clips": len(X_val),
+            "label_kind": train.kind.value, "skipped": problems + val_problems}
+    trainer = Trainer(cfg, feature, seconds, train.vocab, run_dir, progress=progress, data_info=info)
+    return trainer.fit(X, y, X_val, y_val, resume=resume)

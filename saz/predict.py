@@ -1,0 +1,275 @@
+"""Which instruments play in a recording, how sure, and when: the main job of saz.
+
+A recording is decoded in blocks (:func:`saz.audio.stream`) and cut into windows (default: the
+model's clip length, 50 % overlap), so memory does not grow with its length. Windows from many
+files are batched through the model together. Each window gets a probability per instrument
+(a silent window gets 0 for all); a file's probability for an instrument is its highest window
+probability; consecutive windows above the instrument's threshold merge into segments
+``instrument start end confidence`` (confidence: mean window probability over the segment).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from saz import audio
+from saz.models.checkpoint import CheckpointError, Predictor
+
+WEIGHTS = Path(__file__).parent / "models" / "weights"
+DEFAULT_MODEL = WEIGHTS / "default.pt"
+DEFAULT_CARD = WEIGHTS / "default.md"
+ENVELOPE_SECONDS = 0.05  # resolution of the waveform envelope kept for plots
+
+
+def resolve_model(model: str | os.PathLike) -> Path:
+    """``"default"`` -> the checkpoint inside the package; anything else is a path."""
+    if str(model) == "default":
+        if not DEFAULT_MODEL.exists():
+            raise CheckpointError(f"{DEFAULT_MODEL}: the bundled default model is missing from this installation")
+        return DEFAULT_MODEL
+    return Path(model)
+
+
+def default_card() -> str:
+    """The bundled default model's card (Markdown)."""
+    return DEFAULT_CARD.read_text() if DEFAULT_CARD.exists() else "No default model card in this installation."
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime: float) -> Predictor:
+    return Predictor.load(path)
+
+
+def load_predictor(model: str | os.PathLike | Predictor = "default") -> Predictor:
+    """A :class:`Predictor` for ``model`` (loaded once per process and file version)."""
+    if isinstance(model, Predictor):
+        return model
+    path = resolve_model(model)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    return _load(str(path.resolve()), path.stat().st_mtime)
+
+
+@dataclass
+class Segment:
+    instrument: str
+    start: float
+    end: float
+    confidence: float
+
+
+@dataclass
+class Prediction:
+    """Result for one recording; ``error`` is set (and the rest empty) when it could not be read."""
+
+    source: str
+    classes: list[str]
+    thresholds: np.ndarray
+    duration: float = 0.0
+    window: float = 0.0
+    hop: float = 0.0
+    probabilities: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    window_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    window_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    envelope: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def present(self) -> list[tuple[str, float]]:
+        """Instruments at or above their threshold, most probable first."""
+        order = np.argsort(-self.probabilities, kind="stable")
+        return [(self.classes[j], float(self.probabilities[j])) for j in order if self.probabilities[j] >= self.thresholds[j]]
+
+    @property
+    def segments(self) -> list[Segment]:
+        """Runs of consecutive windows above threshold, per instrument, in time order."""
+        out = []
+        for j, name in enumerate(self.classes):
+            above = self.window_probabilities[:, j] >= self.thresholds[j] if len(self.window_starts) else np.zeros(0, bool)
+            k = 0
+            while k < len(above):
+                if not above[k]:
+                    k += 1
+                    continue
+                first = k
+                while k < len(above) and above[k]:
+                    k += 1
+                end = min(float(self.window_starts[k - 1]) + self.window, self.duration)
+                conf = float(self.window_probabilities[first:k, j].mean())
+                out.append(Segment(name, float(self.window_starts[first]), end, conf))
+        return sorted(out, key=lambda s: (s.start, s.instrument))
+
+    def to_dict(self, timeline: bool = True) -> dict:
+        d: dict = {"source": self.source}
+        if not self.ok:
+            return {**d, "error": self.error}
+        d.update({"duration": round(self.duration, 3),
+                  "instruments": [{"instrument": n, "probability": round(p, 4)} for n, p in self.present],
+                  "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, self.probabilities)}})
+        if timeline:
+            d["timeline"] = {"window": self.window, "hop": self.hop,
+                             "windows": [{"start": round(float(s), 3), "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, row)}}
+                                         for s, row in zip(self.window_starts, self.window_probabilities)],
+                             "segments": [{"instrument": s.instrument, "start": round(s.start, 3), "end": round(s.end, 3),
+                                           "confidence": round(s.confidence, 4)} for s in self.segments]}
+        return d
+
+    def to_json(self, timeline: bool = True) -> str:
+        return json.dumps(self.to_dict(timeline))
+
+
+def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
+    """Starts of the windows covering ``n_samples``: every hop while a window still brings new
+    audio; always at least one (a short recording is padded)."""
+    starts = [0]
+    while starts[-1] + window < n_samples:
+        starts.append(starts[-1] + hop)
+    return starts
+
+
+def _windows(blocks: Iterable[np.ndarray], sr: int, window: int, hop: int, envelope: list[float]
+             ) -> Iterator[tuple[int, np.ndarray]]:
+    """Fixed windows over a stream of blocks, keeping only what the next window needs; the
+    waveform's peak envelope (one value per ``ENVELOPE_SECONDS``) is appended to ``envelope``."""
+    env_n = max(1, int(ENVELOPE_SECONDS * sr))
+    buf = np.zeros(0, np.float32)
+    buf_start = 0      # sample index of buf[0]
+    next_start = 0
+    env_rest = np.zeros(0, np.float32)
+    total = 0
+    for block in blocks:
+        total += len(block)
+        e = np.concatenate([env_rest, np.abs(block)])
+        k = len(e) // env_n
+        envelope.extend(e[:k * env_n].reshape(k, env_n).max(axis=1).tolist())
+        env_rest = e[k * env_n:]
+        buf = np.concatenate([buf, block])
+        while next_start + window <= buf_start + len(buf) and (next_start == 0 or next_start + window - hop < total):
+            yield next_start, buf[next_start - buf_start:next_start - buf_start + window]
+            next_start += hop
+        drop = next_start - buf_start
+        if drop > 0:
+            buf, buf_start = buf[drop:], next_start
+    if env_rest.size:
+        envelope.append(float(env_rest.max()))
+    for start in window_starts(total, window, hop):
+        if start >= next_start:
+            w = buf[start - buf_start:start - buf_start + window]
+            yield start, np.pad(w, (0, window - len(w)))
+
+
+class _File:
+    """Windows of one recording waiting for the model, and what came back."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.starts: list[int] = []
+        self.probs: dict[int, np.ndarray] = {}
+        self.envelope: list[float] = []
+        self.samples = 0
+        self.closed = False
+        self.error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.closed and (self.error is not None or len(self.probs) == len(self.starts))
+
+
+def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File) -> Iterator[np.ndarray]:
+    if isinstance(item, np.ndarray):
+        y = audio.to_mono(item.T if item.ndim == 2 and item.shape[0] < item.shape[1] else item) if item.ndim == 2 else item
+        y = np.asarray(y, np.float32)
+        if in_sr is None:
+            raise ValueError("an array needs its sample rate: predict(array, sr=...)")
+        y = audio.resample(y, in_sr, sr)
+        counter.samples = len(y)
+        yield y
+        return
+    for block in audio.stream(item, sr=sr, block_seconds=30.0):
+        counter.samples += len(block)
+        yield block
+
+
+def predict_many(items: Sequence[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
+                 sr: int | None = None, window: float | None = None, hop: float | None = None,
+                 threshold: float | None = None, batch: int = 32) -> Iterator[Prediction]:
+    """Predictions for files or arrays, in input order, each yielded as soon as it is complete.
+
+    One model load; windows from consecutive files share batches. A file that cannot be
+    decoded yields a :class:`Prediction` with ``error`` set, and the others go on.
+    """
+    pred = load_predictor(model)
+    fsr = pred.feature.sr
+    window = float(window or pred.seconds)
+    hop = float(hop or window / 2)
+    if window <= 0 or hop <= 0:
+        raise ValueError(f"window and hop must be positive (got {window}, {hop})")
+    w_n, h_n = int(round(window * fsr)), int(round(hop * fsr))
+    classes = list(pred.vocab.names)
+    thresholds = pred.thresholds if threshold is None else np.full(len(classes), threshold, np.float32)
+    queue: deque[_File] = deque()
+    pending: list[tuple[_File, int, np.ndarray]] = []
+
+    def run() -> None:
+        live = [(f, s, w) for f, s, w in pending if f.error is None]
+        pending.clear()
+        if not live:
+            return
+        waves = np.stack([w for _, _, w in live])
+        probs = pred.probabilities(pred.feature(waves))
+        silent = np.max(np.abs(waves), axis=1) < 10 ** (audio.SILENCE_DBFS / 20)
+        probs[silent] = 0.0
+        for (f, s, _), p in zip(live, probs):
+            f.probs[s] = p
+
+    def finished() -> Iterator[Prediction]:
+        while queue and queue[0].done:
+            f = queue.popleft()
+            if f.error is not None:
+                yield Prediction(f.source, classes, thresholds, error=f.error)
+                continue
+            starts = np.array(f.starts)
+            wp = np.stack([f.probs[s] for s in f.starts])
+            yield Prediction(f.source, classes, thresholds, f.samples / fsr, window, hop, wp.max(axis=0),
+                             starts / fsr, wp, np.asarray(f.envelope, np.float32))
+
+    for i, item in enumerate(items):
+        f = _File(f"array {i}" if isinstance(item, np.ndarray) else str(item))
+        queue.append(f)
+        try:
+            for start, w in _windows(_blocks(item, fsr, sr, f), fsr, w_n, h_n, f.envelope):
+                f.starts.append(start)
+                pending.append((f, start, w))
+                if len(pending) >= batch:
+                    run()
+                    yield from finished()
+        except (audio.AudioError, OSError, ValueError) as e:
+            f.error = str(e) if isinstance(e, audio.AudioError) else f"{f.source}: {e}"
+        f.closed = True
+        yield from finished()
+    run()
+    yield from finished()
+
+
+def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None,
+            model: str | os.PathLike | Predictor = "default", window: float | None = None, hop: float | None = None,
+            threshold: float | None = None) -> Prediction:
+    """Predict one recording (a path, or a mono/stereo array with its ``sr``)."""
+    result = next(predict_many([path_or_array], model, sr, window, hop, threshold))
+    if not result.ok:
+        if isinstance(path_or_array, np.ndarray):
+            raise ValueError(result.error)
+        raise audio.AudioError(result.source, result.error.removeprefix(f"{result.source}: "))
+    return result

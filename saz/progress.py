@@ -1,0 +1,31 @@
+"""Progress bars on standard error, shared by the CLI and long library calls (rich)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+T = TypeVar("T")
+console = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    """A bar with description, count, elapsed and remaining time, and a free ``info`` field."""
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=console, transient=False,
+    )
+
+
+def track(items: Iterable[T], description: str, total: int | None = None, enabled: bool = True) -> Iterator[T]:
+    """Iterate ``items`` with a progress bar (none when ``enabled`` is False)."""
+    if not enabled:
+        yield from items
+        return
+    with progress_bar() as bar:
+        task = bar.add_task(description, total=total, info="")
+        for item in items:
+            yield item
+            bar.advance(task)
