@@ -337,7 +337,7 @@ def train(
     protocol: str = typer.Option("auto", help="auto | hard | soft-regression | soft-train-hard-eval."),
     epochs: int = typer.Option(30),
     patience: int = typer.Option(6, help="Stop after this many epochs without a better validation score."),
-    budget: Optional[float] = typer.Option(None, "--budget-cpu-minutes", help="Stop after the epoch that crosses this CPU time."),
+    budget: Optional[float] = typer.Option(None, "--budget-cpu-minutes", help="Stop once training has used this much CPU time (mid-epoch too)."),
     batch_size: Optional[int] = typer.Option(None),
     lr: Optional[float] = typer.Option(None),
     seed: int = typer.Option(0),
@@ -429,6 +429,101 @@ def compare(
         raise typer.Exit(1)
     cmp.write(result, out, title)
     console.print(cmp.to_markdown(result, title))
+
+
+# -- predict: the main job -----------------------------------------------------------------------
+
+def _format_result(pred, fmt: str, timeline: bool, first: bool) -> str:
+    """One file's result as text in ``fmt`` (csv carries its header on the first file)."""
+    if fmt == "json":
+        return pred.to_json(timeline) + "\n"
+    rows = []
+    if fmt == "csv":
+        if first:
+            rows.append("source,instrument,start,end,confidence" if timeline else "source,instrument,probability")
+        src = '"' + pred.source.replace('"', '""') + '"'
+        if timeline:
+            rows += [f"{src},{s.instrument},{s.start:.3f},{s.end:.3f},{s.confidence:.4f}" for s in pred.segments]
+        else:
+            rows += [f"{src},{n},{p:.4f}" for n, p in pred.present]
+        return "".join(r + "\n" for r in rows)
+    lines = [f"{pred.source} ({pred.duration:.1f} s)"]
+    lines += [f"  {n:<20} {p:.2f}" for n, p in pred.present] or ["  (no instrument detected)"]
+    if timeline:
+        lines += ["  segments:"] + [f"    {s.instrument:<18} {s.start:8.2f} {s.end:8.2f}  {s.confidence:.2f}" for s in pred.segments]
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def predict(
+    paths: List[Path] = typer.Argument(..., help="Audio files and/or folders (searched recursively)."),
+    model: str = typer.Option("default", "--model", "-m", help="'default' (bundled) or a checkpoint file."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | json (one object per line) | csv."),
+    timeline: bool = typer.Option(False, "--timeline", help="Per-window probabilities and merged segments."),
+    plot_dir: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG per file (waveform + activity map) here."),
+    window: Optional[float] = typer.Option(None, help="Window length in seconds (default: the model's clip length)."),
+    hop: Optional[float] = typer.Option(None, help="Hop in seconds (default: half the window)."),
+    threshold: Optional[float] = typer.Option(None, help="One threshold for every class (default: the model's tuned ones)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes."),
+) -> None:
+    """Which instruments play in each recording, how sure, and (with --timeline) when."""
+    import os
+
+    from saz import audio
+    from saz.models.checkpoint import CheckpointError
+    from saz.predict import load_predictor, plot, predict_many
+
+    if fmt not in ("table", "json", "csv"):
+        err.print(f"[red]error:[/red] unknown format '{fmt}' (table, json or csv)")
+        raise typer.Exit(2)
+    files = audio.find_audio(paths)
+    missing = [p for p in files if not p.exists()]
+    for p in missing:
+        err.print(f"[red]failed:[/red] {p}: no such file")
+    files = [p for p in files if p.exists()]
+    if not files:
+        if not missing:
+            err.print(f"[red]error:[/red] no audio files found in {', '.join(map(str, paths))}")
+        raise typer.Exit(1)
+    try:
+        predictor = load_predictor(model)
+    except CheckpointError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    sink = open(out, "a", encoding="utf-8") if out is not None else None
+    failed = len(missing)
+    wrote = False
+    stems: dict[str, int] = {}
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)
+            for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold):
+                bar.advance(task)
+                if not pred.ok:
+                    failed += 1
+                    bar.console.print(f"[red]failed:[/red] {pred.error}", highlight=False)
+                    continue
+                text = _format_result(pred, fmt, timeline, first=not wrote)
+                wrote = True
+                print(text, end="", flush=True)
+                if sink is not None:
+                    sink.write(text)
+                    sink.flush()
+                    os.fsync(sink.fileno())
+                if plot_dir is not None:
+                    stem = Path(pred.source).stem
+                    stems[stem] = stems.get(stem, 0) + 1
+                    name = stem if stems[stem] == 1 else f"{stem}-{stems[stem]}"
+                    plot(pred, plot_dir / f"{name}.png")
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2)
+    finally:
+        if sink is not None:
+            sink.close()
+    if failed:
+        err.print(f"{failed} of {len(files) + len(missing)} file(s) failed")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import matplotlib
+import matplotlib.patches
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -80,6 +81,34 @@ def boxplots(values: dict[str, dict[str, Sequence[float]]], title: str) -> Figur
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def timeline(envelope: np.ndarray, envelope_rate: float, duration: float, starts: np.ndarray, window: float,
+             probs: np.ndarray, classes: Sequence[str], segments: Sequence[tuple[int, float, float]], title: str) -> Figure:
+    """Waveform envelope above an instruments-by-time activity map; detected segments outlined.
+
+    ``probs`` is (windows, classes) for windows starting at ``starts`` (seconds); ``segments``
+    holds (row, start, end) in rows of ``classes``.
+    """
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 2.2 + 0.28 * len(classes)), sharex=True,
+                                      gridspec_kw={"height_ratios": [1, max(1.5, 0.18 * len(classes))]})
+    t = np.arange(len(envelope)) / envelope_rate
+    top.fill_between(t, -envelope, envelope, color="#555555", linewidth=0)
+    top.set_ylabel("amplitude")
+    top.set_ylim(-1, 1)
+    top.set_title(title)
+    # each window drawn from its start to the next one's, so overlapping windows tile the time axis
+    edges = np.append(starts, max(min(float(starts[-1]) + window, duration), float(starts[-1]) + 1e-3))
+    mesh = bottom.pcolormesh(edges, np.arange(len(classes) + 1), probs.T, cmap="magma", vmin=0, vmax=1, shading="flat")
+    for row, start, end in segments:
+        bottom.add_patch(matplotlib.patches.Rectangle((start, row + 0.1), end - start, 0.8, fill=False,
+                                                      edgecolor="#35d0ff", linewidth=1.5))
+    bottom.set_yticks(np.arange(len(classes)) + 0.5, classes, fontsize=8)
+    bottom.set_ylim(len(classes), 0)
+    bottom.set_xlim(0, max(duration, 1e-3))
+    bottom.set_xlabel("time (s)")
+    fig.colorbar(mesh, ax=[top, bottom], label="probability", fraction=0.03, pad=0.01)
     return fig
 
 

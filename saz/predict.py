@@ -273,3 +273,22 @@ def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None
             raise ValueError(result.error)
         raise audio.AudioError(result.source, result.error.removeprefix(f"{result.source}: "))
     return result
+
+
+def plot(pred: Prediction, path: str | os.PathLike, max_classes: int = 12) -> Path:
+    """PNG of ``pred``: waveform above the activity map of the instruments worth showing
+    (those detected, then the most probable others, at most ``max_classes``)."""
+    from saz import io, plots
+
+    order = np.argsort(-pred.probabilities, kind="stable")
+    detected = [j for j in order if pred.probabilities[j] >= pred.thresholds[j]]
+    others = [j for j in order if j not in detected and pred.probabilities[j] >= 0.1]
+    rows = sorted((detected + others)[:max_classes] or list(order[:5]))
+    names = [pred.classes[j] for j in rows]
+    segs = [(names.index(s.instrument), s.start, s.end) for s in pred.segments if s.instrument in names]
+    fig = plots.timeline(pred.envelope, 1 / ENVELOPE_SECONDS, pred.duration, pred.window_starts, pred.window,
+                         pred.window_probabilities[:, rows], names, segs, Path(pred.source).name)
+    try:
+        return io.save_figure(path, fig)
+    finally:
+        plots.close(fig)

@@ -51,7 +51,7 @@ class TrainConfig:
     protocol: str = "auto"
     epochs: int = 30
     patience: int = 6
-    budget_cpu_minutes: float | None = None  # stop after the epoch that crosses this CPU time
+    budget_cpu_minutes: float | None = None  # stop when training has used this much CPU time (mid-epoch too)
     batch_size: int | None = None            # None: the model's own
     lr: float | None = None
     weight_decay: float | None = None
@@ -219,10 +219,11 @@ class Trainer:
             best_weights = {k: v.clone() for k, v in model.state_dict().items()}
 
         n_batches = (len(X) + batch - 1) // batch
+        budget = None if cfg.budget_cpu_minutes is None else 60.0 * cfg.budget_cpu_minutes
         with progress_bar() if self.progress else _NoBar() as bar:
             task = bar.add_task(f"train {cfg.model}", total=cfg.epochs * n_batches, completed=len(history) * n_batches, info="")
             for epoch in range(len(history) + 1, cfg.epochs + 1):
-                if bad >= cfg.patience or (cfg.budget_cpu_minutes is not None and cpu >= 60 * cfg.budget_cpu_minutes):
+                if bad >= cfg.patience or (budget is not None and cpu >= budget):
                     break
                 cpu0 = time.process_time()
                 torch.manual_seed(cfg.seed * 100_003 + epoch)
@@ -231,6 +232,8 @@ class Trainer:
                 model.train()
                 total, count = 0.0, 0
                 for b in range(n_batches):
+                    if b > 0 and budget is not None and cpu + time.process_time() - cpu0 >= budget:
+                        break  # the budget ends mid-epoch: validate what was learned and stop
                     idx = np.sort(order[b * batch:(b + 1) * batch])
                     xb, yb = torch.from_numpy(X[idx]), targets[idx]
                     if augment is not None:

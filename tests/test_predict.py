@@ -1,0 +1,152 @@
+"""saz.predict and `saz predict`: windows, streaming, edge-case inputs, folders, formats, plots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import run_saz, tone
+from saz.features import get_feature
+from saz.labels import Vocabulary
+from saz.models.train import Trainer, TrainConfig
+from saz.predict import Prediction, _windows, load_predictor, predict, predict_many, window_starts
+
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    """A small saznet checkpoint (2-s clips) trained for one epoch: real weights, meaningless skill."""
+    run = tmp_path_factory.mktemp("model")
+    feature = get_feature("logmel", n_mels=64)
+    rng = np.random.default_rng(0)
+    X = rng.normal(-40, 10, size=(48, 64, 87)).astype(np.float32)
+    y = (rng.random((48, 3)) < 0.5).astype(np.float32)
+    cfg = TrainConfig("saznet", epochs=1, augment=False)
+    return str(Trainer(cfg, feature, 2.0, Vocabulary.from_names(["tar", "ney", "daf"]), run, progress=False).fit(X, y, X[:16], y[:16]))
+
+
+def test_window_starts_cover_the_recording():
+    assert window_starts(10, 100, 50) == [0]  # shorter than a window: one padded window
+    assert window_starts(100, 100, 50) == [0]
+    assert window_starts(101, 100, 50) == [0, 50]
+    assert window_starts(1000, 100, 50)[-1] == 900
+    for n in (1, 99, 250, 1234):
+        starts = window_starts(n, 100, 30)
+        assert starts[-1] + 100 >= n and (len(starts) == 1 or starts[-2] + 100 < n)
+
+
+@pytest.mark.parametrize("block", [7, 64, 1000, 5000])
+def test_streamed_windows_equal_windows_cut_from_the_whole_signal(block):
+    y = np.random.default_rng(1).normal(size=1234).astype(np.float32)
+    env: list[float] = []
+    got = list(_windows((y[i:i + block] for i in range(0, len(y), block)), 1000, 100, 30, env))
+    starts = window_starts(len(y), 100, 30)
+    assert [s for s, _ in got] == starts
+    for s, w in got:
+        want = np.pad(y[s:s + 100], (0, max(0, s + 100 - len(y))))
+        np.testing.assert_array_equal(w, want)
+    assert len(env) == int(np.ceil(len(y) / 50)) and env[0] == np.abs(y[:50]).max()
+
+
+def test_short_silent_stereo_and_array_inputs(model, tmp_path):
+    short = tmp_path / "short.wav"
+    sf.write(short, tone(SR, 0.3), SR)
+    p = predict(short, model=model)
+    assert p.duration == pytest.approx(0.3, abs=1e-3) and p.window_probabilities.shape == (1, 3)
+    silent = tmp_path / "silence.wav"
+    sf.write(silent, np.zeros(SR * 7), SR)
+    s = predict(silent, model=model, threshold=0.0001)
+    assert s.present == [] and s.segments == [] and (s.probabilities == 0).all()
+    mono = tone(SR, 3.0, 330.0) + 0.3 * tone(SR, 3.0, 1200.0)
+    sf.write(tmp_path / "mono.wav", mono, SR)
+    sf.write(tmp_path / "stereo.wav", np.stack([mono, mono], axis=1), SR)
+    a, b = predict(tmp_path / "mono.wav", model=model), predict(tmp_path / "stereo.wav", model=model)
+    np.testing.assert_allclose(a.window_probabilities, b.window_probabilities, atol=1e-5)
+    c = predict(np.stack([mono, mono]), sr=SR, model=model)  # (channels, samples) array
+    np.testing.assert_allclose(c.window_probabilities, a.window_probabilities, atol=1e-5)
+    with pytest.raises(ValueError, match="sample rate"):
+        predict(mono, model=model)
+
+
+def test_long_recording_streams_in_bounded_windows(model, tmp_path):
+    """A 4-minute file at 44.1 kHz: windows every second, all decoded blockwise and resampled."""
+    sr = 44100
+    t = np.arange(sr * 240) / sr
+    y = (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * t / 60) > 0)).astype(np.float32)
+    path = tmp_path / "long.flac"
+    sf.write(path, y, sr)
+    p = predict(path, model=model, hop=1.0)
+    assert p.duration == pytest.approx(240, abs=0.01)
+    assert len(p.window_starts) == len(window_starts(240 * SR, 2 * SR, SR)) == 239
+    # the second half of every minute is digital silence: those windows predict nothing
+    phase = p.window_starts % 60
+    silent = (phase >= 30.1) & (phase + 2 <= 59.9)
+    sounding = (phase <= 29.5) | ((phase >= 58.5) & (p.window_starts + 2 < 240))
+    assert silent.sum() > 100 and sounding.sum() > 100
+    assert (p.window_probabilities[silent] == 0).all()
+    assert (p.window_probabilities[sounding] > 0).all()
+
+
+def test_segments_merge_consecutive_windows():
+    wp = np.array([[0.9, 0.1], [0.8, 0.1], [0.2, 0.7], [0.9, 0.6]], np.float32)
+    p = Prediction("x.wav", ["tar", "ney"], np.array([0.5, 0.5], np.float32), 10.0, 4.0, 2.0, wp.max(0),
+                   np.array([0.0, 2.0, 4.0, 6.0]), wp)
+    segs = [(s.instrument, s.start, s.end, round(s.confidence, 3)) for s in p.segments]
+    assert segs == [("tar", 0.0, 6.0, 0.85), ("ney", 4.0, 10.0, 0.65), ("tar", 6.0, 10.0, 0.9)]
+    assert p.present == [("tar", pytest.approx(0.9)), ("ney", pytest.approx(0.7))]
+    d = json.loads(p.to_json())
+    assert d["timeline"]["segments"][0] == {"instrument": "tar", "start": 0.0, "end": 6.0, "confidence": 0.85}
+    assert len(d["timeline"]["windows"]) == 4 and d["instruments"][0]["instrument"] == "tar"
+
+
+def test_folder_with_a_bad_file_json_csv_out_and_plots(model, tmp_path):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    sf.write(folder / "a.wav", tone(SR, 3.0), SR)
+    sf.write(folder / "sub" / "b.ogg", tone(SR, 1.0, 880.0), SR)
+    (folder / "sub" / "broken.wav").write_bytes(b"RIFF....not really")
+    r = run_saz("predict", folder, "-m", model, "--format", "json", "--timeline", "--threshold", "0", "--plot",
+                tmp_path / "plots", "--out", tmp_path / "results.jsonl")
+    assert r.returncode == 1  # one file failed
+    assert "broken.wav" in r.stderr and "1 of 3 file(s) failed" in r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [Path_(d["source"]) for d in lines] == ["a.wav", "b.ogg"]
+    for d in lines:
+        assert set(d) == {"source", "duration", "instruments", "probabilities", "timeline"}
+        assert set(d["probabilities"]) == {"tar", "ney", "daf"}
+        assert {"window", "hop", "windows", "segments"} == set(d["timeline"])
+        assert all(set(s) == {"instrument", "start", "end", "confidence"} for s in d["timeline"]["segments"])
+    assert (tmp_path / "results.jsonl").read_text() == r.stdout
+    for name in ("a.png", "b.png"):
+        png = (tmp_path / "plots" / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    r = run_saz("predict", folder / "a.wav", folder / "sub" / "b.ogg", "-m", model, "--format", "csv", "--threshold", "0")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert list(rows[0]) == ["source", "instrument", "probability"] and len(rows) == 6
+    r = run_saz("predict", folder / "a.wav", "-m", model, "--format", "csv", "--timeline", "--threshold", "0")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert list(rows[0]) == ["source", "instrument", "start", "end", "confidence"] and float(rows[0]["end"]) == pytest.approx(3.0, abs=0.01)
+
+
+def Path_(s: str) -> str:
+    return s.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def test_predict_errors(model, tmp_path):
+    r = run_saz("predict", tmp_path / "nothing.wav", "-m", model)
+    assert r.returncode == 1 and "nothing.wav: no such file" in r.stderr
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    r = run_saz("predict", tmp_path / "a.wav", "-m", tmp_path / "a.wav")
+    assert r.returncode == 1 and "not a saz checkpoint" in r.stderr and "Traceback" not in r.stderr
+    r = run_saz("predict", tmp_path / "a.wav", "-m", model, "--format", "xml")
+    assert r.returncode == 2 and "unknown format" in r.stderr
+    results = list(predict_many([tmp_path / "a.wav", tmp_path / "missing.wav", tmp_path / "a.wav"], model))
+    assert [r.ok for r in results] == [True, False, True] and "missing.wav" in results[1].error
+    assert load_predictor(model) is load_predictor(model)  # loaded once per process
