@@ -281,7 +281,7 @@ def models_info(model: str = typer.Argument("default", help="'default', a model 
     """The model card of the bundled default, a registered model's description, or a checkpoint's contents."""
     from saz.models import MODELS
     from saz.models.checkpoint import CheckpointError, load_dict
-    from saz.predict import default_card, resolve_model
+    from saz.prediction import default_card, resolve_model
 
     if model == "default":
         console.print(default_card())
@@ -395,7 +395,7 @@ def evaluate(
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
     from saz.evaluation import evaluate_checkpoint
     from saz.models.checkpoint import CheckpointError, Predictor
-    from saz.predict import resolve_model
+    from saz.prediction import resolve_model
 
     try:
         predictor = Predictor.load(resolve_model(checkpoint))
@@ -471,7 +471,7 @@ def predict(
 
     from saz import audio
     from saz.models.checkpoint import CheckpointError
-    from saz.predict import load_predictor, plot, predict_many
+    from saz.prediction import load_predictor, plot, predict_many
 
     if fmt not in ("table", "json", "csv"):
         err.print(f"[red]error:[/red] unknown format '{fmt}' (table, json or csv)")
@@ -524,6 +524,32 @@ def predict(
     if failed:
         err.print(f"{failed} of {len(files) + len(missing)} file(s) failed")
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
+    port: int = typer.Option(8000),
+    model: str = typer.Option("default", "--model", "-m", help="'default' (bundled) or a checkpoint file."),
+    max_upload_mb: float = typer.Option(100.0, help="Uploads above this size get 413."),
+) -> None:
+    """The web page and HTTP API: upload a recording, see the instruments and when they play."""
+    try:
+        import uvicorn
+
+        from saz.serve.app import create_app
+    except ImportError as e:
+        err.print(f"[red]error:[/red] the web app needs its extra: pip install 'saz[web]' ({e})")
+        raise typer.Exit(1)
+    from saz.models.checkpoint import CheckpointError
+
+    try:
+        application = create_app(model, max_upload_mb)
+    except CheckpointError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    err.print(f"saz serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 @app.command()

@@ -14,7 +14,7 @@ from conftest import run_saz, tone
 from saz.features import get_feature
 from saz.labels import Vocabulary
 from saz.models.train import Trainer, TrainConfig
-from saz.predict import Prediction, _windows, load_predictor, predict, predict_many, window_starts
+from saz.prediction import Prediction, _windows, load_predictor, predict, predict_many, window_starts
 
 SR = 22050
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from saz.datasets import load
+from saz.datasets import DatasetError, load
 from saz.synth.fluid import Note, Renderer
 from saz.synth.instruments import class_presets, coverage, default_vocabulary, load_map
 from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset, split_recordings
@@ -210,3 +210,11 @@ def test_cli_bench_small_build_from_the_v1_spec(tmp_path):
     assert len(train) == 160 and len(test) == 40 and train.vocab.names == default_vocabulary().names
     assert set(pd.read_csv(tmp_path / "b" / "test.csv")["soundfont"]) == {"TimGM6mb"}
     assert not set(pd.read_csv(tmp_path / "b" / "train.csv")["soundfont"]) & {"TimGM6mb"}
+    bench = load("saz-bench", tmp_path / "b")
+    assert {k: len(v) for k, v in bench.splits.items()} == {"train": 160, "validation": 30, "test": 40, "test_mix": 10}
+    assert bench.labels.activity is None and bench.vocab.names == train.vocab.names
+    np.testing.assert_array_equal(bench.subset("test").y, test.y)
+    framed = load("saz-bench", tmp_path / "b", activity=True)
+    assert framed.labels.activity.shape[:2] == (240, 216) and framed.labels.frame_rate == pytest.approx(22050 / 512)
+    with pytest.raises(DatasetError, match="not a saz-bench root"):
+        load("saz-bench", tmp_path)

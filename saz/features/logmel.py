@@ -32,7 +32,8 @@ class LogMel(Feature):
         return self.sr / self.hop
 
     def mel_power(self, y: torch.Tensor) -> torch.Tensor:
-        power = dsp.stft(y, self.n_fft, self.hop).abs() ** 2
+        spec = torch.view_as_real(dsp.stft(y, self.n_fft, self.hop))
+        power = spec.square().sum(-1)  # |S|^2 without the square root of abs()
         return dsp.mel_filterbank(self.sr, self.n_fft, self.n_mels, self.fmin, self.fmax) @ power
 
     def compute(self, y: torch.Tensor) -> torch.Tensor:

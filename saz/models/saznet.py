@@ -14,7 +14,8 @@ Design, and why:
 * **Attention pooling** (as ``attention``, openmic-attention-review.txt): per frame and class a
   probability and an attention weight; the clip probability is the attention-weighted mean of
   frame probabilities. Trained on clip labels only, the frame probabilities say *when* an
-  instrument plays (``frame_logits``), which is what ``saz predict --timeline`` shows.
+  instrument plays within a clip (``frame_logits``, ``Predictor.frame_probabilities``), at ~21
+  frames per second, finer than the windows of ``saz predict --timeline``.
 * **Training recipe** (:mod:`saz.models.augment`, :mod:`saz.models.train`): mixup with label
   union, gain, pitch and time warping, SpecAugment, and a class-balanced BCE (positive weight
   ``sqrt(negatives / positives)`` per class) for rare instruments.

@@ -229,7 +229,7 @@ def predict_many(items: Sequence[str | os.PathLike | np.ndarray], model: str | o
             return
         waves = np.stack([w for _, _, w in live])
         probs = pred.probabilities(pred.feature(waves))
-        silent = np.max(np.abs(waves), axis=1) < 10 ** (audio.SILENCE_DBFS / 20)
+        silent = np.maximum(waves.max(axis=1), -waves.min(axis=1)) < 10 ** (audio.SILENCE_DBFS / 20)
         probs[silent] = 0.0
         for (f, s, _), p in zip(live, probs):
             f.probs[s] = p

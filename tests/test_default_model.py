@@ -1,0 +1,48 @@
+"""The bundled default model: it loads offline, its card, golden outputs, and the README's command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, REPO, run_saz
+from saz.prediction import DEFAULT_MODEL, load_predictor, predict
+from saz.synth.instruments import default_vocabulary
+
+GOLDEN = REPO / "tests" / "golden" / "ensemble.json"
+
+
+def test_default_model_ships_in_the_package_and_loads():
+    assert DEFAULT_MODEL.is_file() and DEFAULT_MODEL.stat().st_size < 5_000_000
+    pred = load_predictor("default")
+    assert pred.name == "saznet" and pred.vocab.names == default_vocabulary().names
+    assert ((pred.thresholds > 0) & (pred.thresholds < 1)).all() and pred.seconds == 5.0
+
+
+def test_golden_predictions_on_the_example():
+    """Regression test: probabilities on examples/ensemble.ogg as committed (regenerate with
+    `python -c "from saz.prediction import predict; print(predict('examples/ensemble.ogg').to_json())" > tests/golden/ensemble.json`
+    after retraining the default model)."""
+    golden = json.loads(GOLDEN.read_text())
+    got = predict(EXAMPLES / "ensemble.ogg").to_dict()
+    assert got["probabilities"] == pytest.approx(golden["probabilities"], abs=1e-4)
+    np.testing.assert_allclose([[w["probabilities"][c] for c in golden["probabilities"]] for w in got["timeline"]["windows"]],
+                               [[w["probabilities"][c] for c in golden["probabilities"]] for w in golden["timeline"]["windows"]],
+                               atol=1e-4)
+    assert [s["instrument"] for s in got["timeline"]["segments"]] == [s["instrument"] for s in golden["timeline"]["segments"]]
+
+
+def test_readme_first_command_and_model_commands():
+    readme = (REPO / "README.md").read_text()
+    assert "pip install -e . && saz predict examples/ensemble.ogg --timeline" in readme
+    r = run_saz("predict", EXAMPLES / "ensemble.ogg", "--timeline", cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    assert "ensemble.ogg (15.0 s)" in r.stdout and "segments:" in r.stdout
+    r = run_saz("models", "info", "default")
+    assert r.returncode == 0 and "# saz default model" in r.stdout and "Scores per class" in r.stdout
+    r = run_saz("models", "list")
+    for name in ("rf", "xgb", "fc", "fc_t", "rnn", "attention", "bilstm", "crnn", "han_cnn", "hamnava_cnn",
+                 "medleydb_cnn", "probe", "saznet"):
+        assert f"│ {name} " in r.stdout, name

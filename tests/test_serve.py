@@ -1,0 +1,174 @@
+"""`saz serve`: the real server on a free loopback port, real HTTP, and the page in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import EXAMPLES, REAL_FILES, run_saz, tone
+
+httpx = pytest.importorskip("httpx")
+SR = 22050
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`saz serve` in a subprocess with its own TMPDIR (to check that uploads leave nothing)."""
+    tmp = tmp_path_factory.mktemp("server-tmp")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", "serve", "--port", str(port), "--max-upload-mb", "2"],
+                            env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read())
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start")
+    yield url, tmp
+    proc.terminate()
+    proc.wait(10)
+
+
+def post(url: str, path: Path, **params) -> httpx.Response:
+    with open(path, "rb") as f:
+        return httpx.post(url + "/api/predict", files={"file": (path.name, f)}, params=params, timeout=60)
+
+
+def leftovers(tmp: Path) -> list[str]:
+    return [p.name for p in tmp.iterdir() if p.name.startswith("saz-upload-")]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("uploads")
+    y = tone(SR, 3.0, 330.0) + 0.2 * tone(SR, 3.0, 990.0)
+    out = {"ogg": EXAMPLES / "ensemble.ogg", "mp3": REAL_FILES["mp3"]}
+    for ext in ("wav", "flac"):
+        out[ext] = d / f"tone.{ext}"
+        sf.write(out[ext], y, SR)
+    out["text"] = d / "notes.txt"
+    out["text"].write_text("not audio at all\n")
+    whole = out["wav"].read_bytes()
+    out["truncated"] = d / "cut.wav"
+    out["truncated"].write_bytes(whole[: len(whole) // 3])
+    out["big"] = d / "big.wav"
+    sf.write(out["big"], np.zeros(SR * 60, np.float32), SR)  # 2.6 MB > the 2 MB limit
+    return out
+
+
+def test_health_model_docs_and_page(server):
+    url, _ = server
+    assert httpx.get(url + "/api/health").json() == {"status": "ok", "model": "saznet"}
+    m = httpx.get(url + "/api/model").json()
+    assert m["name"] == "saznet" and len(m["classes"]) == len(m["thresholds"]) > 10 and "# saz default model" in m["card"]
+    assert httpx.get(url + "/docs").status_code == 200
+    assert "/api/predict" in httpx.get(url + "/openapi.json").json()["paths"]
+    page = httpx.get(url + "/")
+    assert page.status_code == 200 and 'id="chart"' in page.text
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "ogg", "mp3"])
+def test_every_format_gives_the_cli_json(server, files, fmt):
+    url, tmp = server
+    r = post(url, files[fmt], timeline="true")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    cli = run_saz("predict", files[fmt], "--format", "json", "--timeline")
+    expected = json.loads(cli.stdout)
+    assert set(body) == set(expected) and body["source"] == files[fmt].name
+    assert body["probabilities"] == pytest.approx(expected["probabilities"], abs=1e-4)
+    assert [s["instrument"] for s in body["timeline"]["segments"]] == [s["instrument"] for s in expected["timeline"]["segments"]]
+    assert leftovers(tmp) == []
+
+
+def test_bad_uploads_get_clear_errors_and_leave_nothing(server, files):
+    url, tmp = server
+    r = post(url, files["text"])
+    assert r.status_code == 415 and "notes.txt" in r.json()["detail"] and "unsupported format" in r.json()["detail"]
+    r = post(url, files["truncated"])
+    assert r.status_code == 422 and "cut.wav" in r.json()["detail"] and "truncated" in r.json()["detail"]
+    r = post(url, files["big"])
+    assert r.status_code == 413 and "2 MB" in r.json()["detail"]
+    r = httpx.post(url + "/api/predict", data={"x": "1"}, timeout=10)
+    assert r.status_code == 400
+    r = post(url, files["wav"], threshold="7")
+    assert r.status_code == 422
+    assert leftovers(tmp) == []
+
+
+def test_client_disconnecting_mid_upload_leaves_nothing(server):
+    url, tmp = server
+    host, port = url.removeprefix("http://").split(":")
+    boundary = "sazboundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+            "Content-Type: audio/wav\r\n\r\n").encode()
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall((f"POST /api/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+                   f"Content-Length: 1000000\r\n\r\n").encode() + head + b"\0" * 300_000)
+        time.sleep(0.5)
+        assert len(leftovers(tmp)) == 1  # the upload is being written...
+    for _ in range(50):  # ...and removed once the client has gone
+        if not leftovers(tmp):
+            break
+        time.sleep(0.1)
+    assert leftovers(tmp) == []
+
+
+def test_twenty_concurrent_requests(server, files):
+    url, tmp = server
+    want = post(url, files["flac"]).json()
+    with ThreadPoolExecutor(20) as pool:
+        got = list(pool.map(lambda _: post(url, files["flac"]), range(20)))
+    assert all(r.status_code == 200 for r in got)
+    assert all(r.json()["probabilities"] == want["probabilities"] for r in got)
+    assert leftovers(tmp) == []
+
+
+def test_page_in_headless_chromium(server, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed")
+    url, _ = server
+    expected = post(url, EXAMPLES / "ensemble.ogg").json()
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1000, "height": 900})
+        page.goto(url + "/")
+        page.keyboard.press("Tab")  # keyboard alone reaches the file chooser
+        assert page.evaluate("document.activeElement.id") in ("file", "choose")
+        page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
+        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+        names = page.locator("#instruments li.instrument .name").all_inner_texts()
+        assert names == [i["instrument"] for i in expected["instruments"]] and names
+        assert int(page.get_attribute("#chart", "data-rendered")) >= len(names)
+        page.evaluate("document.getElementById('player').currentTime = 7.5")
+        page.wait_for_function("document.getElementById('chart').dataset.cursor === '7.50'", timeout=10_000)
+        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "page.png").stat().st_size > 10_000
