@@ -89,14 +89,23 @@ def frames(y: torch.Tensor, frame_length: int, hop: int, pad_mode: str) -> torch
 
 
 def median_filter(x: torch.Tensor, size: int, dim: int) -> torch.Tensor:
-    """Median over a window of ``size`` along ``dim`` with symmetric edges (scipy 'reflect')."""
-    x = x.movedim(dim, -1)
-    n, half = x.shape[-1], size // 2
-    idx = torch.arange(-half, n + half)
-    idx = torch.where(idx < 0, -idx - 1, idx)
-    idx = torch.where(idx >= n, 2 * n - idx - 1, idx)
-    padded = x.index_select(-1, idx.clamp(0, n - 1))
-    return padded.unfold(-1, size, 1).median(dim=-1).values.movedim(-1, dim)
+    """Median over a window of ``size`` along ``dim`` with symmetric edges (scipy 'reflect').
+
+    numpy's introselect (``np.partition``) on a sliding-window view is exact and several times
+    faster than sorting every window in torch; it is the hot spot of HPSS.
+    """
+    half = size // 2
+    a = np.moveaxis(x.detach().cpu().numpy(), dim, -1)
+    pad = [(0, 0)] * (a.ndim - 1) + [(half, half)]
+    padded = np.pad(a, pad, mode="symmetric")
+    rows = padded.reshape(-1, padded.shape[-1])
+    med = np.empty((rows.shape[0], a.shape[-1]), dtype=a.dtype)
+    step = max(1, (1 << 18) // (size * a.shape[-1]))  # rows per chunk: the window copy stays in cache
+    for i in range(0, rows.shape[0], step):
+        windows = np.lib.stride_tricks.sliding_window_view(rows[i:i + step], size, axis=-1)
+        med[i:i + step] = np.partition(windows, half, axis=-1)[..., half]
+    med = med.reshape(a.shape)
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(med, -1, dim))).to(x.dtype)
 
 
 def hpss_harmonic_mask(mag: torch.Tensor, kernel: int = 31, power: float = 2.0) -> torch.Tensor:
