@@ -52,6 +52,7 @@ class TorchModel(nn.Module):
     optimizer: ClassVar[dict[str, float]] = {"lr": 1e-3, "weight_decay": 0.0}
     batch_size: ClassVar[int] = 32
     source: ClassVar[str] = ""  # the document section the architecture follows
+    frame_hop: ClassVar[int] = 1  # input frames per ``frame_logits`` step
 
     def __init__(self, input_shape: tuple[int, ...], n_classes: int, **hparams: Any):
         super().__init__()

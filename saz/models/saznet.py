@@ -57,6 +57,7 @@ class SazNet(TorchModel):
     source = "saz (this project): see the module docstring"
     augment = Augment()
     class_balanced = True
+    frame_hop = 2
 
     def __init__(self, input_shape: tuple[int, ...], n_classes: int, width: int = 128, dropout: float = 0.2,
                  **hparams: Any):
