@@ -32,6 +32,13 @@ def load_run(folder: str | Path) -> dict:
             "result": result, **pred}
 
 
+def _macro_f1_present(result: dict) -> float:
+    """Macro F1 over the classes with at least one positive clip (absent classes score 0 in
+    the plain macro F1, which a test set without them would otherwise cap)."""
+    f1 = [c["f1"] for c in result["per_class"] if c["support"] > 0]
+    return float(np.mean(f1)) if f1 else 0.0
+
+
 def _mean_std(values: list[float]) -> tuple[float, float]:
     a = np.asarray(values, dtype=float)
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
@@ -54,7 +61,8 @@ def compare(folders: list[str | Path], n_boot: int = 2000) -> dict:
         entry = {"seeds": [r["seed"] for r in rs], "folders": [r["folder"] for r in rs]}
         for key, get in (("micro_f1", lambda x: x["micro"]["f1"]), ("macro_f1", lambda x: x["macro"]["f1"]),
                          ("macro_precision", lambda x: x["macro"]["precision"]),
-                         ("macro_recall", lambda x: x["macro"]["recall"]), ("map", lambda x: x["map"])):
+                         ("macro_recall", lambda x: x["macro"]["recall"]), ("map", lambda x: x["map"]),
+                         ("macro_f1_present", _macro_f1_present)):
             vals = [get(r["result"]) for r in rs]
             entry[key] = {"values": vals, "mean": _mean_std(vals)[0], "std": _mean_std(vals)[1]}
         classes = [c["class"] for c in rs[0]["result"]["per_class"]]
@@ -78,13 +86,15 @@ def to_markdown(cmp: dict, title: str = "Comparison") -> str:
     order = sorted(models, key=lambda m: -models[m]["macro_f1"]["mean"])
     lines = [f"# {title}", "", f"{cmp['n_clips']} clips. Mean ± standard deviation over seeds; p: paired bootstrap "
              f"against the best model (`{cmp['best']}`), first seed of each.", "",
-             "| model | seeds | micro F1 | macro F1 | mAP | p (macro F1) | p (mAP) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| model | seeds | micro F1 | macro F1 | macro F1 (present classes) | mAP | p (macro F1) | p (mAP) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m in order:
         e = models[m]
         vs = e.get("vs_best")
         p1, p2 = (f"{vs['macro_f1_p']:.4f}", f"{vs['map_p']:.4f}") if vs else ("best", "best")
         lines.append(f"| {m} | {len(e['seeds'])} | {e['micro_f1']['mean']:.3f} ± {e['micro_f1']['std']:.3f} | "
-                     f"{e['macro_f1']['mean']:.3f} ± {e['macro_f1']['std']:.3f} | {e['map']['mean']:.3f} ± {e['map']['std']:.3f} | {p1} | {p2} |")
+                     f"{e['macro_f1']['mean']:.3f} ± {e['macro_f1']['std']:.3f} | {e['macro_f1_present']['mean']:.3f} ± "
+                     f"{e['macro_f1_present']['std']:.3f} | {e['map']['mean']:.3f} ± {e['map']['std']:.3f} | {p1} | {p2} |")
     classes = list(models[order[0]]["per_class_f1"])
     lines += ["", "## Per-class F1 (mean over seeds)", "", "| class | " + " | ".join(order) + " |",
               "| --- |" + " --- |" * len(order)]
