@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from zoo import OURS, TESTS, Zoo  # noqa: E402
+from zoo import OURS, RESULTS, TESTS, Zoo  # noqa: E402
 
 from saz import io  # noqa: E402
 from saz.models.checkpoint import load_dict  # noqa: E402
@@ -62,6 +62,13 @@ def card(ckpt: dict, reports: dict[str, dict]) -> str:
     lines += ["", "| test part | clips | micro F1 | macro F1 | mAP |", "| --- | --- | --- | --- | --- |"]
     for t, r in reports.items():
         lines.append(f"| {t} | {r['n_clips']} | {r['micro']['f1']:.3f} | {r['macro']['f1']:.3f} | {r['map']:.3f} |")
+    real = RESULTS / "real_singles.json"
+    if real.exists():
+        r = json.loads(real.read_text())
+        lines += ["", "## Real recordings", "",
+                  f"On {r['recordings']} real single-instrument recordings (../shared/samples, `benchmarks/real_singles.py`): "
+                  f"top-1 accuracy {100 * r['top1']:.1f} %, the instrument above its threshold in {100 * r['detected']:.1f} % "
+                  "of them. Treat its answers on real recordings as hints, not facts."]
     return "\n".join(lines) + "\n"
 
 
