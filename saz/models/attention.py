@@ -29,13 +29,12 @@ import torch
 from torch import nn
 
 from saz.models.base import TorchModel, register
+from saz.models.layers import AttentionPooled
 from saz.models.fc_t import StepEmbedding
-
-EPS = 1e-7
 
 
 @register
-class Attention(TorchModel):
+class Attention(AttentionPooled, TorchModel):
     """Step embedding -> per-class frame classifier and attention -> attention-weighted mean."""
 
     name = "attention"
@@ -53,20 +52,5 @@ class Attention(TorchModel):
         self.classify = nn.Linear(dim, self.n_classes)
         self.attend = nn.Linear(dim, self.n_classes)
 
-    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Frame logits and normalised attention weights, both ``(B, T, C)``."""
-        h = self.embed(x)
-        att = torch.sigmoid(self.attend(h)).clamp(EPS, 1 - EPS)
-        return self.classify(h), att / att.sum(dim=1, keepdim=True)
-
-    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, T, C)`` weights, summing to 1 over time for every clip and class."""
-        return self._heads(x)[1]
-
-    def frame_logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self._heads(x)[0]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        frame, weights = self._heads(x)
-        clip = (weights * torch.sigmoid(frame)).sum(dim=1)
-        return torch.logit(clip, eps=EPS)
+    def frame_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.embed(x)

@@ -38,6 +38,12 @@ def get_model_class(name: str) -> type:
     return MODELS[name]
 
 
+def model_config(model: "TorchModel | SklearnModel") -> dict[str, Any]:
+    """Name, input shape, class count and hyperparameters: all :func:`build` needs."""
+    return {"name": model.name, "input_shape": list(model.input_shape), "n_classes": model.n_classes,
+            "hparams": model.hparams}
+
+
 class TorchModel(nn.Module):
     """Base for neural models. Subclasses set the class attributes and build layers in __init__.
 
@@ -62,8 +68,7 @@ class TorchModel(nn.Module):
 
     def config(self) -> dict[str, Any]:
         """What :func:`build` needs to rebuild this model (stored in checkpoints)."""
-        return {"name": self.name, "input_shape": list(self.input_shape), "n_classes": self.n_classes,
-                "hparams": self.hparams}
+        return model_config(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, *input_shape) -> (B, C) logits
         raise NotImplementedError
@@ -92,8 +97,7 @@ class SklearnModel:
         self.hparams = dict(hparams)
 
     def config(self) -> dict[str, Any]:
-        return {"name": self.name, "input_shape": list(self.input_shape), "n_classes": self.n_classes,
-                "hparams": self.hparams}
+        return model_config(self)
 
     def fit(self, X: np.ndarray, y: np.ndarray, seed: int = 0) -> "SklearnModel":
         raise NotImplementedError

@@ -145,7 +145,7 @@ class Predictor:
         if not self.has_frames:
             return self.probabilities(X, batch), None
         clips, frames = [], []
-        heads = getattr(self.model, "_heads", None)  # attention pooling: frames and weights in one pass
+        heads = getattr(self.model, "heads", None)  # attention pooling: frames and weights in one pass
         for x in self._batches(X, batch):
             if heads is None:
                 clips.append(torch.sigmoid(self.model(x)))

@@ -32,8 +32,7 @@ from torch import nn
 
 from saz.models.augment import Augment
 from saz.models.base import TorchModel, register
-
-EPS = 1e-7
+from saz.models.layers import AttentionPooled
 
 
 def _separable(c_in: int, c_out: int) -> nn.Sequential:
@@ -46,7 +45,7 @@ def _separable(c_in: int, c_out: int) -> nn.Sequential:
 
 
 @register
-class SazNet(TorchModel):
+class SazNet(AttentionPooled, TorchModel):
     """Separable CNN front end -> per-frame features -> temporal conv -> attention pooling."""
 
     name = "saznet"
@@ -79,22 +78,9 @@ class SazNet(TorchModel):
         self.classify = nn.Linear(w, self.n_classes)
         self.attend = nn.Linear(w, self.n_classes)
 
-    def _frames(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, bins, frames) -> (B, T', width) frame features."""
+    def frame_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, bins, frames) -> (B, T', width) frame features, T' = ceil(frames / 2)."""
         h = self.front(x[:, None])                                     # (B, w, bins', T')
         h = self.project(torch.cat([h.mean(dim=2), h.amax(dim=2)], 1))  # (B, w, T')
         h = h + self.temporal(h)
         return self.dropout(h.transpose(1, 2))
-
-    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self._frames(x)
-        att = torch.sigmoid(self.attend(h)).clamp(EPS, 1 - EPS)
-        return self.classify(h), att / att.sum(dim=1, keepdim=True)
-
-    def frame_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, T', C) with T' = frames // 2: one prediction per two input frames."""
-        return self._heads(x)[0]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        frame, weights = self._heads(x)
-        return torch.logit((weights * torch.sigmoid(frame)).sum(dim=1), eps=EPS)
