@@ -354,7 +354,8 @@ def train(
     from saz.models.train import TrainConfig, train_on_dataset
 
     try:
-        cfg = TrainConfig(model, parse_params(hparam), protocol, epochs, patience, budget, batch_size, lr, None, augment, seed)
+        cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
+                          budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed)
     except (ValueError, KeyError) as e:
         err.print(f"[red]error:[/red] {e.args[0] if isinstance(e, KeyError) else e}")
         raise typer.Exit(1)

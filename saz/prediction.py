@@ -189,8 +189,9 @@ class _File:
 
 def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File) -> Iterator[np.ndarray]:
     if isinstance(item, np.ndarray):
-        y = audio.to_mono(item.T if item.ndim == 2 and item.shape[0] < item.shape[1] else item) if item.ndim == 2 else item
-        y = np.asarray(y, np.float32)
+        if item.ndim == 2 and item.shape[0] < item.shape[1]:
+            item = item.T  # (channels, samples) -> (samples, channels)
+        y = audio.to_mono(np.asarray(item, np.float32))
         if in_sr is None:
             raise ValueError("an array needs its sample rate: predict(array, sr=...)")
         y = audio.resample(y, in_sr, sr)

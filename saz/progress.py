@@ -11,20 +11,18 @@ T = TypeVar("T")
 console = Console(stderr=True)
 
 
-def progress_bar() -> Progress:
+def progress_bar(enabled: bool = True) -> Progress:
     """A bar with description, count, elapsed and remaining time, and a free ``info`` field."""
     return Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), TextColumn("{task.fields[info]}"), console=console, transient=False,
+        disable=not enabled,
     )
 
 
 def track(items: Iterable[T], description: str, total: int | None = None, enabled: bool = True) -> Iterator[T]:
     """Iterate ``items`` with a progress bar (none when ``enabled`` is False)."""
-    if not enabled:
-        yield from items
-        return
-    with progress_bar() as bar:
+    with progress_bar(enabled) as bar:
         task = bar.add_task(description, total=total, info="")
         for item in items:
             yield item

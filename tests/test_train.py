@@ -65,6 +65,15 @@ def test_every_model_trains_and_its_checkpoint_round_trips(name, tmp_path):
     assert again["map"] == pytest.approx(info["validation"]["map"], abs=1e-9)
     assert again["map"] > 0.7, (name, again["map"])  # chance is ~0.5 on separable data
     np.testing.assert_array_equal(Predictor.load(path).probabilities(Xv), p)
+    predictor = Predictor.load(path)
+    if predictor.has_frames:  # per-frame probabilities: one row per time step, bounding the clip's
+        frames = predictor.frame_probabilities(Xv)
+        assert frames.shape[0] == 48 and frames.shape[2] == 3
+        if name in ("attention", "saznet"):  # attention pooling is a weighted mean of the frames
+            assert (p >= frames.min(axis=1) - 1e-5).all() and (p <= frames.max(axis=1) + 1e-5).all()
+    else:
+        with pytest.raises(ValueError, match="does not predict per frame"):
+            predictor.frame_probabilities(Xv)
     assert ckpt["vocabulary"]["names"] == list(VOCAB.names) and len(ckpt["thresholds"]) == 3
 
 

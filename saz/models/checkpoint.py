@@ -138,21 +138,3 @@ class Predictor:
         if not self.has_frames:
             raise ValueError(f"model '{self.name}' does not predict per frame")
         return torch.cat([torch.sigmoid(self.model.frame_logits(x)) for x in self._batches(X, batch)]).numpy()
-
-    @torch.no_grad()
-    def both(self, X: np.ndarray, batch: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
-        """Clip and (if available) frame probabilities in one pass over the network."""
-        if not self.has_frames:
-            return self.probabilities(X, batch), None
-        clips, frames = [], []
-        heads = getattr(self.model, "heads", None)  # attention pooling: frames and weights in one pass
-        for x in self._batches(X, batch):
-            if heads is None:
-                clips.append(torch.sigmoid(self.model(x)))
-                frames.append(torch.sigmoid(self.model.frame_logits(x)))
-                continue
-            frame_logits, weights = heads(x)
-            p = torch.sigmoid(frame_logits)
-            frames.append(p)
-            clips.append((weights * p).sum(dim=1))
-        return torch.cat(clips).numpy(), torch.cat(frames).numpy()

@@ -220,7 +220,7 @@ class Trainer:
 
         n_batches = (len(X) + batch - 1) // batch
         budget = None if cfg.budget_cpu_minutes is None else 60.0 * cfg.budget_cpu_minutes
-        with progress_bar() if self.progress else _NoBar() as bar:
+        with progress_bar(self.progress) as bar:
             task = bar.add_task(f"train {cfg.model}", total=cfg.epochs * n_batches, completed=len(history) * n_batches, info="")
             for epoch in range(len(history) + 1, cfg.epochs + 1):
                 if bad >= cfg.patience or (budget is not None and cpu >= budget):
@@ -267,22 +267,6 @@ class Trainer:
         model.load_state_dict(best_weights)
         p_val = self._predict(model, X_val, norm, 256)
         return self._finish(model, norm, p_val, y_val, history, best_epoch, cpu)
-
-
-class _NoBar:
-    """Stands in for a progress bar when progress is off."""
-
-    def __enter__(self) -> "_NoBar":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def add_task(self, *args: Any, **kwargs: Any) -> int:
-        return 0
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        return None
 
 
 def dataset_features(ds: "Dataset", feature: Feature, seconds: float, cache_dir: str | Path | None = None,
