@@ -14,6 +14,7 @@ import ctypes
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -33,6 +34,17 @@ class Note:
     duration: float
     pitch: int
     velocity: int = 100
+
+
+@dataclass(frozen=True)
+class Control:
+    """A controller change at ``time`` seconds: ``kind`` 'cc' (``number``, value 0-127) or
+    'bend' (value -8192..8191; FluidSynth's default range is +-2 semitones)."""
+
+    time: float
+    kind: str
+    value: int
+    number: int = 0
 
 
 class SynthUnavailable(RuntimeError):
@@ -76,8 +88,11 @@ class Renderer:
             self._write(self._fs.synth, n, p, 0, 2, p + 4, 0, 2)
         return buf
 
-    def render(self, notes: list[Note], preset: Preset, seconds: float) -> np.ndarray:
-        """Render ``notes`` on ``preset`` for ``seconds``; drums when the preset is in bank 128."""
+    def render(self, notes: list[Note], preset: Preset, seconds: float, controls: Sequence[Control] = ()) -> np.ndarray:
+        """Render ``notes`` on ``preset`` for ``seconds``; drums when the preset is in bank 128.
+
+        ``controls`` (expression, modulation, pitch bend...) are applied at their times.
+        """
         fs = self._fs
         self._silence()
         drum = preset.bank == DRUM_BANK
@@ -92,6 +107,8 @@ class Renderer:
                 continue
             events.append((on, 1, n.pitch, int(np.clip(n.velocity, 1, 127))))
             events.append((max(off, on + 1), 0, n.pitch, 0))
+        for c in controls:  # kind 2: cc, 3: bend; sorted before note-ons at the same sample
+            events.append((int(round(c.time * self.sr)), -1, 2 if c.kind == "cc" else 3, (c.number, c.value)))
         events.sort(key=lambda e: (e[0], e[1]))
         out, pos = [], 0
         for t, kind, pitch, vel in events:
@@ -99,7 +116,13 @@ class Renderer:
             if t > pos:
                 out.append(self._samples(t - pos))
                 pos = t
-            if kind:
+            if kind < 0:
+                number, value = vel
+                if pitch == 2:
+                    fs.cc(chan, number, int(np.clip(value, 0, 127)))
+                else:
+                    fs.pitch_bend(chan, int(np.clip(value, -8192, 8191)))
+            elif kind:
                 fs.noteon(chan, pitch, vel)
             else:
                 fs.noteoff(chan, pitch)

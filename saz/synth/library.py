@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -81,33 +81,6 @@ class LibraryGenerator:
             return sorted(chosen)
         return sorted(rng.choice(names, size=k, replace=False).tolist())
 
-    def _source(self, rng: np.random.Generator, files: list[str], cache: dict[str, np.ndarray]) -> np.ndarray:
-        """A source track: random notes of one instrument between a random entry and exit."""
-        n = int(round(self.cfg.seconds * self.cfg.sr))
-        out = np.zeros(n, dtype=np.float32)
-        full = rng.random() < 0.4
-        t0 = 0 if full else int(rng.integers(0, n // 2))
-        t1 = n if full else int(rng.integers(min(n, t0 + self.cfg.sr), n + 1))
-        t = t0
-        while t < t1:
-            f = files[int(rng.integers(0, len(files)))]
-            if f not in cache:
-                try:
-                    cache[f] = audio.load(f, sr=self.cfg.sr)[0]
-                except audio.AudioError:  # an unreadable sample plays as a short silence
-                    cache[f] = np.zeros(int(0.1 * self.cfg.sr), dtype=np.float32)
-            y = cache[f]
-            if len(y) > n:  # a long recording: a random window of it
-                s = int(rng.integers(0, len(y) - n))
-                y = y[s : s + n]
-            seg = y[: t1 - t].copy()
-            fade = min(len(seg), int(FADE * self.cfg.sr))
-            if fade and len(seg) < len(y):
-                seg[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
-            out[t : t + len(seg)] += seg * float(10 ** (rng.uniform(-6, 0) / 20))
-            t += len(seg) + int(rng.uniform(*self.cfg.gap) * self.cfg.sr)
-        return out
-
     def __call__(self, chunk: int, indices: list[int]) -> Iterator[Clip]:
         rng = np.random.default_rng([self.seed, chunk])
         by_class: dict[str, list[str]] = {}
@@ -118,11 +91,43 @@ class LibraryGenerator:
         cache: dict[str, np.ndarray] = {}
         for i in indices:
             chosen = self._choose(rng, by_class, category)
-            stems = {c: self._source(rng, by_class[c], cache) for c in chosen}
+            stems = {c: sample_stem(rng, by_class[c], self.cfg.seconds, self.cfg.sr, cache, self.cfg.gap) for c in chosen}
             mixture, scales = mix(stems, rng, self.cfg.mix)
             act, present = activity(stems, scales, mixture, list(self.classes), self.cfg.mix, self.cfg.sr)
             meta = {"generator": "mix", "soundfont": "", "source": "samples", "instruments": ";".join(chosen), "presets": ""}
             yield Clip(f"{self.prefix}{i:06d}", mixture, act, present, meta)
+
+
+def sample_stem(rng: np.random.Generator, files: Sequence[str], seconds: float, sr: int,
+                cache: dict[str, np.ndarray], gap: tuple[float, float] = (0.0, 0.6)) -> np.ndarray:
+    """A source track: random recordings of one instrument between a random entry and exit.
+
+    ``cache`` keeps decoded files across calls; an unreadable file plays as a short silence.
+    """
+    n = int(round(seconds * sr))
+    out = np.zeros(n, dtype=np.float32)
+    full = rng.random() < 0.4
+    t0 = 0 if full else int(rng.integers(0, n // 2))
+    t1 = n if full else int(rng.integers(min(n, t0 + sr), n + 1))
+    t = t0
+    while t < t1:
+        f = files[int(rng.integers(0, len(files)))]
+        if f not in cache:
+            try:
+                cache[f] = audio.load(f, sr=sr)[0]
+            except audio.AudioError:
+                cache[f] = np.zeros(int(0.1 * sr), dtype=np.float32)
+        y = cache[f]
+        if len(y) > n:  # a long recording: a random window of it
+            s = int(rng.integers(0, len(y) - n))
+            y = y[s : s + n]
+        seg = y[: t1 - t].copy()
+        fade = min(len(seg), int(FADE * sr))
+        if fade and len(seg) < len(y):
+            seg[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+        out[t : t + len(seg)] += seg * float(10 ** (rng.uniform(-6, 0) / 20))
+        t += len(seg) + int(rng.uniform(*gap) * sr)
+    return out
 
 
 def pools_from_dataset(clips: pd.DataFrame, test_fraction: float, seed: int) -> dict[str, tuple[tuple[str, str, str], ...]]:

@@ -73,10 +73,16 @@ def mix(stems: dict[str, np.ndarray], rng: np.random.Generator, cfg: MixConfig =
 def activity(stems: dict[str, np.ndarray], scales: dict[str, float], mixture: np.ndarray,
              classes: list[str], cfg: MixConfig = MixConfig(), sr: int = 22050,
              hop: int = ACTIVITY_HOP) -> tuple[np.ndarray, np.ndarray]:
-    """Frame activity ``(frames, n_classes)`` (0/1) and clip labels ``(n_classes,)`` (0/1)."""
+    """Frame activity ``(frames, n_classes)`` (0/1) and clip labels ``(n_classes,)`` (0/1).
+
+    Stems whose name is not a class (distractors: real sounds outside the vocabulary) are
+    part of the mix but never labelled.
+    """
     mix_db = frame_rms_db(mixture, hop)
     act = np.zeros((len(mix_db), len(classes)), dtype=np.float32)
     for name, s in stems.items():
+        if name not in classes:
+            continue
         j = classes.index(name)
         db = frame_rms_db(scales[name] * s.astype(np.float64), hop)[: len(mix_db)]
         audible = (db >= cfg.level_db) & (db >= mix_db[: len(db)] - cfg.masking_db)

@@ -5,6 +5,11 @@ and in ensembles), gives each a part (a music21 corpus excerpt or procedural mat
 role the instrument plays), transposes it into the instrument's range, renders every class to
 its own stem with a preset of the clip's SoundFont, and mixes the stems at random gains.
 Labels come from the rendered stems: a class is present only where its stem is audible.
+
+The generalisation levers are options of :class:`RenderConfig`, all off by default (saz-bench
+v1 is built without them): more timbre sources (variation banks, recorded drum-kit SoundFonts,
+real recorded samples in place of presets), unlabelled real distractor sounds, performance
+variation, room acoustics and mastering, and real instrumentations (ensembles).
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from saz.synth import acoustics as A
 from saz.synth import parts as P
 from saz.synth.corpus import Clip
 from saz.synth.fluid import Renderer
-from saz.synth.instruments import InstrumentClass, class_presets, load_map
+from saz.synth.instruments import InstrumentClass, class_presets, ensembles, load_map
+from saz.synth.library import sample_stem
 from saz.synth.mix import MixConfig, activity, mix
+from saz.synth.performance import PerformanceConfig, perform
 from saz.synth.soundfont import Preset, find_soundfont
+from saz.synth.sources import Entry, by_class
+
+DISTRACTOR = "_distractor"
 
 MELODIC_ROLES = ("melody", "bass", "chords", "ostinato")
 
@@ -39,6 +50,15 @@ class RenderConfig:
     corpus_pieces: tuple[str, ...] = ()  # music21 corpus paths this split may use
     keep_stems: bool = False
     mix: MixConfig = field(default_factory=MixConfig)
+    # generalisation levers (benchmarks/generalisation.py measures each)
+    variation_banks: bool = False              # every bank's presets of a class, every drum kit
+    drum_soundfonts: tuple[str, ...] = ()      # recorded kits (e.g. avldrums) for drums and cymbals
+    samples: tuple[Entry, ...] = ()            # real recordings (path, class, source); class '' = distractor
+    sample_fraction: float = 0.0               # P(a class with recordings is played by them, not a preset)
+    distractor_fraction: float = 0.0           # P(an unlabelled real sound joins the clip)
+    performance: PerformanceConfig | None = None
+    acoustics: A.AcousticsConfig | None = None
+    ensemble_fraction: float = 0.0             # P(the instrumentation comes from saz/data/ensembles.toml)
 
 
 def corpus_pieces(selection: str, seed: int, test_fraction: float = 0.2, limit: int = 400) -> tuple[str, ...]:
@@ -60,6 +80,15 @@ def corpus_pieces(selection: str, seed: int, test_fraction: float = 0.2, limit: 
 
 
 def _choose_classes(rng: np.random.Generator, available: list[str], cfg: RenderConfig) -> list[str]:
+    if cfg.ensemble_fraction and rng.random() < cfg.ensemble_fraction:
+        table = ensembles()
+        ens = table[str(rng.choice(sorted(table)))]
+        core = [c for c in ens["core"] if c in available]
+        options = [c for c in ens["options"] if c in available]
+        k = int(rng.integers(0 if core else 1, len(options) + 1)) if options else 0
+        chosen = (core + rng.permutation(options)[:k].tolist())[: min(ens["max"], cfg.max_instruments)]
+        if chosen:
+            return sorted(chosen)
     sizes = np.arange(cfg.min_instruments, cfg.max_instruments + 1)
     weights = np.exp(-0.5 * ((sizes - 3.5) / 1.5) ** 2)
     k = int(min(rng.choice(sizes, p=weights / weights.sum()), len(available)))
@@ -85,16 +114,25 @@ class RenderGenerator:
         sf_index = rng.integers(0, len(sf_paths))  # one SoundFont per chunk: loaded once, fresh state
         sf_path = sf_paths[sf_index]
         renderer = Renderer(sf_path, self.cfg.sr)
-        presets = {c: class_presets(sf_path, imap[c]) for c in classes}
-        available = [c for c in classes if presets[c]]
+        presets = {c: [(renderer, p) for p in class_presets(sf_path, imap[c], self.cfg.variation_banks)] for c in classes}
+        kits = [Renderer(find_soundfont(s), self.cfg.sr) for s in self.cfg.drum_soundfonts]
+        for kit in kits:  # a recorded kit is one preset at bank 0, program 0, keyed like GM drums
+            for c in classes:
+                if imap[c].is_drum:
+                    presets[c].append((kit, Preset(0, 0, kit.soundfont.stem)))
+        pools = by_class(self.cfg.samples)
+        available = [c for c in classes if presets[c] or (c in pools and self.cfg.sample_fraction > 0)]
+        cache: dict[str, np.ndarray] = {}
         try:
             for i in indices:
-                yield self._clip(i, rng, renderer, imap, classes, available, presets, sf_path)
+                yield self._clip(i, rng, imap, classes, available, presets, pools, cache, sf_path)
         finally:
-            renderer.close()
+            for r in [renderer, *kits]:
+                r.close()
 
-    def _clip(self, i: int, rng: np.random.Generator, renderer: Renderer, imap: dict[str, InstrumentClass],
-              classes: list[str], available: list[str], presets: dict[str, list[Preset]], sf_path: Path) -> Clip:
+    def _clip(self, i: int, rng: np.random.Generator, imap: dict[str, InstrumentClass], classes: list[str],
+              available: list[str], presets: dict[str, list[tuple[Renderer, Preset]]],
+              pools: dict[str, tuple[str, ...]], cache: dict[str, np.ndarray], sf_path: Path) -> Clip:
         cfg = self.cfg
         chosen = _choose_classes(rng, available, cfg)
         piece = P.random_piece(rng)
@@ -110,7 +148,11 @@ class RenderGenerator:
         drum_part = P.procedural_part("percussion", piece, rng, cfg.seconds) if {"drums", "cymbals"} & set(chosen) else None
         for c in chosen:
             ic = imap[c]
-            preset = presets[c][int(rng.integers(0, len(presets[c])))]
+            if c in pools and (not presets[c] or rng.random() < cfg.sample_fraction):
+                stems[c] = sample_stem(rng, pools[c], cfg.seconds, cfg.sr, cache)
+                used_presets[c] = "recorded"
+                continue
+            renderer, preset = presets[c][int(rng.integers(0, len(presets[c])))]
             used_presets[c] = preset.name
             if ic.is_drum:
                 kit, cym = P.drum_split(drum_part, imap["cymbals"].drum_notes)
@@ -121,12 +163,21 @@ class RenderGenerator:
                 role = str(rng.choice([r for r in ic.roles if r in P.WRITERS]))
                 part = P.procedural_part(role, piece, rng, cfg.seconds).transposed(*ic.range)
             if part.notes:
-                stems[c] = renderer.render(part.notes, preset, cfg.seconds)
+                notes, controls = part.notes, []
+                if cfg.performance is not None:
+                    notes, controls = perform(notes, rng, cfg.seconds, cfg.performance, ic.range, ic.is_drum)
+                stems[c] = renderer.render(notes, preset, cfg.seconds, controls)
         n = int(round(cfg.seconds * cfg.sr))
         if not stems:
             stems = {chosen[0]: np.zeros(n, np.float32)}
+        if pools.get("") and rng.random() < cfg.distractor_fraction:
+            stems[DISTRACTOR] = sample_stem(rng, pools[""], cfg.seconds, cfg.sr, cache)
+        if cfg.acoustics is not None:
+            stems = A.place(stems, cfg.sr, rng, cfg.acoustics)
         audio, scales = mix(stems, rng, cfg.mix)
         act, present = activity(stems, scales, audio, classes, cfg.mix, cfg.sr)
+        if cfg.acoustics is not None:
+            audio = A.master(audio, cfg.sr, rng, cfg.acoustics)
         meta = {"generator": "render", "soundfont": sf_path.stem, "source": corpus_src or "procedural",
                 "instruments": ";".join(chosen), "presets": ";".join(f"{k}={v}" for k, v in used_presets.items())}
         kept = {k: v * scales[k] for k, v in stems.items()} if cfg.keep_stems else None

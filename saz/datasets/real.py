@@ -1,0 +1,111 @@
+"""`real`: every real recording saz can score itself on, with labels in the default vocabulary.
+
+Assembled from a folder laid out like ``../shared`` (``samples/`` and ``fixtures/``), using only
+recordings that no saz training pool touches (:func:`saz.synth.sources.held_out`). Splits:
+
+- ``single``: one instrument each: the held-out sample-library recordings, TinySOL,
+  Medley-solos-DB and IRMAS training excerpts (IRMAS names only the predominant instrument,
+  so its other classes are unknown).
+- ``mix``: polyphonic mixtures of held-out real recordings (``saz synth mix`` on them), written
+  once to ``cache`` and reused.
+- ``band``: real band recordings (IRMAS test excerpts, MedleyDB mixes).
+
+Instrument names are mapped with ``saz/data/sample_names.toml``; classes a source does not
+annotate are unknown (NaN), never assumed absent, except where the source lists everything.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from saz.datasets.base import Dataset, DatasetError, clips_frame, register
+from saz.labels import LabelSet, Vocabulary, normalise_name
+
+MIX_SEED = 20261126
+
+
+def _mapped(y: np.ndarray, names: tuple[str, ...], vocab: Vocabulary, complete: bool) -> np.ndarray:
+    """Columns of ``y`` mapped onto ``vocab`` (max over synonyms); unmapped classes 0 or NaN."""
+    from saz.synth.library import default_class_map
+
+    alias = {normalise_name(k): v for k, v in default_class_map().items()}
+    out = np.full((len(y), len(vocab)), 0.0 if complete else np.nan, dtype=np.float32)
+    for j, name in enumerate(names):
+        target = vocab.resolve(alias.get(normalise_name(name), normalise_name(name)), strict=False)
+        if target is None:
+            continue
+        k = vocab.names.index(target)
+        col = y[:, j]
+        known = ~np.isnan(col)
+        cur = out[known, k]
+        out[known, k] = np.where(np.isnan(cur), col[known], np.fmax(cur, col[known]))
+    return out
+
+
+def _part(ds: Dataset, source: str, split: str, vocab: Vocabulary, complete: bool,
+          keep: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    y = _mapped(ds.y, ds.vocab.names, vocab, complete)
+    clips = ds.clips.assign(split=split, source=source)
+    keep = np.ones(len(y), bool) if keep is None else keep
+    keep &= np.nan_to_num(y, nan=0.0).max(axis=1) > 0  # at least one known instrument of the vocabulary
+    return clips[keep].reset_index(drop=True), y[keep]
+
+
+def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    from saz.synth.corpus import build_split
+    from saz.synth.library import LibraryConfig, LibraryGenerator
+    from saz.synth.sources import library_pool
+
+    pool = tuple((p, c, s) for p, c, s in library_pool(samples, vocab.names, side="test") if c)
+    gen = LibraryGenerator(pool, tuple(vocab.names), LibraryConfig(), MIX_SEED, prefix="real-mix-")
+    manifest = build_split(gen, cache, "mix", n, vocab.names, LibraryConfig().sr, 50)
+    df = pd.read_csv(manifest)
+    df["path"] = [str(cache / p) for p in df["path"]]
+    y = df[list(vocab.names)].to_numpy(dtype=np.float32)
+    rows = [{"clip_id": r.clip_id, "path": r.path, "split": "mix", "source": "held-out samples mixed"} for r in df.itertuples()]
+    return clips_frame(rows), y
+
+
+@register("real", "real recordings only (held-out samples, fixtures): single, mix and band splits, default vocabulary")
+def load_real(root: Path, *, mixes: int = 200, cache: str | None = None) -> Dataset:
+    """Read the real evaluation set from a ``../shared``-like ``root``."""
+    from saz.datasets import load
+    from saz.synth.instruments import default_vocabulary
+    from saz.synth.sources import held_out
+
+    samples, fixtures = root / "samples", root / "fixtures"
+    if not samples.is_dir() and not fixtures.is_dir():
+        raise DatasetError(f"{root}: not a real-recordings root (expected samples/ and/or fixtures/ as in ../shared)")
+    vocab = default_vocabulary()
+    parts: list[tuple[pd.DataFrame, np.ndarray]] = []
+    problems: list[str] = []
+    if samples.is_dir():
+        lib = load("samples", samples)
+        sources = [str(c or Path(p).parent.parent.name) for c, p in zip(lib.clips["category"], lib.clips["path"])]
+        keep = np.array([held_out(p, s) for p, s in zip(lib.clips["path"], sources)])
+        parts.append(_part(lib, "held-out samples", "single", vocab, True, keep))
+        if mixes:
+            cache_dir = Path(cache or os.environ.get("SAZ_CACHE", Path.home() / ".cache" / "saz")) / f"real-mix-{mixes}"
+            parts.append(_mixes(samples, vocab, mixes, cache_dir))
+    readers = [("tinysol", "samples", "single", True), ("medley_solos_db", "samples", "single", True),
+               ("irmas", "irmas", None, False), ("medleydb", "medleydb", "band", True)]
+    for folder, reader, split, complete in readers:
+        if not (fixtures / folder).is_dir():
+            continue
+        ds = load(reader, fixtures / folder)
+        problems += [p for p in ds.problems if "not found" not in p]
+        if reader == "irmas":  # training excerpts name one instrument; test excerpts list them all
+            train = (ds.clips["split"] == "train").to_numpy()
+            parts.append(_part(ds, folder, "single", vocab, False, train.copy()))
+            parts.append(_part(ds, folder, "band", vocab, True, ~train))
+        else:
+            parts.append(_part(ds, folder, split, vocab, complete))
+    clips = pd.concat([c for c, _ in parts], ignore_index=True)
+    y = np.concatenate([y for _, y in parts])
+    if not len(clips):
+        raise DatasetError(f"{root}: no real recording with an instrument of the default vocabulary")
+    return Dataset("real", root, clips, LabelSet(vocab, y), problems)
