@@ -32,7 +32,7 @@ def load_run(folder: str | Path) -> dict:
             "result": result, **pred}
 
 
-def _macro_f1_present(result: dict) -> float:
+def macro_f1_present(result: dict) -> float:
     """Macro F1 over the classes with at least one positive clip (absent classes score 0 in
     the plain macro F1, which a test set without them would otherwise cap)."""
     f1 = [c["f1"] for c in result["per_class"] if c["support"] > 0]
@@ -62,7 +62,7 @@ def compare(folders: list[str | Path], n_boot: int = 2000) -> dict:
         for key, get in (("micro_f1", lambda x: x["micro"]["f1"]), ("macro_f1", lambda x: x["macro"]["f1"]),
                          ("macro_precision", lambda x: x["macro"]["precision"]),
                          ("macro_recall", lambda x: x["macro"]["recall"]), ("map", lambda x: x["map"]),
-                         ("macro_f1_present", _macro_f1_present)):
+                         ("macro_f1_present", macro_f1_present)):
             vals = [get(r["result"]) for r in rs]
             entry[key] = {"values": vals, "mean": _mean_std(vals)[0], "std": _mean_std(vals)[1]}
         classes = [c["class"] for c in rs[0]["result"]["per_class"]]
