@@ -34,59 +34,29 @@ from saz.datasets import load
 from saz.evaluation import evaluate_checkpoint
 from saz.models.checkpoint import Predictor
 from saz.models.train import TrainConfig, train_on_dataset
-from saz.synth.acoustics import AcousticsConfig
 from saz.synth.bench import Spec, _generator
 from saz.synth.corpus import build_split
 from saz.synth.instruments import load_map
-from saz.synth.performance import PerformanceConfig
-from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces
-from saz.synth.sources import debian_pool, library_pool
+from saz.synth.recipes import LEVERS, parse_levers, recipe
+from saz.synth.render import RenderConfig, RenderGenerator
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "benchmarks" / "results"
 SEED = 20261126
-LEVERS = ("timbres", "performance", "acoustics", "ensembles")
 
 
 def log(msg: str) -> None:
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
-def lever_options(lever: str, samples: Path) -> dict:
-    """RenderConfig options that switch one lever on."""
-    if lever == "timbres":
-        pool = tuple(library_pool(samples, list(load_map()), side="train") + debian_pool())
-        return {"soundfonts": ("FluidR3_GM", "MuseScore_General", "sf_GMbank"), "variation_banks": True,
-                "drum_soundfonts": ("Black_Pearl_4_LV2", "Red_Zeppelin_4_LV2"), "samples": pool,
-                "sample_fraction": 0.4, "distractor_fraction": 0.3}
-    if lever == "performance":
-        return {"performance": PerformanceConfig()}
-    if lever == "acoustics":
-        return {"acoustics": AcousticsConfig()}
-    if lever == "ensembles":
-        return {"ensemble_fraction": 0.5}
-    raise ValueError(lever)
-
-
 def row_levers(row: str) -> tuple[str, ...]:
-    if row == "base":
-        return ()
-    if row == "all":
-        return LEVERS
-    if row.startswith("+"):
-        return (row[1:],)
-    if row.startswith("-"):
-        return tuple(x for x in LEVERS if x != row[1:])
+    """'base', 'all', '+LEVER' (base plus one) or '-LEVER' (all but one)."""
+    if row in ("base", "all"):
+        return parse_levers(row)
+    if row[:1] in "+-" and row[1:] in LEVERS:
+        return (row[1:],) if row[0] == "+" else tuple(x for x in LEVERS if x != row[1:])
     raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)})")
-
-
-def recipe(levers: tuple[str, ...], samples: Path) -> RenderConfig:
-    opts: dict = {"soundfonts": ("FluidR3_GM", "MuseScore_General"), "corpus_pieces": corpus_pieces("train", SEED),
-                  "corpus_fraction": 0.3}
-    for lever in levers:
-        opts.update(lever_options(lever, samples))
-    return RenderConfig(**opts)
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -168,7 +138,7 @@ def main() -> None:
         if row in results:
             continue
         levers = row_levers(row)
-        cfg = recipe(levers, args.samples)
+        cfg = recipe(levers, args.samples, seed=SEED)
         folder = work / "rows" / row
         log(f"{row}: corpus ({', '.join(levers) or 'no levers'})")
         build_corpus(cfg, folder / "corpus", args.train, args.workers)

@@ -179,14 +179,26 @@ def synth_render(
     seconds: float = typer.Option(5.0), sr: int = typer.Option(22050),
     seed: int = typer.Option(0), workers: int = typer.Option(1, "--workers", "-j"),
     keep_stems: bool = typer.Option(False, "--keep-stems", help="Also write each class's stem."),
+    lever: List[str] = typer.Option([], "--lever", "-l", help="Generalisation lever (repeatable): timbres, "
+                                    "performance, acoustics, ensembles, or all. 'timbres' adds SoundFonts to --soundfont."),
+    samples: Optional[Path] = typer.Option(None, help="Real sample library whose training side the 'timbres' lever uses."),
 ) -> None:
     """Render scores with SoundFonts into labelled clips (audio, activity, <split>.csv)."""
     from saz.synth.corpus import build_split
+    from saz.synth.recipes import lever_options, parse_levers
     from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces
 
-    cfg = RenderConfig(soundfonts=tuple(soundfont), seconds=seconds, sr=sr, min_instruments=min_instruments,
+    opts = {}
+    try:
+        for name in parse_levers(",".join(lever)):
+            opts.update(lever_options(name, samples))
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    fonts = tuple(dict.fromkeys([*soundfont, *opts.pop("soundfonts", ())]))
+    cfg = RenderConfig(soundfonts=fonts, seconds=seconds, sr=sr, min_instruments=min_instruments,
                        max_instruments=max_instruments, corpus_fraction=corpus_fraction,
-                       corpus_pieces=corpus_pieces(pieces, seed) if corpus_fraction > 0 else (), keep_stems=keep_stems)
+                       corpus_pieces=corpus_pieces(pieces, seed) if corpus_fraction > 0 else (), keep_stems=keep_stems, **opts)
     gen = RenderGenerator(cfg, seed, prefix=split[:2])
     with progress_bar() as bar:
         tick = _progress_callback(bar, "render")
@@ -347,6 +359,9 @@ def train(
     seconds: Optional[float] = typer.Option(None, help="Clip length (default: the median clip duration)."),
     cache: Optional[Path] = typer.Option(None, help="Feature cache folder (default $SAZ_CACHE or ~/.cache/saz)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT."),
+    fresh: Optional[str] = typer.Option(None, help="Render new clips during training with these levers "
+                                        "(all, base, or e.g. timbres,acoustics) and swap them in every epoch."),
+    samples: Optional[Path] = typer.Option(None, help="Real sample library for the 'timbres' lever (../shared/samples)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
     from saz.datasets.splits import stratified_split
@@ -369,7 +384,12 @@ def train(
         err.print(f"no '{val_split}' split: validating on a stratified 15 % of '{train_split}' ({len(va)} clips)")
     feature_cfg = {**get_model_class(model).default_feature, **parse_params(feature_param)}
     try:
-        path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume)
+        fresh_recipe = None
+        if fresh is not None:
+            from saz.synth.recipes import parse_levers, recipe
+
+            fresh_recipe = recipe(parse_levers(fresh), samples, seed=seed)
+        path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume, fresh_recipe=fresh_recipe)
     except ValueError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)

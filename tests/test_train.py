@@ -182,3 +182,24 @@ def test_train_cli_errors_are_one_line(tmp_path):
     assert r.returncode == 1 and "error:" in r.stderr and "Traceback" not in r.stderr
     r = run_saz("evaluate", tmp_path / "nothing.pt", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "e")
     assert r.returncode == 1 and "no such checkpoint" in r.stderr
+
+
+def test_fresh_clips_replace_the_oldest_of_the_pool_every_epoch(tmp_path):
+    X, y = tiny("spectrogram", 40, 0)
+    Xv, yv = tiny("spectrogram", 32, 1)
+    seeds = iter(range(100, 200))
+    asked = []
+
+    def fresh(max_clips: int):
+        asked.append(max_clips)
+        return tiny("spectrogram", 16, next(seeds))
+
+    X_before = X.copy()
+    trainer("saznet", tmp_path / "run", epochs=4).fit(X, y, Xv, yv, fresh=fresh)
+    assert asked == [40, 40, 40]  # before epochs 2, 3 and 4
+    assert np.array_equal(X, X_before)  # the caller's array is not overwritten
+    log = (tmp_path / "run" / "log.csv").read_text().splitlines()
+    assert log[0].endswith("fresh_clips") and [int(r.split(",")[-1]) for r in log[1:]] == [0, 16, 32, 48]
+    plain = trainer("saznet", tmp_path / "plain", epochs=4).fit(X, y, Xv, yv)
+    a, b = load_dict(tmp_path / "run" / "model.pt"), load_dict(plain)
+    assert any(not torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])

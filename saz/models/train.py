@@ -23,7 +23,7 @@ import io as _io
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
@@ -38,8 +38,10 @@ from saz.progress import progress_bar
 
 if TYPE_CHECKING:
     from saz.datasets.base import Dataset
+    from saz.synth.render import RenderConfig
 
 PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
+Fresh = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]
 
 
 @dataclass
@@ -145,14 +147,20 @@ class Trainer:
         info = self._info(history, best_epoch, val, cpu, n_params)
         return save(self.run / "model.pt", model, self.feature, self.seconds, self.vocab, thresholds, norm, info)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool = False) -> Path:
-        """Train, early-stop on validation, and write ``model.pt``; returns its path."""
+    def fit(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool = False,
+            fresh: Fresh | None = None) -> Path:
+        """Train, early-stop on validation, and write ``model.pt``; returns its path.
+
+        ``fresh(max_clips)`` (e.g. :meth:`saz.synth.stream.FreshClips.take`), when given, is
+        asked before every epoch after the first for new clips, which replace the oldest of
+        the training pool. Resuming such a run continues the weights from a fresh pool.
+        """
         if len(X) == 0 or len(X_val) == 0:
             raise ValueError("training and validation sets must both hold clips")
         self.run.mkdir(parents=True, exist_ok=True)
         if issubclass(self.cls, SklearnModel):
             return self._fit_sklearn(X, y, X_val, y_val)
-        return self._fit_torch(X, y, X_val, y_val, resume)
+        return self._fit_torch(X, y, X_val, y_val, resume, fresh)
 
     # -- scikit-learn ----------------------------------------------------------------------------
 
@@ -184,9 +192,10 @@ class Trainer:
         out = [torch.sigmoid(model(norm(torch.from_numpy(X[i:i + batch])))) for i in range(0, len(X), batch)]
         return torch.cat(out).numpy()
 
-    def _fit_torch(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool) -> Path:
+    def _fit_torch(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool,
+                   fresh: Fresh | None = None) -> Path:
         cfg, cls = self.cfg, self.cls
-        X = np.ascontiguousarray(X, dtype=np.float32)
+        X = np.array(X, dtype=np.float32, order="C", copy=True if fresh is not None else None)
         X_val = np.ascontiguousarray(X_val, dtype=np.float32)
         targets = torch.from_numpy(training_targets(y, cfg.protocol))
         torch.manual_seed(cfg.seed)
@@ -219,12 +228,19 @@ class Trainer:
             best_weights = {k: v.clone() for k, v in model.state_dict().items()}
 
         n_batches = (len(X) + batch - 1) // batch
+        oldest, fresh_clips = 0, 0
         budget = None if cfg.budget_cpu_minutes is None else 60.0 * cfg.budget_cpu_minutes
         with progress_bar(self.progress) as bar:
             task = bar.add_task(f"train {cfg.model}", total=cfg.epochs * n_batches, completed=len(history) * n_batches, info="")
             for epoch in range(len(history) + 1, cfg.epochs + 1):
                 if bad >= cfg.patience or (budget is not None and cpu >= budget):
                     break
+                if fresh is not None and epoch > 1 and (new := fresh(len(X))) is not None:
+                    rows = (oldest + np.arange(len(new[0]))) % len(X)
+                    X[rows] = new[0]
+                    targets[rows] = torch.from_numpy(training_targets(new[1], cfg.protocol))
+                    oldest = int((rows[-1] + 1) % len(X))
+                    fresh_clips += len(rows)
                 cpu0 = time.process_time()
                 torch.manual_seed(cfg.seed * 100_003 + epoch)
                 gen = torch.Generator().manual_seed(cfg.seed * 7_919 + epoch)
@@ -258,7 +274,7 @@ class Trainer:
                     bad += 1
                 history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
                                 "val_macro_f1": result["macro"]["f1"], "val_map": result["map"] if result["map"] is not None else float("nan"),
-                                "cpu_seconds": cpu})
+                                "cpu_seconds": cpu, "fresh_clips": fresh_clips})
                 bar.update(task, info=f"epoch {epoch} loss {total / count:.4f} val mAP {history[-1]['val_map']:.3f}")
                 self._write_log(history)
                 io.write_bytes(state_path, _torch_state({
@@ -281,8 +297,13 @@ def dataset_features(ds: "Dataset", feature: Feature, seconds: float, cache_dir:
 
 def train_on_dataset(cfg: TrainConfig, train: "Dataset", val: "Dataset", run_dir: str | Path,
                      feature_config: dict[str, Any] | None = None, seconds: float | None = None,
-                     cache_dir: str | Path | None = None, resume: bool = False, progress: bool = True) -> Path:
-    """Compute (cached) features of both sets with the model's default feature unless given, and train."""
+                     cache_dir: str | Path | None = None, resume: bool = False, progress: bool = True,
+                     fresh_recipe: "RenderConfig | None" = None) -> Path:
+    """Compute (cached) features of both sets with the model's default feature unless given, and train.
+
+    With ``fresh_recipe``, a worker process renders new clips with it throughout training
+    (:class:`saz.synth.stream.FreshClips`) and each epoch swaps them in for the oldest.
+    """
     from saz.features import feature_from_config
     from saz.features.dataset import typical_seconds
 
@@ -295,4 +316,14 @@ def train_on_dataset(cfg: TrainConfig, train: "Dataset", val: "Dataset", run_dir
     info = {"dataset": train.name, "root": str(train.root), "train_clips": len(X), "validation_clips": len(X_val),
             "label_kind": train.kind.value, "skipped": problems + val_problems}
     trainer = Trainer(cfg, feature, seconds, train.vocab, run_dir, progress=progress, data_info=info)
-    return trainer.fit(X, y, X_val, y_val, resume=resume)
+    if fresh_recipe is None:
+        return trainer.fit(X, y, X_val, y_val, resume=resume)
+    from saz.synth.instruments import load_map
+    from saz.synth.render import RenderGenerator
+    from saz.synth.stream import FreshClips
+
+    if list(fresh_recipe.classes or load_map()) != list(train.vocab.names):
+        raise ValueError("fresh clips need the training set's vocabulary (the default vocabulary)")
+    info["fresh"] = True
+    with FreshClips(RenderGenerator(fresh_recipe, cfg.seed, prefix="fresh"), feature, seconds) as stream:
+        return trainer.fit(X, y, X_val, y_val, resume=resume, fresh=stream.take)

@@ -1,0 +1,67 @@
+"""Named generalisation levers and the render recipes built from them.
+
+One place decides what each lever switches on, so ``saz synth render --lever``, ``saz train
+--fresh`` and ``benchmarks/generalisation.py`` mean the same thing by the same word:
+
+- ``timbres``: csound's GM bank beside FluidR3_GM and MuseScore_General, every variation bank
+  and drum kit, two recorded drum-kit SoundFonts (avldrums), real recordings (the training side
+  of a ``<source>/<instrument>`` library such as ../shared/samples, Hydrogen drum kits, Sonic Pi)
+  for 40 % of the stems they cover, and unlabelled real distractor sounds in 30 % of clips;
+- ``performance``: :class:`saz.synth.performance.PerformanceConfig` defaults;
+- ``acoustics``: :class:`saz.synth.acoustics.AcousticsConfig` defaults (rooms to lossy media);
+- ``ensembles``: half the clips take a real instrumentation (``saz/data/ensembles.toml``).
+
+TimGM6mb is never part of a recipe: it is saz-bench v1's unseen test timbre.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from saz.synth.acoustics import AcousticsConfig
+from saz.synth.instruments import load_map
+from saz.synth.performance import PerformanceConfig
+from saz.synth.render import RenderConfig, corpus_pieces
+from saz.synth.sources import debian_pool, library_pool
+
+LEVERS = ("timbres", "performance", "acoustics", "ensembles")
+BASE_SOUNDFONTS = ("FluidR3_GM", "MuseScore_General")
+
+
+def parse_levers(text: str | Iterable[str]) -> tuple[str, ...]:
+    """'all', 'base'/'none', or lever names (comma-separated or a list), validated."""
+    items = [t.strip() for t in (text.split(",") if isinstance(text, str) else text) if t.strip()]
+    if items in (["all"],):
+        return LEVERS
+    if items in (["base"], ["none"], []):
+        return ()
+    unknown = [t for t in items if t not in LEVERS]
+    if unknown:
+        raise ValueError(f"unknown lever(s) {', '.join(unknown)} (choose from {', '.join(LEVERS)}, or all)")
+    return tuple(t for t in LEVERS if t in items)
+
+
+def lever_options(lever: str, samples: str | Path | None = None) -> dict:
+    """RenderConfig options that switch ``lever`` on (``samples``: a real sample library)."""
+    if lever == "timbres":
+        pool = library_pool(samples, list(load_map()), side="train") if samples else []
+        return {"soundfonts": (*BASE_SOUNDFONTS, "sf_GMbank"), "variation_banks": True,
+                "drum_soundfonts": ("Black_Pearl_4_LV2", "Red_Zeppelin_4_LV2"),
+                "samples": tuple(pool + debian_pool()), "sample_fraction": 0.4, "distractor_fraction": 0.3}
+    if lever == "performance":
+        return {"performance": PerformanceConfig()}
+    if lever == "acoustics":
+        return {"acoustics": AcousticsConfig()}
+    if lever == "ensembles":
+        return {"ensemble_fraction": 0.5}
+    raise ValueError(f"unknown lever '{lever}' (choose from {', '.join(LEVERS)})")
+
+
+def recipe(levers: Iterable[str], samples: str | Path | None = None, seed: int = 0, **options) -> RenderConfig:
+    """A render config with ``levers`` on, on the music21 'train' pieces of ``seed``."""
+    opts: dict = {"soundfonts": BASE_SOUNDFONTS, "corpus_pieces": corpus_pieces("train", seed), "corpus_fraction": 0.3}
+    for lever in levers:
+        opts.update(lever_options(lever, samples))
+    opts.update(options)
+    return RenderConfig(**opts)

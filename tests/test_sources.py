@@ -1,0 +1,146 @@
+"""Timbre sources, the render levers and the `real` evaluation set."""
+
+import shutil
+import zlib
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from saz.datasets import load
+from saz.synth.instruments import class_presets, ensembles, load_map
+from saz.synth.performance import PerformanceConfig
+from saz.synth.acoustics import AcousticsConfig
+from saz.synth.recipes import LEVERS, parse_levers, recipe
+from saz.synth.render import RenderConfig, RenderGenerator
+from saz.synth.soundfont import find_soundfont
+from saz.synth.sources import HELD_OUT_SOURCES, by_class, flat_pool, held_out, keyword_class, library_pool
+from conftest import FIXTURES, tone
+
+SR = 22050
+
+
+def test_keyword_classes_of_drum_kit_file_names():
+    assert keyword_class("Kick Hard") == "drums" and keyword_class("drum_snare_soft") == "drums"
+    assert keyword_class("drum_cymbal_open") == "cymbals" and keyword_class("HiHat closed") == "cymbals"
+    assert keyword_class("loop_amen") == "-" and keyword_class("tabla_na") == ""
+
+
+def _library(root, sources: dict[str, dict[str, int]]):
+    for source, insts in sources.items():
+        for inst, f in insts.items():
+            d = root / source / inst
+            d.mkdir(parents=True)
+            for k in range(10):
+                sf.write(d / f"{inst}_{k}.wav", tone(SR, 0.5, f * (1 + 0.05 * k)), SR)
+    return root
+
+
+def test_library_pool_sides_are_disjoint_and_hold_out_whole_sources(tmp_path):
+    root = _library(tmp_path / "samples", {"philharmonia": {"cello": 130, "bassoon": 90}, "mtg_solosax": {"saxophone": 300}})
+    train = library_pool(root, list(load_map()), side="train")
+    test = library_pool(root, list(load_map()), side="test")
+    assert not {p for p, _, _ in train} & {p for p, _, _ in test}
+    assert len(train) + len(test) == 30
+    assert all(s != "mtg_solosax" for _, _, s in train) and "mtg_solosax" in HELD_OUT_SOURCES
+    assert {c for _, c, _ in train} <= {"cello", ""}  # bassoon is outside the vocabulary: a distractor
+    held = [p for p, _, s in test if s == "philharmonia"]
+    assert all(zlib.crc32(p.rsplit("/", 1)[1].encode()) % 5 == 0 for p in held)
+    assert all(held_out(p, s) for p, _, s in test)
+
+
+def test_flat_pool_reads_names_and_leaves_out_loops(tmp_path):
+    for name in ("Kick.wav", "Crash 1.wav", "loop_amen.flac", "Djembe Slap.wav"):
+        sf.write(tmp_path / name, tone(SR, 0.2), SR)
+    pool = by_class(flat_pool(tmp_path, "kit"))
+    assert {k: len(v) for k, v in pool.items()} == {"drums": 1, "cymbals": 1, "": 1}
+    assert len(flat_pool(tmp_path, "kit", distractors=False)) == 2
+
+
+def test_variation_banks_keep_the_instrument_and_skip_the_mt32_bank():
+    imap = load_map()
+    for font in ("MuseScore_General", "sf_GMbank"):
+        plain = class_presets(find_soundfont(font), imap["violin"])
+        more = class_presets(find_soundfont(font), imap["violin"], variations=True)
+        assert set(plain) < set(more)
+        assert all(0 <= p.bank < 127 and p.program in imap["violin"].programs for p in more)
+
+
+def test_every_ensemble_names_known_classes():
+    classes = set(load_map())
+    for name, e in ensembles().items():
+        assert set(e["core"]) | set(e["options"]) <= classes, name
+
+
+def test_parse_levers():
+    assert parse_levers("all") == LEVERS and parse_levers("base") == ()
+    assert parse_levers("acoustics,timbres") == ("timbres", "acoustics")
+    with pytest.raises(ValueError, match="unknown lever"):
+        parse_levers("reverb")
+
+
+def test_render_with_every_lever_labels_real_stems_and_never_distractors(tmp_path):
+    lib = _library(tmp_path / "samples", {"philharmonia": {"cello": 130, "saxophone": 250, "bassoon": 90}})
+    cfg = recipe(("timbres", "performance", "acoustics", "ensembles"), lib, seed=1, corpus_fraction=0.0)
+    cfg = RenderConfig(**{**cfg.__dict__, "sample_fraction": 1.0, "distractor_fraction": 1.0})
+    clips = list(RenderGenerator(cfg, seed=3)(0, list(range(12))))
+    classes = list(load_map())
+    recorded = 0
+    for c in clips:
+        assert np.isfinite(c.audio).all() and np.abs(c.audio).max() <= 1.0 and len(c.audio) == 5 * SR
+        chosen = c.meta["instruments"].split(";")
+        assert set(np.array(classes)[c.labels == 1]) <= set(chosen)  # a distractor is never a label
+        recorded += c.meta["presets"].count("=recorded")
+    assert recorded > 0  # cello and saxophone stems came from the recordings
+    again = list(RenderGenerator(cfg, seed=3)(0, list(range(3))))
+    assert all(np.array_equal(a.audio, b.audio) for a, b in zip(clips, again))
+
+
+@pytest.fixture
+def shared_like(tmp_path):
+    """A ../shared-like folder: a sample library and the repo's real fixtures."""
+    root = tmp_path / "shared"
+    _library(root / "samples", {"philharmonia": {"cello": 130, "flute": 600}, "mtg_solosax": {"saxophone": 300}})
+    for name in ("irmas", "medleydb", "tinysol", "medley_solos_db"):
+        shutil.copytree(FIXTURES / name, root / "fixtures" / name)
+    return root
+
+
+def test_real_dataset_splits_and_label_mapping(shared_like, tmp_path):
+    ds = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))
+    splits = ds.clips["split"].value_counts().to_dict()
+    assert splits["mix"] == 4 and splits["band"] == 2
+    names = ds.vocab.names
+    single = ds.subset("single")
+    sax = single.clips["path"].str.contains("mtg_solosax").to_numpy()
+    assert sax.sum() == 10 and (single.y[sax, names.index("saxophone")] == 1).all()
+    held = [p for p in single.clips["path"] if "philharmonia" in p]
+    assert all(zlib.crc32(p.rsplit("/", 1)[1].encode()) % 5 == 0 for p in held)  # only the held-out side
+    irmas_train = single.clips["source"].eq("irmas").to_numpy()
+    row = single.y[irmas_train][0]
+    assert row[names.index("clarinet")] == 1 and np.isnan(row[names.index("violin")])  # IRMAS names one instrument
+    band = ds.subset("band")
+    irmas_test = band.clips["source"].eq("irmas").to_numpy()
+    assert {names[j] for j in np.flatnonzero(band.y[irmas_test][0] == 1)} == {"guitar", "voice"}
+    assert not np.isnan(band.y).any()
+    again = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))  # mixes are reused, not redrawn
+    assert list(again.clips["path"]) == list(ds.clips["path"])
+
+
+def test_fresh_clips_arrive_from_a_worker_process_featurised():
+    import time
+
+    from saz.features import get_feature
+    from saz.synth.stream import FreshClips
+
+    feature = get_feature("logmel")
+    gen = RenderGenerator(RenderConfig(soundfonts=("TimGM6mb",), max_instruments=2), seed=0)
+    with FreshClips(gen, feature, 2.0, chunk_size=4) as stream:
+        got, deadline = None, time.time() + 120
+        while got is None and time.time() < deadline:
+            time.sleep(0.5)
+            got = stream.take(6)
+    assert got is not None
+    X, y = got
+    assert X.shape[0] == y.shape[0] <= 6 and X.shape[1:] == feature(np.zeros((1, 2 * SR), np.float32)).shape[1:]
+    assert y.shape[1] == len(load_map()) and set(np.unique(y)) <= {0.0, 1.0}
