@@ -12,8 +12,10 @@ same number of epochs with seed 0, and is scored on the same held-out sets:
 - ``real poly``: real polyphonic audio: mixtures of held-out real recordings and real band
   excerpts (macro F1 over the classes present, mAP).
 
-Rows are ``base`` (the v1 recipe), ``base`` plus one lever, ``all`` levers, and ``all`` minus
-one lever. Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
+Rows are ``base`` (the v1 recipe), ``base`` plus one lever, ``all`` levers, ``all`` minus one
+lever, ``all:fresh`` (a worker renders new clips during training; each epoch swaps them in for
+the oldest, so this row also uses a second core) and ``all:clip`` / ``all:band`` (saznet's
+input normalisation). Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
 running the command again continues. Results: ``benchmarks/results/generalisation.{md,json}``.
 """
 
@@ -51,12 +53,26 @@ def log(msg: str) -> None:
 
 
 def row_levers(row: str) -> tuple[str, ...]:
-    """'base', 'all', '+LEVER' (base plus one) or '-LEVER' (all but one)."""
-    if row in ("base", "all"):
-        return parse_levers(row)
-    if row[:1] in "+-" and row[1:] in LEVERS:
-        return (row[1:],) if row[0] == "+" else tuple(x for x in LEVERS if x != row[1:])
-    raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)})")
+    """Levers of a row's corpus: 'base', 'all', '+LEVER' (base plus one), '-LEVER' (all but one),
+    each optionally followed by ':fresh' (fresh clips every epoch) and ':clip' or ':band'
+    (saznet's input normalisation)."""
+    name = row.split(":")[0]
+    if name in ("base", "all"):
+        return parse_levers(name)
+    if name[:1] in "+-" and name[1:] in LEVERS:
+        return (name[1:],) if name[0] == "+" else tuple(x for x in LEVERS if x != name[1:])
+    raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)}; "
+                     "then :fresh, :clip or :band)")
+
+
+def row_training(row: str) -> tuple[bool, dict]:
+    """Whether the row trains on fresh clips, and its saznet hyperparameters."""
+    flags = row.split(":")[1:]
+    unknown = set(flags) - {"fresh", "clip", "band"}
+    if unknown:
+        raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
+    norm = [f for f in flags if f in ("clip", "band")]
+    return "fresh" in flags, ({"input_norm": norm[0]} if norm else {})
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -138,15 +154,17 @@ def main() -> None:
         if row in results:
             continue
         levers = row_levers(row)
+        fresh, hparams = row_training(row)
         cfg = recipe(levers, args.samples, seed=SEED)
         folder = work / "rows" / row
+        corpus = work / "rows" / row.split(":")[0] / "corpus"  # rows with the same levers share one
         log(f"{row}: corpus ({', '.join(levers) or 'no levers'})")
-        build_corpus(cfg, folder / "corpus", args.train, args.workers)
-        ds = load("saz-bench", folder / "corpus")
+        build_corpus(cfg, corpus, args.train, args.workers)
+        ds = load("saz-bench", corpus)
         log(f"{row}: training")
-        tc = TrainConfig(model="saznet", epochs=args.epochs, patience=args.epochs, seed=0)
+        tc = TrainConfig(model="saznet", hparams=hparams, epochs=args.epochs, patience=args.epochs, seed=0)
         model = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), folder / "run", cache_dir=cache,
-                                 resume=True, progress=False)
+                                 resume=True, progress=False, fresh_recipe=cfg if fresh else None)
         log(f"{row}: scoring")
         results[row] = score(model, sets, folder / "eval", cache)
         log(f"{row}: {json.dumps(results[row])}")

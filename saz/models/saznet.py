@@ -20,6 +20,11 @@ Design, and why:
   union, gain, pitch and time warping, SpecAugment, and a class-balanced BCE (positive weight
   ``sqrt(negatives / positives)`` per class) for rare instruments.
 
+* **Input normalisation** (hparam ``input_norm``, an ablation of issue 8's model-side lever):
+  ``"none"`` (default), ``"clip"`` (each clip standardised over all its bins and frames: level
+  and noise-floor invariance) or ``"band"`` (each band's mean over the clip removed too, which
+  cancels a fixed EQ or microphone colouring, and with it some of the timbre's envelope).
+
 Input: a dB log-mel spectrogram ``(64, frames)`` (n_fft 1024, hop 512), any number of frames.
 """
 
@@ -33,6 +38,9 @@ from torch import nn
 from saz.models.augment import Augment
 from saz.models.base import TorchModel, register
 from saz.models.layers import AttentionPooled
+
+
+INPUT_NORMS = ("none", "clip", "band")
 
 
 def _separable(c_in: int, c_out: int) -> nn.Sequential:
@@ -59,8 +67,11 @@ class SazNet(AttentionPooled, TorchModel):
     frame_hop = 2
 
     def __init__(self, input_shape: tuple[int, ...], n_classes: int, width: int = 128, dropout: float = 0.2,
-                 **hparams: Any):
-        super().__init__(input_shape, n_classes, width=width, dropout=dropout, **hparams)
+                 input_norm: str = "none", **hparams: Any):
+        if input_norm not in INPUT_NORMS:
+            raise ValueError(f"input_norm must be one of {', '.join(INPUT_NORMS)}, not '{input_norm}'")
+        super().__init__(input_shape, n_classes, width=width, dropout=dropout, input_norm=input_norm, **hparams)
+        self.input_norm = input_norm
         w = width
         self.front = nn.Sequential(
             nn.Conv2d(1, w // 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(w // 8),
@@ -80,6 +91,10 @@ class SazNet(AttentionPooled, TorchModel):
 
     def frame_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, bins, frames) -> (B, T', width) frame features, T' = ceil(frames / 2)."""
+        if self.input_norm == "band":
+            x = x - x.mean(dim=2, keepdim=True)
+        if self.input_norm != "none":
+            x = (x - x.mean(dim=(1, 2), keepdim=True)) / (x.std(dim=(1, 2), keepdim=True) + 1e-5)
         h = self.front(x[:, None])                                     # (B, w, bins', T')
         h = self.project(torch.cat([h.mean(dim=2), h.amax(dim=2)], 1))  # (B, w, T')
         h = h + self.temporal(h)
