@@ -125,7 +125,10 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "the stems they cover and real distractor sounds in 30 % of clips; performance = velocity curves, "
              "timing, articulation, expression/vibrato/brightness controllers, detune, slides, transposition; acoustics "
              "= rooms, EQ, compression, limiting, noise, band-limiting, clipping, resampling, MP3/Vorbis; ensembles = "
-             "half the clips drawn from real instrumentations.", "",
+             "half the clips drawn from real instrumentations. Rows: `base` = no lever (the saz-bench v1 recipe), "
+             "`+X` = base plus lever X, `all` = every lever, `-X` = every lever but X, `:fresh` = a worker renders new "
+             "clips with the row's recipe during training and each epoch swaps them in for the oldest (this row also "
+             "uses the second core), `:clip` / `:band` = saznet's input normalisation.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "
              "validation macro F1 | best epoch |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row, r in results.items():
