@@ -208,3 +208,21 @@ def test_xgb_without_xgboost_says_how_to_install(monkeypatch: pytest.MonkeyPatch
     X, y = stats_data(20, 0)
     with pytest.raises(ImportError, match=r"pip install saz\[xgb\]"):
         build("xgb", (52,), 6).fit(X, y)
+
+
+def test_saznet_input_norm_cancels_gain_or_eq():
+    torch.manual_seed(0)
+    x = torch.randn(2, 64, 100)
+    gain = x + 7.0                                       # a level change, in dB
+    eq = x + torch.linspace(-6, 6, 64)[None, :, None]    # a fixed EQ curve, in dB
+    outs = {}
+    for norm in ("none", "clip", "band"):
+        m = build("saznet", (64, 100), 5, input_norm=norm).eval()
+        with torch.no_grad():
+            outs[norm] = [m(v) for v in (x, gain, eq)]
+    assert not torch.allclose(outs["none"][0], outs["none"][1], atol=1e-4)
+    torch.testing.assert_close(outs["clip"][0], outs["clip"][1], atol=1e-4, rtol=0)
+    assert not torch.allclose(outs["clip"][0], outs["clip"][2], atol=1e-4)
+    torch.testing.assert_close(outs["band"][0], outs["band"][2], atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="input_norm"):
+        build("saznet", (64, 100), 5, input_norm="pcen")
