@@ -75,3 +75,10 @@ def test_master_everything_on_is_finite_same_length_and_deterministic():
     assert a.dtype == np.float32 and len(a) == len(y) and np.isfinite(a).all() and np.abs(a).max() <= 1.0
     assert np.array_equal(a, b)
     assert not np.allclose(a, A.master(y, SR, np.random.default_rng(5), ALL))
+
+
+def test_master_final_level_follows_the_config():
+    y = tone(SR, 1.0)
+    cfg = A.AcousticsConfig(**{**NONE.__dict__, "level_db": (-30.0, -30.0)})
+    out = A.master(y, SR, np.random.default_rng(6), cfg)
+    assert abs(20 * np.log10(np.abs(out).max()) + 30.0) < 0.01

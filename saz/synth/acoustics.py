@@ -9,7 +9,9 @@ those. Two stages make a generated clip sound recorded:
   are audible are labelled.
 - :func:`master` treats the mix as a record and a recording chain would: bus compression and
   limiting, EQ and band-limiting, coloured background noise at a random SNR, mild clipping,
-  a sample-rate round trip and lossy re-encoding (MP3 or Ogg Vorbis through libsndfile).
+  a sample-rate round trip and lossy re-encoding (MP3 or Ogg Vorbis through libsndfile), and
+  a final level anywhere from -40 dBFS to full scale (saz's features are absolute dB, and real
+  recordings, single notes of sample libraries above all, can be very quiet).
 
 Every step draws its own parameters from the generator and is taken with its own probability,
 so one clip gets a plausible subset. Both functions return float32 of the input's length.
@@ -43,6 +45,7 @@ class AcousticsConfig:
     clip: float = 0.15                         # P(mild soft clipping)
     resample: float = 0.25                     # P(sample-rate round trip through 8-16 kHz)
     lossy: float = 0.5                         # P(MP3 or Ogg Vorbis re-encoding)
+    level_db: tuple[float, float] = (-40.0, -0.5)  # final peak level: real recordings come at any level
 
 
 def _biquad_peak(f0: float, gain_db: float, q: float, sr: int) -> tuple[np.ndarray, np.ndarray]:
@@ -167,6 +170,6 @@ def master(y: np.ndarray, sr: int, rng: np.random.Generator, cfg: AcousticsConfi
     if rng.random() < cfg.lossy:
         x = lossy(x, sr, rng)
     peak = float(np.abs(x).max())
-    if peak > 1.0:
-        x = x / peak
+    if peak > 0:
+        x = x / peak * 10 ** (rng.uniform(*cfg.level_db) / 20)
     return x.astype(np.float32)
