@@ -1,6 +1,6 @@
 """Which generalisation lever makes a model trained on generated music hear real instruments?
 
-    python benchmarks/generalisation.py --work DIR [--rows all,base,...] [--train 1600] [--epochs 10]
+    python benchmarks/generalisation.py --work DIR [--rows all,base,...] [--train 2400] [--epochs 12]
 
 Every row of the ablation renders its own corpus (``--train`` clips to train on and a fifth as
 many to early-stop and tune thresholds on, FluidR3_GM and MuseScore_General unless the row adds
@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "benchmarks" / "results"
 SEED = 20261126
+ROWS = ("base", "+timbres", "all", "all:clip", "+acoustics", "+performance", "+ensembles", "all:fresh", "all:band",
+        "-timbres", "-acoustics", "-performance", "-ensembles")
 
 
 def log(msg: str) -> None:
@@ -141,9 +143,9 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, required=True)
-    ap.add_argument("--rows", default="all,base,+timbres,+performance,+acoustics,+ensembles")
-    ap.add_argument("--train", type=int, default=1600)
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--rows", default=",".join(ROWS))
+    ap.add_argument("--train", type=int, default=2400)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--workers", "-j", type=int, default=2)
     ap.add_argument("--samples", type=Path, default=SHARED / "samples")
     args = ap.parse_args()
