@@ -99,13 +99,17 @@ class LibraryGenerator:
 
 
 def sample_stem(rng: np.random.Generator, files: Sequence[str], seconds: float, sr: int,
-                cache: dict[str, np.ndarray], gap: tuple[float, float] = (0.0, 0.6)) -> np.ndarray:
+                cache: dict[str, np.ndarray], gap: tuple[float, float] = (0.0, 0.6), sparse: float = 0.0) -> np.ndarray:
     """A source track: random recordings of one instrument between a random entry and exit.
 
+    With probability ``sparse`` the track is one or two recordings alone in silence (as a
+    sample library or an exposed entry sounds), otherwise recordings follow one another.
     ``cache`` keeps decoded files across calls; an unreadable file plays as a short silence.
     """
     n = int(round(seconds * sr))
     out = np.zeros(n, dtype=np.float32)
+    if sparse and rng.random() < sparse:
+        gap = (1.5, 4.0)
     full = rng.random() < 0.4
     t0 = 0 if full else int(rng.integers(0, n // 2))
     t1 = n if full else int(rng.integers(min(n, t0 + sr), n + 1))

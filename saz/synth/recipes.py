@@ -6,7 +6,8 @@ One place decides what each lever switches on, so ``saz synth render --lever``, 
 - ``timbres``: csound's GM bank beside FluidR3_GM and MuseScore_General, every variation bank
   and drum kit, two recorded drum-kit SoundFonts (avldrums), real recordings (the training side
   of a ``<source>/<instrument>`` library such as ../shared/samples, Hydrogen drum kits, Sonic Pi)
-  for 40 % of the stems they cover, and unlabelled real distractor sounds in 30 % of clips;
+  for 40 % of the stems they cover (30 % of those as one or two recordings alone in silence),
+  and unlabelled real distractor sounds in 30 % of clips;
 - ``performance``: :class:`saz.synth.performance.PerformanceConfig` defaults;
 - ``acoustics``: :class:`saz.synth.acoustics.AcousticsConfig` defaults (rooms to lossy media);
 - ``ensembles``: half the clips take a real instrumentation (``saz/data/ensembles.toml``).
@@ -48,7 +49,8 @@ def lever_options(lever: str, samples: str | Path | None = None) -> dict:
         pool = library_pool(samples, list(load_map()), side="train") if samples else []
         return {"soundfonts": (*BASE_SOUNDFONTS, "sf_GMbank"), "variation_banks": True,
                 "drum_soundfonts": ("Black_Pearl_4_LV2", "Red_Zeppelin_4_LV2"),
-                "samples": tuple(pool + debian_pool()), "sample_fraction": 0.4, "distractor_fraction": 0.3}
+                "samples": tuple(pool + debian_pool()), "sample_fraction": 0.4, "sample_sparse": 0.3,
+                "distractor_fraction": 0.3}
     if lever == "performance":
         return {"performance": PerformanceConfig()}
     if lever == "acoustics":

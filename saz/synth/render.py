@@ -55,6 +55,7 @@ class RenderConfig:
     drum_soundfonts: tuple[str, ...] = ()      # recorded kits (e.g. avldrums) for drums and cymbals
     samples: tuple[Entry, ...] = ()            # real recordings (path, class, source); class '' = distractor
     sample_fraction: float = 0.0               # P(a class with recordings is played by them, not a preset)
+    sample_sparse: float = 0.0                 # P(such a stem is one or two recordings alone in silence)
     distractor_fraction: float = 0.0           # P(an unlabelled real sound joins the clip)
     performance: PerformanceConfig | None = None
     acoustics: A.AcousticsConfig | None = None
@@ -149,7 +150,7 @@ class RenderGenerator:
         for c in chosen:
             ic = imap[c]
             if c in pools and (not presets[c] or rng.random() < cfg.sample_fraction):
-                stems[c] = sample_stem(rng, pools[c], cfg.seconds, cfg.sr, cache)
+                stems[c] = sample_stem(rng, pools[c], cfg.seconds, cfg.sr, cache, sparse=cfg.sample_sparse)
                 used_presets[c] = "recorded"
                 continue
             renderer, preset = presets[c][int(rng.integers(0, len(presets[c])))]
@@ -171,7 +172,7 @@ class RenderGenerator:
         if not stems:
             stems = {chosen[0]: np.zeros(n, np.float32)}
         if pools.get("") and rng.random() < cfg.distractor_fraction:
-            stems[DISTRACTOR] = sample_stem(rng, pools[""], cfg.seconds, cfg.sr, cache)
+            stems[DISTRACTOR] = sample_stem(rng, pools[""], cfg.seconds, cfg.sr, cache, sparse=cfg.sample_sparse)
         if cfg.acoustics is not None:
             stems = A.place(stems, cfg.sr, rng, cfg.acoustics)
         audio, scales = mix(stems, rng, cfg.mix)
