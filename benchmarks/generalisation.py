@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "benchmarks" / "results"
 SEED = 20261126
-ROWS = ("base", "+timbres", "all", "all:clip", "+acoustics", "+performance", "+ensembles", "all:fresh", "all:band",
+ROWS = ("base", "+acoustics", "all", "all:clip", "+timbres", "+performance", "+ensembles", "all:fresh", "all:band",
         "-timbres", "-acoustics", "-performance", "-ensembles")
 
 
