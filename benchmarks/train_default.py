@@ -5,7 +5,9 @@
 1. renders a corpus with the recipe's levers (``--train`` clips and a fifth as many for
    validation; TimGM6mb and the held-out real recordings are never used);
 2. trains ``saznet`` until validation stops improving (``--patience`` epochs; ``--fresh``
-   swaps newly rendered clips in every epoch), resumable after an interruption;
+   swaps newly rendered clips in every epoch), resumable after an interruption, starting from
+   ``--init`` (default: ``benchmarks/models/default-v1.pt``, the previous default, trained on
+   saz-bench v1; ``--init none`` trains from scratch);
 3. scores it exactly as ``benchmarks/generalisation.py`` scores its rows (saz-bench v1 unseen-
    SoundFont test, real single-instrument recordings, real polyphonic audio);
 4. copies the checkpoint to ``saz/models/weights/default.pt``, writes its card (``default.md``,
@@ -69,7 +71,8 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              + (f"; {fresh} freshly rendered clips swapped in during training" if fresh else "") + ". Never used: "
              "TimGM6mb and the real recordings of the `real` evaluation set.",
              f"- Input: {ckpt['seconds']:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + ".",
-             f"- Trained until validation stopped improving: best epoch {info['best_epoch']} of {info['epochs_run']} "
+             f"- Started from {'scratch' if args.init == 'none' else '`' + Path(args.init).name + '` (the previous default, saz-bench v1 only)'}; "
+             f"trained until validation stopped improving: best epoch {info['best_epoch']} of {info['epochs_run']} "
              f"(patience {args.patience}), {info['cpu_seconds'] / 60:.0f} CPU-minutes; curve in "
              "`benchmarks/results/default_training.png`. Mixup with label union, gain, pitch/time warping, SpecAugment, "
              "class-balanced BCE.",
@@ -107,6 +110,7 @@ def main() -> None:
     ap.add_argument("--hparam", action="append", default=[], help="saznet hyperparameter KEY=VALUE")
     ap.add_argument("--workers", "-j", type=int, default=2)
     ap.add_argument("--samples", type=Path, default=SHARED / "samples")
+    ap.add_argument("--init", default=str(Path(__file__).parent / "models" / "default-v1.pt"))
     ap.add_argument("--stage", choices=("corpus", "all"), default="all")
     args = ap.parse_args()
     work = args.work.resolve()
@@ -118,7 +122,8 @@ def main() -> None:
         return
     ds = load("saz-bench", work / "corpus")
     hparams = dict(h.split("=", 1) for h in args.hparam)
-    tc = TrainConfig(model="saznet", hparams=hparams, epochs=args.epochs, patience=args.patience, seed=0)
+    tc = TrainConfig(model="saznet", hparams=hparams, epochs=args.epochs, patience=args.patience, seed=0,
+                     init=None if args.init == "none" else args.init)
     log("training")
     path = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), work / "run", cache_dir=work / "features",
                             resume=True, progress=False, fresh_recipe=cfg if args.fresh else None)

@@ -362,6 +362,7 @@ def train(
     fresh: Optional[str] = typer.Option(None, help="Render new clips during training with these levers "
                                         "(all, base, or e.g. timbres,acoustics) and swap them in every epoch."),
     samples: Optional[Path] = typer.Option(None, help="Real sample library for the 'timbres' lever (../shared/samples)."),
+    init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
     from saz.datasets.splits import stratified_split
@@ -370,7 +371,7 @@ def train(
 
     try:
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
-                          budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed)
+                          budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init)
     except (ValueError, KeyError) as e:
         err.print(f"[red]error:[/red] {e.args[0] if isinstance(e, KeyError) else e}")
         raise typer.Exit(1)

@@ -203,3 +203,19 @@ def test_fresh_clips_replace_the_oldest_of_the_pool_every_epoch(tmp_path):
     plain = trainer("saznet", tmp_path / "plain", epochs=4).fit(X, y, Xv, yv)
     a, b = load_dict(tmp_path / "run" / "model.pt"), load_dict(plain)
     assert any(not torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+
+
+def test_init_starts_from_a_checkpoint_and_refuses_another_vocabulary(tmp_path):
+    X, y = tiny("spectrogram", 48, 0)
+    Xv, yv = tiny("spectrogram", 32, 1)
+    first = trainer("saznet", tmp_path / "a", epochs=2).fit(X, y, Xv, yv)
+    tuned = trainer("saznet", tmp_path / "b", epochs=1, lr=1e-12, init=str(first)).fit(X, y, Xv, yv)
+    scratch = trainer("saznet", tmp_path / "c", epochs=1, lr=1e-12, seed=5).fit(X, y, Xv, yv)
+    a, b, c = (load_dict(p)["state_dict"] for p in (first, tuned, scratch))
+    key = "classify.weight"
+    torch.testing.assert_close(a[key], b[key], atol=1e-6, rtol=0)
+    assert not torch.allclose(a[key], c[key], atol=1e-3)
+    other = Trainer(TrainConfig("saznet", epochs=1, init=str(first)), get_feature("stats"), 5.0,
+                    Vocabulary.from_names(["tar", "ney"]), tmp_path / "d", progress=False)
+    with pytest.raises(ValueError, match="cannot start"):
+        other.fit(X, y[:, :2], Xv, yv[:, :2])

@@ -59,6 +59,7 @@ class TrainConfig:
     weight_decay: float | None = None
     augment: bool | None = None              # None: the model's own recipe (saznet's), if any
     seed: int = 0
+    init: str | None = None                  # start from this checkpoint's weights (same model and vocabulary)
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
@@ -192,6 +193,20 @@ class Trainer:
         out = [torch.sigmoid(model(norm(torch.from_numpy(X[i:i + batch])))) for i in range(0, len(X), batch)]
         return torch.cat(out).numpy()
 
+    def _warm_start(self, model: TorchModel, path: str) -> None:
+        """Load the weights of checkpoint ``path`` into ``model`` (fine-tuning), or say why not."""
+        from saz.models.checkpoint import load_dict
+        from saz.prediction import resolve_model
+
+        ckpt = load_dict(resolve_model(path))
+        if ckpt["model"]["name"] != self.cfg.model or list(ckpt["vocabulary"]["names"]) != list(self.vocab.names):
+            raise ValueError(f"{path}: a {ckpt['model']['name']} checkpoint over other classes cannot start a "
+                             f"{self.cfg.model} run over this vocabulary")
+        try:
+            model.load_state_dict(ckpt["state_dict"])
+        except RuntimeError as e:
+            raise ValueError(f"{path}: weights do not fit this model ({str(e).splitlines()[0]})") from None
+
     def _fit_torch(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool,
                    fresh: Fresh | None = None) -> Path:
         cfg, cls = self.cfg, self.cls
@@ -200,6 +215,8 @@ class Trainer:
         targets = torch.from_numpy(training_targets(y, cfg.protocol))
         torch.manual_seed(cfg.seed)
         model = build(cfg.model, X.shape[1:], len(self.vocab), **cfg.hparams)
+        if cfg.init:
+            self._warm_start(model, cfg.init)
         norm = Normalizer.fit(X, cls.input_kind)
         opt_cfg = dict(cls.optimizer)
         if cfg.lr is not None:
