@@ -45,9 +45,10 @@ from saz.synth.render import RenderConfig, RenderGenerator
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "benchmarks" / "results"
+V1_DEFAULT = ROOT / "benchmarks" / "models" / "default-v1.pt"
 SEED = 20261126
-ROWS = ("base", "+acoustics", "all", "all:clip", "+timbres", "+performance", "+ensembles", "all:fresh", "all:band",
-        "-timbres", "-acoustics", "-performance", "-ensembles")
+ROWS = ("base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
+        "all:band", "-timbres", "-acoustics", "-performance", "-ensembles")
 
 
 def log(msg: str) -> None:
@@ -67,14 +68,16 @@ def row_levers(row: str) -> tuple[str, ...]:
                      "then :fresh, :clip or :band)")
 
 
-def row_training(row: str) -> tuple[bool, dict]:
-    """Whether the row trains on fresh clips, and its saznet hyperparameters."""
+def row_training(row: str) -> tuple[bool, dict, str | None]:
+    """Whether the row trains on fresh clips, its saznet hyperparameters, and the checkpoint it
+    starts from (':init' = the saz-bench v1 default, ``benchmarks/models/default-v1.pt``)."""
     flags = row.split(":")[1:]
-    unknown = set(flags) - {"fresh", "clip", "band"}
+    unknown = set(flags) - {"fresh", "clip", "band", "init"}
     if unknown:
         raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
     norm = [f for f in flags if f in ("clip", "band")]
-    return "fresh" in flags, ({"input_norm": norm[0]} if norm else {})
+    init = str(V1_DEFAULT) if "init" in flags else None
+    return "fresh" in flags, ({"input_norm": norm[0]} if norm else {}), init
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -130,7 +133,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "half the clips drawn from real instrumentations. Rows: `base` = no lever (the saz-bench v1 recipe), "
              "`+X` = base plus lever X, `all` = every lever, `-X` = every lever but X, `:fresh` = a worker renders new "
              "clips with the row's recipe during training and each epoch swaps them in for the oldest (this row also "
-             "uses the second core), `:clip` / `:band` = saznet's input normalisation.", "",
+             "uses the second core), `:clip` / `:band` = saznet's input normalisation, `:init` = fine-tuned from the "
+             "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "
              "validation macro F1 | best epoch |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row, r in results.items():
@@ -159,7 +163,7 @@ def main() -> None:
         if row in results:
             continue
         levers = row_levers(row)
-        fresh, hparams = row_training(row)
+        fresh, hparams, init = row_training(row)
         cfg = recipe(levers, args.samples, seed=SEED)
         folder = work / "rows" / row
         corpus = work / "rows" / row.split(":")[0] / "corpus"  # rows with the same levers share one
@@ -167,7 +171,7 @@ def main() -> None:
         build_corpus(cfg, corpus, args.train, args.workers)
         ds = load("saz-bench", corpus)
         log(f"{row}: training")
-        tc = TrainConfig(model="saznet", hparams=hparams, epochs=args.epochs, patience=args.epochs, seed=0)
+        tc = TrainConfig(model="saznet", hparams=hparams, epochs=args.epochs, patience=args.epochs, seed=0, init=init)
         model = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), folder / "run", cache_dir=cache,
                                  resume=True, progress=False, fresh_recipe=cfg if fresh else None)
         log(f"{row}: scoring")
