@@ -138,7 +138,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "
              "validation macro F1 | best epoch |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for row, r in results.items():
+    for row in sorted(results, key=lambda k: ROWS.index(k) if k in ROWS else len(ROWS)):
+        r = results[row]
         lines.append(f"| {row} | {r['v1_macro_f1']:.3f} | {r['v1_map']:.3f} | {100 * r['real_single_top1']:.1f} % | "
                      f"{r['real_poly_macro_f1_present']:.3f} | {r['real_poly_map']:.3f} | {r['val_macro_f1']:.3f} | "
                      f"{r['best_epoch']}/{r['epochs']} |")
