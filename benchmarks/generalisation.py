@@ -39,7 +39,7 @@ from saz.models.train import TrainConfig, train_on_dataset
 from saz.synth.bench import Spec, _generator
 from saz.synth.corpus import build_split
 from saz.synth.instruments import load_map
-from saz.synth.recipes import LEVERS, parse_levers, recipe
+from saz.synth.recipes import LEVERS, parse_levers, recipe, timbre_sources
 from saz.synth.render import RenderConfig, RenderGenerator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,6 +143,15 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
         lines.append(f"| {row} | {r['v1_macro_f1']:.3f} | {r['v1_map']:.3f} | {100 * r['real_single_top1']:.1f} % | "
                      f"{r['real_poly_macro_f1_present']:.3f} | {r['real_poly_map']:.3f} | {r['val_macro_f1']:.3f} | "
                      f"{r['best_epoch']}/{r['epochs']} |")
+    base, more = timbre_sources(recipe((), None)), timbre_sources(recipe(("timbres",), args.samples))
+    lines += ["", "## Timbre sources per class", "",
+              "What a clip of each class can sound like: SoundFont presets (over the recipe's SoundFonts, variation "
+              "banks and drum-kit SoundFonts) without and with the `timbres` lever, and the real recordings (and distinct "
+              "real sources: libraries, drum kits) the lever adds. Held-out sources are never counted here.", "",
+              "| class | presets (base) | presets (timbres) | real recordings | real sources |", "| --- | --- | --- | --- | --- |"]
+    for name in base:
+        lines.append(f"| {name} | {base[name]['presets']} | {more[name]['presets']} | {more[name]['recordings']} | "
+                     f"{more[name]['sources']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -144,3 +144,15 @@ def test_fresh_clips_arrive_from_a_worker_process_featurised():
     X, y = got
     assert X.shape[0] == y.shape[0] <= 6 and X.shape[1:] == feature(np.zeros((1, 2 * SR), np.float32)).shape[1:]
     assert y.shape[1] == len(load_map()) and set(np.unique(y)) <= {0.0, 1.0}
+
+
+def test_timbre_sources_count_what_the_lever_adds(tmp_path):
+    from saz.synth.recipes import timbre_sources
+
+    lib = _library(tmp_path / "samples", {"philharmonia": {"cello": 130}})
+    base = timbre_sources(recipe((), None))
+    more = timbre_sources(recipe(("timbres",), lib))
+    assert base["cello"]["recordings"] == 0 and 0 < more["cello"]["recordings"] <= 10
+    assert more["cello"]["sources"] == 1
+    assert more["violin"]["presets"] > base["violin"]["presets"] > 0
+    assert more["drums"]["presets"] >= base["drums"]["presets"] + 2  # the two recorded kits

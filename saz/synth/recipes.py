@@ -67,3 +67,19 @@ def recipe(levers: Iterable[str], samples: str | Path | None = None, seed: int =
         opts.update(lever_options(lever, samples))
     opts.update(options)
     return RenderConfig(**opts)
+
+
+def timbre_sources(cfg: RenderConfig) -> dict[str, dict[str, int]]:
+    """Per class: SoundFont presets a recipe can draw (over its SoundFonts, variation banks and
+    drum-kit SoundFonts), real recordings, and distinct real sources (libraries, kits)."""
+    from saz.synth.instruments import class_presets
+    from saz.synth.soundfont import find_soundfont
+
+    imap = load_map()
+    out = {}
+    for name, cls in imap.items():
+        presets = sum(len(class_presets(find_soundfont(f), cls, cfg.variation_banks)) for f in cfg.soundfonts)
+        presets += len(cfg.drum_soundfonts) if cls.is_drum else 0
+        recorded = [(p, s) for p, c, s in cfg.samples if c == name]
+        out[name] = {"presets": presets, "recordings": len(recorded), "sources": len({s for _, s in recorded})}
+    return out
