@@ -72,8 +72,11 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              "TimGM6mb and the real recordings of the `real` evaluation set.",
              f"- Input: {ckpt['seconds']:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + ".",
              f"- Started from {'scratch' if args.init == 'none' else '`' + Path(args.init).name + '` (the previous default, saz-bench v1 only)'}; "
-             f"trained until validation stopped improving: best epoch {info['best_epoch']} of {info['epochs_run']} "
-             f"(patience {args.patience}), {info['cpu_seconds'] / 60:.0f} CPU-minutes; curve in "
+             + (f"stopped at the {args.epochs}-epoch cap with validation still improving (best epoch "
+                f"{info['best_epoch']}): more epochs would help" if info["best_epoch"] == info["epochs_run"] == args.epochs
+                else f"trained until validation stopped improving (best epoch {info['best_epoch']} of {info['epochs_run']}, "
+                     f"patience {args.patience})")
+             + f"; {info['cpu_seconds'] / 60:.0f} CPU-minutes; curve in "
              "`benchmarks/results/default_training.png`. Mixup with label union, gain, pitch/time warping, SpecAugment, "
              "class-balanced BCE.",
              f"- Validation (same recipe): macro F1 {info['validation']['macro']['f1']:.3f}, mAP {info['validation']['map']:.3f}.", "",
