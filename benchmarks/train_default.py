@@ -1,6 +1,6 @@
 """Rebuild the bundled default model with the generalisation recipe, in resumable stages.
 
-    python benchmarks/train_default.py --work DIR [--levers all] [--train 8000] [--fresh]
+    python benchmarks/train_default.py --work DIR [--levers all] [--train 4000] [--epochs 40] [--no-fresh]
 
 1. renders a corpus with the recipe's levers (``--train`` clips and a fifth as many for
    validation; TimGM6mb and the held-out real recordings are never used);
@@ -106,10 +106,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--levers", default="all")
-    ap.add_argument("--train", type=int, default=8000)
-    ap.add_argument("--epochs", type=int, default=80)
-    ap.add_argument("--patience", type=int, default=8)
-    ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--train", type=int, default=4000)
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--patience", type=int, default=6)
+    ap.add_argument("--fresh", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--hparam", action="append", default=[], help="saznet hyperparameter KEY=VALUE")
     ap.add_argument("--workers", "-j", type=int, default=2)
     ap.add_argument("--samples", type=Path, default=SHARED / "samples")
