@@ -156,3 +156,14 @@ def test_timbre_sources_count_what_the_lever_adds(tmp_path):
     assert more["cello"]["sources"] == 1
     assert more["violin"]["presets"] > base["violin"]["presets"] > 0
     assert more["drums"]["presets"] >= base["drums"]["presets"] + 2  # the two recorded kits
+
+
+def test_cli_render_with_levers_and_a_bad_lever(tmp_path):
+    from conftest import run_saz
+
+    r = run_saz("synth", "render", "--out", tmp_path / "c", "--n", "2", "--lever", "performance", "--lever", "acoustics",
+                "--soundfont", "TimGM6mb", "--corpus-fraction", "0")
+    assert r.returncode == 0, r.stderr
+    assert len(load("saz-bench", tmp_path / "c").clips) == 2
+    bad = run_saz("synth", "render", "--out", tmp_path / "d", "--n", "2", "--lever", "reverb")
+    assert bad.returncode == 1 and "unknown lever(s) reverb" in bad.stderr
