@@ -1,6 +1,6 @@
 """Which generalisation lever makes a model trained on generated music hear real instruments?
 
-    python benchmarks/generalisation.py --work DIR [--rows all,base,...] [--train 2400] [--epochs 12]
+    python benchmarks/generalisation.py --work DIR [--rows=base,all,-timbres,...] [--train 2400] [--epochs 12]
 
 Every row of the ablation renders its own corpus (``--train`` clips to train on and a fifth as
 many to early-stop and tune thresholds on, FluidR3_GM and MuseScore_General unless the row adds
