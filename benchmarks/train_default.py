@@ -1,18 +1,23 @@
 """Rebuild the bundled default model with the generalisation recipe, in resumable stages.
 
-    python benchmarks/train_default.py --work DIR [--levers all] [--train 4000] [--epochs 40] [--no-fresh]
+    python benchmarks/train_default.py --work DIR [--levers all] [--train 4000] [--epochs 40]
+        [--budget CPU_MINUTES] [--init CHECKPOINT|none] [--no-fresh]
 
 1. renders a corpus with the recipe's levers (``--train`` clips and a fifth as many for
    validation; TimGM6mb and the held-out real recordings are never used);
-2. trains ``saznet`` until validation stops improving (``--patience`` epochs; ``--fresh``
-   swaps newly rendered clips in every epoch), resumable after an interruption, starting from
-   ``--init`` (default: ``benchmarks/models/default-v1.pt``, the previous default, trained on
-   saz-bench v1; ``--init none`` trains from scratch);
+2. trains ``saznet`` until validation stops improving (``--patience`` epochs), the epoch cap or
+   the CPU budget (``--fresh`` swaps newly rendered clips in every epoch), resumable after an
+   interruption, starting from ``--init`` (default: ``benchmarks/models/default-v1.pt``, the
+   first default, trained on saz-bench v1; ``--init none`` trains from scratch);
 3. scores it exactly as ``benchmarks/generalisation.py`` scores its rows (saz-bench v1 unseen-
    SoundFont test, real single-instrument recordings, real polyphonic audio);
 4. copies the checkpoint to ``saz/models/weights/default.pt``, writes its card (``default.md``,
    shown by ``saz models info default``) and the training curve
    (``benchmarks/results/default_training.{csv,png}``).
+
+The shipped default took two runs of the same recipe: 40 epochs from ``default-v1.pt`` (kept as
+``benchmarks/models/default-v2.pt``), then ``--init benchmarks/models/default-v2.pt --epochs 200
+--patience 10 --budget 150`` on a fresh work folder.
 """
 
 from __future__ import annotations
@@ -36,14 +41,22 @@ from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
 from saz.synth.recipes import parse_levers, recipe  # noqa: E402
 
 
-def curve(log_csv: Path, out_png: Path) -> None:
-    """Validation macro F1 and mAP per epoch, with training loss on a second axis."""
+def curve(log_csv: Path, out_png: Path, previous: list[dict] | None = None) -> None:
+    """Validation macro F1 and mAP per epoch, with training loss on a second axis.
+
+    ``previous`` (the ``--init`` checkpoint's own history) is drawn first, so a model trained
+    in several runs shows one curve; a dotted line marks where this run starts from it.
+    """
     import matplotlib.pyplot as plt
 
     df = pd.read_csv(log_csv)
+    before = pd.DataFrame(previous or [], columns=df.columns)
+    df = pd.concat([before, df.assign(epoch=df["epoch"] + len(before))], ignore_index=True)
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.plot(df["epoch"], df["val_macro_f1"], label="validation macro F1")
     ax.plot(df["epoch"], df["val_map"], label="validation mAP")
+    if len(before):
+        ax.axvline(len(before) + 0.5, color="black", linestyle=":", linewidth=1, label="restart from --init")
     ax.set_xlabel("epoch")
     ax.set_ylim(0, 1)
     ax2 = ax.twinx()
@@ -53,6 +66,25 @@ def curve(log_csv: Path, out_png: Path) -> None:
     ax.set_title("default model: training curve")
     io.save_figure(out_png, fig)
     plots.close(fig)
+
+
+def started(init: str) -> str:
+    """The card's words for the starting point of training."""
+    if init == "none":
+        return "scratch"
+    if Path(init).name == "default-v1.pt":
+        return "`default-v1.pt` (the first default, trained on saz-bench v1 only)"
+    return f"`{Path(init).name}` (a checkpoint of this recipe, trained further)"
+
+
+def stopping(info: dict, args: argparse.Namespace) -> str:
+    """Why training stopped, as the card says it."""
+    best, run = info["best_epoch"], info["epochs_run"]
+    if run - best >= args.patience:
+        return f"trained until validation stopped improving (best epoch {best} of {run}, patience {args.patience})"
+    cap = f"the {args.epochs}-epoch cap" if run >= args.epochs else f"the {args.budget:g}-CPU-minute budget"
+    still = " with validation still improving" if best == run else ""
+    return f"stopped at {cap}{still} (best epoch {best} of {run}): more training may help"
 
 
 def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...]) -> str:
@@ -71,11 +103,8 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              + (f"; {fresh} freshly rendered clips swapped in during training" if fresh else "") + ". Never used: "
              "TimGM6mb and the real recordings of the `real` evaluation set.",
              f"- Input: {ckpt['seconds']:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + ".",
-             f"- Started from {'scratch' if args.init == 'none' else '`' + Path(args.init).name + '` (the previous default, saz-bench v1 only)'}; "
-             + (f"stopped at the {args.epochs}-epoch cap with validation still improving (best epoch "
-                f"{info['best_epoch']}): more epochs would help" if info["best_epoch"] == info["epochs_run"] == args.epochs
-                else f"trained until validation stopped improving (best epoch {info['best_epoch']} of {info['epochs_run']}, "
-                     f"patience {args.patience})")
+             f"- Started from {started(args.init)}; "
+             + stopping(info, args)
              + f"; {info['cpu_seconds'] / 60:.0f} CPU-minutes; curve in "
              "`benchmarks/results/default_training.png`. Mixup with label union, gain, pitch/time warping, SpecAugment, "
              "class-balanced BCE.",
@@ -109,6 +138,7 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=4000)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--patience", type=int, default=6)
+    ap.add_argument("--budget", type=float, default=None, help="stop after this many CPU-minutes of training")
     ap.add_argument("--fresh", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--hparam", action="append", default=[], help="saznet hyperparameter KEY=VALUE")
     ap.add_argument("--workers", "-j", type=int, default=2)
@@ -126,6 +156,7 @@ def main() -> None:
     ds = load("saz-bench", work / "corpus")
     hparams = dict(h.split("=", 1) for h in args.hparam)
     tc = TrainConfig(model="saznet", hparams=hparams, epochs=args.epochs, patience=args.patience, seed=0,
+                     budget_cpu_minutes=args.budget,
                      init=None if args.init == "none" else args.init)
     log("training")
     path = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), work / "run", cache_dir=work / "features",
@@ -139,7 +170,8 @@ def main() -> None:
     io.write_bytes(DEFAULT_MODEL, path.read_bytes())
     io.write_text(DEFAULT_CARD, card(ckpt, scores, reports, args, levers))
     io.write_text(RESULTS / "default_training.csv", (work / "run" / "log.csv").read_text())
-    curve(work / "run" / "log.csv", RESULTS / "default_training.png")
+    previous = None if args.init == "none" else load_dict(Path(args.init))["info"].get("history")
+    curve(work / "run" / "log.csv", RESULTS / "default_training.png", previous)
     io.write_json(RESULTS / "default_model.json", scores)
     log(f"default model -> {DEFAULT_MODEL}: {json.dumps(scores)}")
 
