@@ -146,8 +146,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
     default = RESULTS / "default_model.json"
     if default.exists():
         d = json.loads(default.read_text())
-        lines += ["", "The shipped default model (`benchmarks/train_default.py`: every lever, 4,000 clips plus fresh clips, "
-                  "fine-tuned from `v1-default` for 40 epochs), scored on the same sets: v1 test macro F1 "
+        lines += ["", "The shipped default model (`benchmarks/train_default.py`: every lever, 4,000 clips plus fresh clips; "
+                  f"{d.get('training', 'fine-tuned from `v1-default` for 40 epochs')}), scored on the same sets: v1 test macro F1 "
                   f"{d['v1_macro_f1']:.3f}, mAP {d['v1_map']:.3f}; real single top-1 {100 * d['real_single_top1']:.1f} %; "
                   f"real poly macro F1 {d['real_poly_macro_f1_present']:.3f}, mAP {d['real_poly_map']:.3f}."]
     base, more = timbre_sources(recipe((), None)), timbre_sources(recipe(("timbres",), args.samples))

@@ -167,6 +167,7 @@ def main() -> None:
     reports = {name: json.loads((work / "eval" / name / "report.json").read_text())
                for name in ("v1-test", "real-single", "real-poly")}
     ckpt = load_dict(path)
+    scores["training"] = f"started from {started(args.init)}; {stopping(ckpt['info'], args)}"
     io.write_bytes(DEFAULT_MODEL, path.read_bytes())
     io.write_text(DEFAULT_CARD, card(ckpt, scores, reports, args, levers))
     io.write_text(RESULTS / "default_training.csv", (work / "run" / "log.csv").read_text())
