@@ -169,7 +169,8 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=2400)
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--workers", "-j", type=int, default=2)
-    ap.add_argument("--samples", type=Path, default=SHARED / "samples")
+    ap.add_argument("--samples", type=Path, nargs="+", default=[SHARED / "samples"],
+                    help="sample libraries and/or folders of npm tonejs-instrument packages")
     args = ap.parse_args()
     work = args.work.resolve()
     cache = work / "features"

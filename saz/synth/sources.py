@@ -9,10 +9,13 @@ for testing, never single clips. Readers:
   through the ``samples`` reader and the default class map.
 - :func:`flat_pool`: flat packs whose file names say what they are (Hydrogen drum kits,
   Sonic Pi's samples), through the ``[keywords]`` table of ``saz/data/sample_names.toml``.
+- :func:`package_pool`: recorded instruments shipped as npm packages (the ``tonejs-instrument-*``
+  family), one source per package, named through the same class map as sample libraries.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 import zlib
 from functools import lru_cache
@@ -29,6 +32,7 @@ HELD_OUT_SOURCES = ("mtg_solosax", "splendid_grand_piano", "karoryfer_ganjo", "b
 HELD_OUT_SHARE = 5  # and one Philharmonia recording in five (by a stable hash of its file name)
 HYDROGEN_KITS = Path("/usr/share/hydrogen/data/drumkits")
 SONIC_PI = Path("/usr/share/sonic-pi/samples")
+PACKAGE_PREFIX = "tonejs-instrument-"
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +80,36 @@ def flat_pool(folder: str | Path, source: str, distractors: bool = True) -> list
             cls = keyword_class(p.stem)
             if cls != "-" and (cls or distractors):
                 out.append((str(p), cls, source))
+    return out
+
+
+def package_pool(folder: str | Path, classes: Iterable[str]) -> list[Entry]:
+    """Entries of the ``tonejs-instrument-<instrument>-<format>`` npm packages under ``folder``
+    (an ``npm install --prefix`` folder or unpacked tarballs). Instruments outside ``classes``
+    become distractors (class '')."""
+    from saz.synth.library import default_class_map
+
+    cmap, wanted = default_class_map(), set(classes)
+    out: list[Entry] = []
+    for manifest in sorted(Path(folder).rglob("package.json")):
+        name = str(json.loads(manifest.read_text()).get("name", ""))
+        if not name.startswith(PACKAGE_PREFIX):
+            continue
+        instrument = normalise_name(name[len(PACKAGE_PREFIX):].rsplit("-", 1)[0])
+        cls = cmap.get(instrument, instrument)
+        files = sorted(f for f in manifest.parent.iterdir() if f.suffix.lower() in AUDIO_EXTENSIONS)
+        out += [(str(f), cls if cls in wanted else "", f"npm:{name}") for f in files]
+    return out
+
+
+def real_pool(roots: str | Path | Iterable[str | Path], classes: Iterable[str]) -> list[Entry]:
+    """Training-side entries of each root: npm instrument packages where the root holds any
+    (:func:`package_pool`), otherwise a ``<source>/<instrument>`` library (:func:`library_pool`)."""
+    classes = list(classes)
+    out: list[Entry] = []
+    for root in [roots] if isinstance(roots, (str, Path)) else roots:
+        packages = package_pool(root, classes)
+        out += packages or library_pool(root, classes, side="train")
     return out
 
 
