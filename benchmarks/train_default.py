@@ -129,6 +129,9 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              f"| real single-instrument recordings (held out) | {scores['real_single_n']} | top-1 {100 * scores['real_single_top1']:.1f} % |",
              f"| real polyphonic (held-out recordings mixed, band excerpts) | {scores['real_poly_n']} | macro F1 over present "
              f"classes {scores['real_poly_macro_f1_present']:.3f}, mAP {scores['real_poly_map']:.3f} |", "",
+             "Real single-instrument top-1 per source (no source is in training):", "",
+             "| source | recordings | top-1 |", "| --- | --- | --- |",
+             *[f"| {s} | {n} | {100 * t:.1f} % |" for s, (n, t) in scores["real_single_by_source"].items()], "",
              "Iranian instruments (tar, setar, santur, kamancheh, ney, tonbak, daf) are not in its vocabulary: no "
              "SoundFont or sample here plays them, and saz does not fake them. Treat answers on real recordings "
              "as hints and check the per-class rows below before relying on a class.", "",

@@ -148,6 +148,7 @@ def test_real_dataset_splits_and_label_mapping(shared_like, tmp_path):
     single = ds.subset("single")
     sax = single.clips["path"].str.contains("mtg_solosax").to_numpy()
     assert sax.sum() == 10 and (single.y[sax, names.index("saxophone")] == 1).all()
+    assert (single.clips["source"][sax] == "held-out samples: mtg_solosax").all()  # per-source scores need this
     held = [p for p in single.clips["path"] if "philharmonia" in p]
     assert all(zlib.crc32(p.rsplit("/", 1)[1].encode()) % 5 == 0 for p in held)  # only the held-out side
     irmas_train = single.clips["source"].eq("irmas").to_numpy()

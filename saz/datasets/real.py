@@ -46,7 +46,7 @@ def _mapped(y: np.ndarray, names: tuple[str, ...], vocab: Vocabulary, complete: 
     return out
 
 
-def _part(ds: Dataset, source: str, split: str, vocab: Vocabulary, complete: bool,
+def _part(ds: Dataset, source: str | np.ndarray, split: str, vocab: Vocabulary, complete: bool,
           keep: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     y = _mapped(ds.y, ds.vocab.names, vocab, complete)
     clips = ds.clips.assign(split=split, source=source)
@@ -87,7 +87,7 @@ def load_real(root: Path, *, mixes: int = 200, cache: str | None = None) -> Data
         lib = load("samples", samples)
         sources = [str(c or Path(p).parent.parent.name) for c, p in zip(lib.clips["category"], lib.clips["path"])]
         keep = np.array([held_out(p, s) for p, s in zip(lib.clips["path"], sources)])
-        parts.append(_part(lib, "held-out samples", "single", vocab, True, keep))
+        parts.append(_part(lib, np.array([f"held-out samples: {s}" for s in sources]), "single", vocab, True, keep))
         if mixes:
             cache_dir = Path(cache or os.environ.get("SAZ_CACHE", Path.home() / ".cache" / "saz")) / f"real-mix-{mixes}"
             parts.append(_mixes(samples, vocab, mixes, cache_dir))
