@@ -185,7 +185,7 @@ def main() -> None:
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     log("evaluation sets")
     sets = eval_sets(work, args.workers)
-    for row in args.rows.split(","):
+    for row in filter(None, args.rows.split(",")):
         if row in results:
             continue
         results[row] = run_row(row, args, work, sets, cache)
