@@ -16,7 +16,8 @@ Rows are ``base`` (the v1 recipe), ``base`` plus one lever, ``all`` levers, ``al
 lever, ``all:fresh`` (a worker renders new clips during training; each epoch swaps them in for
 the oldest, so this row also uses a second core) and ``all:clip`` / ``all:band`` (saznet's
 input normalisation). Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
-running the command again continues. Results: ``benchmarks/results/generalisation.{md,json}``.
+running the command again continues; ``--rows=`` with no row only rewrites the tables (after a new
+default model). Results: ``benchmarks/results/generalisation.{md,json}``.
 """
 
 from __future__ import annotations
