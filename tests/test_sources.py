@@ -181,6 +181,42 @@ def test_fresh_clips_arrive_from_a_worker_process_featurised():
     assert y.shape[1] == len(load_map()) and set(np.unique(y)) <= {0.0, 1.0}
 
 
+def test_fresh_clips_worker_exits_when_its_trainer_is_killed():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import time\nfrom saz.features import get_feature\nfrom saz.synth.render import RenderConfig, RenderGenerator\n"
+              "from saz.synth.stream import FreshClips\n"
+              "s = FreshClips(RenderGenerator(RenderConfig(soundfonts=('TimGM6mb',), max_instruments=1), seed=0), "
+              "get_feature('logmel'), 1.0, chunk_size=1, buffer_chunks=1)\n"
+              "print(s._proc.pid, flush=True)\ntime.sleep(600)\n")
+    trainer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    worker = int(trainer.stdout.readline())
+    time.sleep(3)
+    assert _alive(worker)
+    trainer.send_signal(signal.SIGKILL)  # no close(), no atexit: as `kill -9` or an OOM kill
+    trainer.wait()
+    deadline = time.time() + 60
+    while time.time() < deadline and _alive(worker):
+        time.sleep(0.5)
+    assert not _alive(worker), "the fresh-clip worker outlived its trainer"
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) counts as gone
+        return open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
 def test_timbre_sources_count_what_the_lever_adds(tmp_path):
     from saz.synth.recipes import timbre_sources
 

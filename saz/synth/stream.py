@@ -12,7 +12,7 @@ restarts from the same chunk draws the same clips.
 from __future__ import annotations
 
 import queue
-from multiprocessing import get_context
+from multiprocessing import get_context, parent_process
 from typing import Callable
 
 import numpy as np
@@ -28,14 +28,19 @@ def _produce(generator: Callable, feature: Feature, seconds: float, chunk_size: 
     import torch
 
     torch.set_num_threads(1)
+    parent = parent_process()
+
+    def wanted() -> bool:  # a trainer killed without close() must not leave its worker running
+        return not stop.is_set() and (parent is None or parent.is_alive())
+
     n = int(round(seconds * feature.sr))
     chunk = first_chunk
-    while not stop.is_set():
+    while wanted():
         clips = list(generator(chunk, list(range(chunk * chunk_size, (chunk + 1) * chunk_size))))
         waves = np.stack([fit_length(c.audio, n) for c in clips])
         X = feature(waves)
         y = np.stack([c.labels for c in clips]).astype(np.float32)
-        while not stop.is_set():
+        while wanted():
             try:
                 out.put((chunk, X, y), timeout=0.5)
                 break
