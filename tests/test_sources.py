@@ -182,6 +182,7 @@ def test_fresh_clips_arrive_from_a_worker_process_featurised():
 
 
 def test_fresh_clips_worker_exits_when_its_trainer_is_killed():
+    import os
     import signal
     import subprocess
     import sys
@@ -194,14 +195,19 @@ def test_fresh_clips_worker_exits_when_its_trainer_is_killed():
               "print(s._proc.pid, flush=True)\ntime.sleep(600)\n")
     trainer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     worker = int(trainer.stdout.readline())
-    time.sleep(3)
-    assert _alive(worker)
-    trainer.send_signal(signal.SIGKILL)  # no close(), no atexit: as `kill -9` or an OOM kill
-    trainer.wait()
-    deadline = time.time() + 60
-    while time.time() < deadline and _alive(worker):
-        time.sleep(0.5)
-    assert not _alive(worker), "the fresh-clip worker outlived its trainer"
+    try:
+        time.sleep(3)
+        assert _alive(worker)
+        trainer.send_signal(signal.SIGKILL)  # no close(), no atexit: as `kill -9` or an OOM kill
+        trainer.wait()
+        deadline = time.time() + 60
+        while time.time() < deadline and _alive(worker):
+            time.sleep(0.5)
+        assert not _alive(worker), "the fresh-clip worker outlived its trainer"
+    finally:  # leave no process behind, whatever failed
+        trainer.kill()
+        if _alive(worker):
+            os.kill(worker, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
