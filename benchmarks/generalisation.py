@@ -150,13 +150,15 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
     default = RESULTS / "default_model.json"
     if default.exists():
         d = json.loads(default.read_text())
-        lines += ["", "The shipped default model (`benchmarks/train_default.py`: every lever, 4,000 clips plus fresh clips; "
+        lines += ["", "The shipped default model (`benchmarks/train_default.py`: every lever, 4,000 clips plus fresh clips, "
+                  "real recordings as listed in its card (`saz models info default`); "
                   f"{d.get('training', 'fine-tuned from `v1-default` for 40 epochs')}), scored on the same sets: v1 test macro F1 "
                   f"{d['v1_macro_f1']:.3f}, mAP {d['v1_map']:.3f}; real single top-1 {100 * d['real_single_top1']:.1f} %; "
                   f"real poly macro F1 {d['real_poly_macro_f1_present']:.3f}, mAP {d['real_poly_map']:.3f}."]
         if "real_single_by_source" in d:
-            lines += ["", "Real single-instrument top-1 of the default model per source (each source is unseen in training: "
-                      "leave-one-source-out on real recordings):", "", "| source | recordings | top-1 |", "| --- | --- | --- |"]
+            lines += ["", "Real single-instrument top-1 of the default model per source (leave-one-source-out on real "
+                      "recordings: no source is in training except Philharmonia, of which one recording in five is "
+                      "held out):", "", "| source | recordings | top-1 |", "| --- | --- | --- |"]
             lines += [f"| {s} | {n} | {100 * t:.1f} % |" for s, (n, t) in d["real_single_by_source"].items()]
     base, more = timbre_sources(recipe((), None)), timbre_sources(recipe(("timbres",), args.samples))
     lines += ["", "## Timbre sources per class", "",
