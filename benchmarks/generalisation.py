@@ -120,6 +120,13 @@ def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
             "cpu_minutes": info["cpu_seconds"] / 60}
 
 
+def source_table(by_source: dict[str, list]) -> list[str]:
+    """Markdown lines: real single-instrument top-1 per held-out source (``score``'s ``real_single_by_source``)."""
+    return ["No source is in training except Philharmonia, of which one recording in five is held out.", "",
+            "| source | recordings | top-1 |", "| --- | --- | --- |",
+            *[f"| {s} | {n} | {100 * t:.1f} % |" for s, (n, t) in by_source.items()]]
+
+
 def markdown(results: dict, args: argparse.Namespace) -> str:
     lines = ["# Generalisation: ablation of the levers", "",
              f"Written by `python benchmarks/generalisation.py --train {args.train} --epochs {args.epochs}`. Each row renders "
@@ -157,9 +164,7 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
                   f"real poly macro F1 {d['real_poly_macro_f1_present']:.3f}, mAP {d['real_poly_map']:.3f}."]
         if "real_single_by_source" in d:
             lines += ["", "Real single-instrument top-1 of the default model per source (leave-one-source-out on real "
-                      "recordings: no source is in training except Philharmonia, of which one recording in five is "
-                      "held out):", "", "| source | recordings | top-1 |", "| --- | --- | --- |"]
-            lines += [f"| {s} | {n} | {100 * t:.1f} % |" for s, (n, t) in d["real_single_by_source"].items()]
+                      "recordings):", "", *source_table(d["real_single_by_source"])]
     base, more = timbre_sources(recipe((), None)), timbre_sources(recipe(("timbres",), args.samples))
     lines += ["", "## Timbre sources per class", "",
               "What a clip of each class can sound like: SoundFont presets (over the recipe's SoundFonts, variation "

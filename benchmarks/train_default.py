@@ -33,7 +33,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from generalisation import RESULTS, SEED, SHARED, build_corpus, eval_sets, log, score  # noqa: E402
+from generalisation import RESULTS, SEED, SHARED, build_corpus, eval_sets, log, score, source_table  # noqa: E402
 
 from saz import io, plots  # noqa: E402
 from saz.datasets import load  # noqa: E402
@@ -77,7 +77,7 @@ def started(init: str) -> str:
         return "scratch"
     if Path(init).name == "default-v1.pt":
         return "`default-v1.pt` (the first default, trained on saz-bench v1 only)"
-    return f"`{Path(init).name}` (a checkpoint of this recipe, trained further)"
+    return f"`{Path(init).name}` (an earlier default, trained further)"
 
 
 def stopping(info: dict, args: argparse.Namespace) -> str:
@@ -129,10 +129,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              f"| real single-instrument recordings (held out) | {scores['real_single_n']} | top-1 {100 * scores['real_single_top1']:.1f} % |",
              f"| real polyphonic (held-out recordings mixed, band excerpts) | {scores['real_poly_n']} | macro F1 over present "
              f"classes {scores['real_poly_macro_f1_present']:.3f}, mAP {scores['real_poly_map']:.3f} |", "",
-             "Real single-instrument top-1 per source (no source is in training except Philharmonia, of which "
-             "one recording in five is held out):", "",
-             "| source | recordings | top-1 |", "| --- | --- | --- |",
-             *[f"| {s} | {n} | {100 * t:.1f} % |" for s, (n, t) in scores["real_single_by_source"].items()], "",
+             "Real single-instrument top-1 per source:", "", *source_table(scores["real_single_by_source"]), "",
              "Iranian instruments (tar, setar, santur, kamancheh, ney, tonbak, daf) are not in its vocabulary: no "
              "SoundFont or sample here plays them, and saz does not fake them. Treat answers on real recordings "
              "as hints and check the per-class rows below before relying on a class.", "",
