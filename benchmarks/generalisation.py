@@ -14,8 +14,9 @@ same number of epochs with seed 0, and is scored on the same held-out sets:
 
 Rows are ``base`` (the v1 recipe), ``base`` plus one lever, ``all`` levers, ``all`` minus one
 lever, ``all:fresh`` (a worker renders new clips during training; each epoch swaps them in for
-the oldest, so this row also uses a second core) and ``all:clip`` / ``all:band`` (saznet's
-input normalisation). Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
+the oldest, so this row also uses a second core), ``all:clip`` / ``all:band`` (saznet's
+input normalisation) and ``all:wide`` (saznet twice as wide: 266k parameters instead of 73k).
+Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
 running the command again continues; ``--rows=`` with no row only rewrites the tables (after a new
 default model). Results: ``benchmarks/results/generalisation.{md,json}``.
 """
@@ -49,7 +50,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 V1_DEFAULT = ROOT / "benchmarks" / "models" / "default-v1.pt"
 SEED = 20261126
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
-        "all:band", "-timbres", "-acoustics", "-performance", "-ensembles")
+        "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles")
 
 
 def log(msg: str) -> None:
@@ -58,27 +59,28 @@ def log(msg: str) -> None:
 
 def row_levers(row: str) -> tuple[str, ...]:
     """Levers of a row's corpus: 'base', 'all', '+LEVER' (base plus one), '-LEVER' (all but one),
-    each optionally followed by ':fresh' (fresh clips every epoch) and ':clip' or ':band'
-    (saznet's input normalisation)."""
+    each optionally followed by ':fresh' (fresh clips every epoch), ':clip' or ':band'
+    (saznet's input normalisation) and ':wide' (saznet's width 256)."""
     name = row.split(":")[0]
     if name in ("base", "all"):
         return parse_levers(name)
     if name[:1] in "+-" and name[1:] in LEVERS:
         return (name[1:],) if name[0] == "+" else tuple(x for x in LEVERS if x != name[1:])
     raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)}; "
-                     "then :fresh, :clip or :band)")
+                     "then :fresh, :clip, :band or :wide)")
 
 
 def row_training(row: str) -> tuple[bool, dict, str | None]:
     """Whether the row trains on fresh clips, its saznet hyperparameters, and the checkpoint it
     starts from (':init' = the saz-bench v1 default, ``benchmarks/models/default-v1.pt``)."""
     flags = row.split(":")[1:]
-    unknown = set(flags) - {"fresh", "clip", "band", "init"}
+    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide"}
     if unknown:
         raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
     norm = [f for f in flags if f in ("clip", "band")]
     init = str(V1_DEFAULT) if "init" in flags else None
-    return "fresh" in flags, ({"input_norm": norm[0]} if norm else {}), init
+    hparams = ({"input_norm": norm[0]} if norm else {}) | ({"width": 256} if "wide" in flags else {})
+    return "fresh" in flags, hparams, init
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -145,7 +147,7 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "(saz-bench v1's 8,000 clips, 16 CPU-minutes), scored as it is, for reference; `base` = no lever (the saz-bench v1 recipe), "
              "`+X` = base plus lever X, `all` = every lever, `-X` = every lever but X, `:fresh` = a worker renders new "
              "clips with the row's recipe during training and each epoch swaps them in for the oldest (this row also "
-             "uses the second core), `:clip` / `:band` = saznet's input normalisation, `:init` = fine-tuned from the "
+             "uses the second core), `:clip` / `:band` = saznet's input normalisation, `:wide` = saznet at width 256 (266k parameters, 73k otherwise), `:init` = fine-tuned from the "
              "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "
              "validation macro F1 | best epoch |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]

@@ -20,6 +20,7 @@ import soxr
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
 SILENCE_DBFS = -80.0  # peak level below which a signal counts as silent
+AUDIBLE_DBFS = -50.0  # loudest 100 ms below this: breath, key noise or silence, not an instrument playing
 TRUNCATION_TOLERANCE = 0.1  # seconds a decoder may fall short of the header's frame count
 MP3_LENGTH_SLACK = 0.25  # fraction an mp3 may fall short of its (estimated) frame count...
 MP3_SLACK_SECONDS = 0.5  # ...or this many seconds, whichever is more
@@ -177,6 +178,28 @@ def peak_dbfs(y: np.ndarray) -> float:
 def is_silent(y: np.ndarray, threshold_dbfs: float = SILENCE_DBFS) -> bool:
     """True when the signal never rises above ``threshold_dbfs``."""
     return peak_dbfs(y) < threshold_dbfs
+
+
+def loudest_dbfs(y: np.ndarray, sr: int, window: float = 0.1) -> float:
+    """RMS level (dBFS) of the loudest ``window``-second stretch (hop half a window); the
+    whole signal when it is shorter. -inf for digital silence."""
+    n = max(1, int(window * sr))
+    if len(y) <= n:
+        power = float(np.mean(np.square(y))) if y.size else 0.0
+    else:
+        frames = np.lib.stride_tricks.sliding_window_view(y, n)[:: max(1, n // 2)]
+        power = float(np.max(np.mean(np.square(frames, dtype=np.float64), axis=1)))
+    return -np.inf if power == 0.0 else 10.0 * np.log10(power)
+
+
+def is_audible(path: str | os.PathLike, floor_dbfs: float = AUDIBLE_DBFS) -> bool:
+    """Whether a recording plays something: its loudest 100 ms reaches ``floor_dbfs``.
+
+    Sample libraries ship breath and key-noise layers (MTG SoloSax: about -60 to -76 dBFS) under
+    an instrument's name; as evaluation items labelled with that instrument they measure nothing.
+    """
+    y, sr = load(path, sr=None)
+    return loudest_dbfs(y, sr) >= floor_dbfs
 
 
 def find_audio(paths: list[str | os.PathLike]) -> list[Path]:

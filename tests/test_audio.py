@@ -79,6 +79,16 @@ def test_silence_is_valid_and_reported_silent(edge_cases):
     assert not audio.is_silent(tone(22050, 0.1, amp=0.01))
 
 
+def test_loudest_window_level_finds_a_short_note_in_a_quiet_file(tmp_path):
+    sr = 22050
+    y = np.concatenate([np.zeros(sr, np.float32), tone(sr, 0.2, amp=0.5), np.zeros(sr, np.float32)])
+    assert audio.loudest_dbfs(y, sr) == pytest.approx(20 * np.log10(0.5 / np.sqrt(2)), abs=0.5)  # the note, not the mean
+    assert audio.loudest_dbfs(np.zeros(100, np.float32), sr) == -np.inf
+    sf.write(tmp_path / "note.wav", y, sr)
+    sf.write(tmp_path / "breath.wav", 0.001 * np.random.default_rng(0).standard_normal(sr).astype(np.float32), sr)
+    assert audio.is_audible(tmp_path / "note.wav") and not audio.is_audible(tmp_path / "breath.wav")  # -60 dBFS noise
+
+
 @pytest.mark.parametrize("case,words", [
     ("truncated", "truncated"),
     ("text", "not audio"),

@@ -137,7 +137,13 @@ def shared_like(tmp_path):
     _library(root / "samples", {"philharmonia": {"cello": 130, "flute": 600}, "mtg_solosax": {"saxophone": 300}})
     for name in ("irmas", "medleydb", "tinysol", "medley_solos_db"):
         shutil.copytree(FIXTURES / name, root / "fixtures" / name)
+    _breath(root / "samples" / "mtg_solosax" / "saxophone" / "sax_breath.wav")
     return root
+
+
+def _breath(path):
+    """A -66 dBFS noise layer, as sample libraries ship breath and key noise under an instrument's name."""
+    sf.write(path, 0.0005 * np.random.default_rng(0).standard_normal(SR // 2).astype(np.float32), SR)
 
 
 def test_real_dataset_splits_and_label_mapping(shared_like, tmp_path):
@@ -147,7 +153,7 @@ def test_real_dataset_splits_and_label_mapping(shared_like, tmp_path):
     names = ds.vocab.names
     single = ds.subset("single")
     sax = single.clips["path"].str.contains("mtg_solosax").to_numpy()
-    assert sax.sum() == 10 and (single.y[sax, names.index("saxophone")] == 1).all()
+    assert sax.sum() == 10 and (single.y[sax, names.index("saxophone")] == 1).all()  # not the breath layer
     assert (single.clips["source"][sax] == "held-out samples: mtg_solosax").all()  # per-source scores need this
     held = [p for p in single.clips["path"] if "philharmonia" in p]
     assert all(zlib.crc32(p.rsplit("/", 1)[1].encode()) % 5 == 0 for p in held)  # only the held-out side
@@ -160,6 +166,18 @@ def test_real_dataset_splits_and_label_mapping(shared_like, tmp_path):
     assert not np.isnan(band.y).any()
     again = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))  # mixes are reused, not redrawn
     assert list(again.clips["path"]) == list(ds.clips["path"])
+
+
+def test_real_dataset_leaves_out_breath_and_key_noise_layers(tmp_path):
+    root = _library(tmp_path / "shared" / "samples", {"philharmonia": {"cello": 130, "flute": 600}})
+    (root / "mtg_solosax" / "saxophone").mkdir(parents=True)
+    for k in range(6):
+        _breath(root / "mtg_solosax" / "saxophone" / f"sax_key_{k}.wav")
+    ds = load("real", root.parent, mixes=6, cache=str(tmp_path / "cache"))
+    sax = ds.vocab.names.index("saxophone")
+    assert not ds.clips["path"].str.contains("mtg_solosax").any()
+    assert (ds.subset("mix").y[:, sax] == 0).all()  # never mixed in as an inaudible 'saxophone'
+    assert (ds.subset("mix").y.sum(axis=1) >= 1).all()
 
 
 def test_fresh_clips_arrive_from_a_worker_process_featurised():

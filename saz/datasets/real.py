@@ -12,16 +12,22 @@ recordings that no saz training pool touches (:func:`saz.synth.sources.held_out`
 
 Instrument names are mapped with ``saz/data/sample_names.toml``; classes a source does not
 annotate are unknown (NaN), never assumed absent, except where the source lists everything.
+Sample-library recordings whose loudest 100 ms stays below -50 dBFS (breath and key-noise
+layers, :func:`saz.audio.is_audible`) are left out of ``single`` and of the mixtures.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from saz.audio import AudioError, is_audible
 from saz.datasets.base import Dataset, DatasetError, clips_frame, register
 from saz.labels import LabelSet, Vocabulary, normalise_name
 
@@ -55,12 +61,13 @@ def _part(ds: Dataset, source: str | np.ndarray, split: str, vocab: Vocabulary, 
     return clips[keep].reset_index(drop=True), y[keep]
 
 
-def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path) -> tuple[pd.DataFrame, np.ndarray]:
+def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path, audible: Callable[[str], bool]) -> tuple[pd.DataFrame, np.ndarray]:
     from saz.synth.corpus import build_split
     from saz.synth.library import LibraryConfig, LibraryGenerator
     from saz.synth.sources import library_pool
 
-    pool = tuple((p, c, s) for p, c, s in library_pool(samples, vocab.names, side="test") if c)
+    pool = tuple((p, c, s) for p, c, s in library_pool(samples, vocab.names, side="test") if c and audible(p))
+    cache = cache / f"real-mix-{n}-{zlib.crc32(repr(pool).encode()):08x}"  # new mixtures when the pool changes
     gen = LibraryGenerator(pool, tuple(vocab.names), LibraryConfig(), MIX_SEED, prefix="real-mix-")
     manifest = build_split(gen, cache, "mix", n, vocab.names, LibraryConfig().sr, 50)
     df = pd.read_csv(manifest)
@@ -83,14 +90,23 @@ def load_real(root: Path, *, mixes: int = 200, cache: str | None = None) -> Data
     vocab = default_vocabulary()
     parts: list[tuple[pd.DataFrame, np.ndarray]] = []
     problems: list[str] = []
+
+    @functools.cache
+    def audible(path: str) -> bool:
+        try:
+            return is_audible(path)
+        except AudioError as e:
+            problems.append(str(e))
+            return False
+
     if samples.is_dir():
         lib = load("samples", samples)
         sources = [str(c or Path(p).parent.parent.name) for c, p in zip(lib.clips["category"], lib.clips["path"])]
-        keep = np.array([held_out(p, s) for p, s in zip(lib.clips["path"], sources)])
+        keep = np.array([held_out(p, s) and audible(p) for p, s in zip(lib.clips["path"], sources)])
         parts.append(_part(lib, np.array([f"held-out samples: {s}" for s in sources]), "single", vocab, True, keep))
         if mixes:
-            cache_dir = Path(cache or os.environ.get("SAZ_CACHE", Path.home() / ".cache" / "saz")) / f"real-mix-{mixes}"
-            parts.append(_mixes(samples, vocab, mixes, cache_dir))
+            cache_dir = Path(cache or os.environ.get("SAZ_CACHE", Path.home() / ".cache" / "saz"))
+            parts.append(_mixes(samples, vocab, mixes, cache_dir, audible))
     readers = [("tinysol", "samples", "single", True), ("medley_solos_db", "samples", "single", True),
                ("irmas", "irmas", None, False), ("medleydb", "medleydb", "band", True)]
     for folder, reader, split, complete in readers:
