@@ -135,8 +135,10 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              f"its own corpus ({args.train} training + {args.train // 5} validation 5-s clips), trains `saznet` (seed 0) "
              f"for {args.epochs} epochs (patience {args.epochs}, best epoch kept by validation), and is scored on the same "
              "held-out sets: `v1 test` = first 500 clips of saz-bench v1 `test` (TimGM6mb, never used in any row; "
-             "macro F1 with thresholds tuned on the row's own validation), `real single` = real single-instrument "
-             "recordings (held-out sample libraries, TinySOL, Medley-solos-DB, IRMAS; top-1 over the 32 classes), "
+             "macro F1 with thresholds tuned on the row's own validation), `real single` = "
+             f"{next(iter(results.values()))['real_single_n'] if results else ''} real single-instrument "
+             "recordings (held-out sample libraries, TinySOL, Medley-solos-DB, IRMAS; top-1 over the 32 classes; "
+             "breath and key-noise layers below -50 dBFS left out, see `docs/generalisation.md`), "
              "`real poly` = 200 mixtures of held-out real recordings + real band excerpts (IRMAS, MedleyDB; macro F1 "
              "over classes present, mAP). Levers: timbres = + csound's GM bank, variation banks, two recorded "
              "drum-kit SoundFonts, real samples (Philharmonia training recordings, Hydrogen kits, Sonic Pi) for 40 % of "
@@ -167,6 +169,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
         if "real_single_by_source" in d:
             lines += ["", "Real single-instrument top-1 of the default model per source (leave-one-source-out on real "
                       "recordings):", "", *source_table(d["real_single_by_source"])]
+    lines += ["", "Leave-one-source-out on generated data (each Debian GM SoundFont held out in turn): "
+              "`benchmarks/results/loso.md` (`python benchmarks/loso.py`)."]
     base, more = timbre_sources(recipe((), None)), timbre_sources(recipe(("timbres",), args.samples))
     lines += ["", "## Timbre sources per class", "",
               "What a clip of each class can sound like: SoundFont presets (over the recipe's SoundFonts, variation "

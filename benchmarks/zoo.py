@@ -9,9 +9,12 @@ Stages, each resumable (rerun the same command after an interruption):
    budget of CPU-minutes (process CPU time, so 2 threads spend it twice as fast as the wall
    clock) and at most ``--epochs`` epochs; checkpoints in WORK/runs/<model>-s<seed>/;
 3. the two strongest baselines by validation mAP and saznet get seeds 1 and 2;
-4. every run evaluated on ``test`` (unseen SoundFont, unseen pieces) and ``test_mix`` (real
-   recorded samples); ``saz.compare`` per test part (mean ± std over seeds, paired bootstrap
-   against the best model); inference time per 5-s clip (features + network, batch of 64);
+4. every run evaluated on ``test`` (unseen SoundFont, unseen pieces), ``test_mix`` (real
+   recorded samples) and, from the ``real`` set of ``--real`` (default ``../shared``; ``--real ''``
+   skips it), ``real_single`` (held-out single-instrument recordings; top-1 too) and ``real_poly``
+   (mixtures of held-out recordings, band excerpts); ``saz.compare`` per test part (mean ± std over
+   seeds, paired bootstrap against the best model); inference time per 5-s clip (features +
+   network, batch of 64);
 5. ``benchmarks/results/zoo.md`` and ``zoo.json`` (plus the comparison folders).
 """
 
@@ -40,8 +43,10 @@ from saz.models.checkpoint import Predictor, load_dict  # noqa: E402
 from saz.models.train import Trainer, TrainConfig, dataset_features  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 OURS = "saznet"
 TESTS = ("test", "test_mix")
+REAL_TESTS = ("real_single", "real_poly")
 # What the source documents report, for the ranking comparison (their data, not ours).
 DOCUMENT_RANKINGS = {
     "cultural-instruments-polyphonic-detection.txt (Tables 3-10, 63 cultural instruments)": [
@@ -57,12 +62,18 @@ def log(msg: str) -> None:
 
 
 class Zoo:
-    def __init__(self, bench: Path, work: Path, budget: float, epochs: int, patience: int):
+    def __init__(self, bench: Path, work: Path, budget: float, epochs: int, patience: int, real: Path | None):
         self.ds = load("saz-bench", bench)
         self.work = work
         self.cache = work / "cache"
         self.budget, self.epochs, self.patience = budget, epochs, patience
         self.splits = {s: self.ds.subset(s) for s in ("train", "validation", *TESTS)}
+        self.tests = TESTS
+        if real is not None:  # the same real set as benchmarks/generalisation.py scores
+            r = load("real", real, mixes=200, cache=str(work / "real-mix"))
+            self.splits["real_single"] = r.subset("single")
+            self.splits["real_poly"] = r.subset(np.flatnonzero(r.clips["split"].isin(["mix", "band"]).to_numpy()))
+            self.tests = (*TESTS, *REAL_TESTS)
         self.seconds = 5.0
         self._features: dict[str, tuple] = {}
 
@@ -104,13 +115,15 @@ class Zoo:
         return path
 
     def evaluate(self, model: str, seed: int) -> None:
-        for split in TESTS:
+        for split in self.tests:
             out = self.run_dir(model, seed) / f"eval-{split}"
             if (out / "predictions.npz").exists():
                 continue
             predictor = Predictor.load(self.run_dir(model, seed) / "model.pt")
-            r = evaluate_checkpoint(predictor, self.splits[split], out, cache_dir=self.cache, progress=False,
-                                    title=f"{model} (seed {seed}) on saz-bench v1 {split}")
+            real = split in REAL_TESTS
+            r = evaluate_checkpoint(predictor, self.splits[split], out, protocol="hard" if real else None,
+                                    cache_dir=self.cache, progress=False,
+                                    title=f"{model} (seed {seed}) on {split if real else f'saz-bench v1 {split}'}")
             log(f"  {model} s{seed} {split}: macro F1 {r['macro']['f1']:.3f} mAP {r['map']:.3f}")
 
 
@@ -127,6 +140,13 @@ def inference_ms(predictor: Predictor, n: int = 64, repeats: int = 3) -> float:
     return 1000 * best / n
 
 
+def top1(eval_dir: Path) -> float:
+    """Share of single-instrument recordings whose most probable class is the one playing."""
+    npz = np.load(eval_dir / "predictions.npz")
+    truth = np.nan_to_num(npz["y_true"], nan=0.0)
+    return float((truth[np.arange(len(truth)), npz["y_prob"].argmax(axis=1)] == 1).mean())
+
+
 def write_results(zoo: Zoo, runs: dict[str, list[int]], out: Path, budget: float, wall: float) -> None:
     summary: dict = {"budget_cpu_minutes": budget, "max_epochs": zoo.epochs, "patience": zoo.patience,
                      "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}",
@@ -136,11 +156,14 @@ def write_results(zoo: Zoo, runs: dict[str, list[int]], out: Path, budget: float
             info = load_dict(zoo.run_dir(model, seed) / "model.pt")["info"]
             summary["runs"][f"{model}-s{seed}"] = {k: info[k] for k in ("epochs_run", "best_epoch", "cpu_seconds", "parameters")}
         summary["inference_ms_per_clip"][model] = inference_ms(Predictor.load(zoo.run_dir(model, seeds[0]) / "model.pt"))
-    for split in TESTS:
+    for split in zoo.tests:
         folders = [zoo.run_dir(m, s) / f"eval-{split}" for m, seeds in runs.items() for s in seeds]
         cmp = compare.compare(folders)
-        compare.write(cmp, out / "zoo" / split, f"saz-bench v1 {split}")
+        compare.write(cmp, out / "zoo" / split, split if split in REAL_TESTS else f"saz-bench v1 {split}")
         summary["tests"][split] = cmp
+    if "real_single" in zoo.tests:
+        summary["real_single_top1"] = {m: float(np.mean([top1(zoo.run_dir(m, s) / "eval-real_single") for s in seeds]))
+                                       for m, seeds in runs.items()}
     io.write_json(out / "zoo.json", summary)
     io.write_text(out / "zoo.md", markdown(summary))
 
@@ -159,22 +182,27 @@ def markdown(s: dict) -> str:
              "of clips) against the best model, first seed of each. `test_mix` lacks 18 of the 32 classes (the sample "
              "libraries have no such recordings); plain macro F1 counts each absent class as 0, so the "
              "present-classes column is the fair one there. ms per clip: log-mel/MFCC/statistics plus the network, "
-             "batches of 64 five-second clips, best of 3.", ""]
+             "batches of 64 five-second clips, best of 3.", "",
+             "`real_single` and `real_poly`: the `real` set of `docs/generalisation.md` (real recordings no training "
+             "pool touches), as `benchmarks/generalisation.py` scores it: single-instrument recordings (top-1 over the "
+             "32 classes as well) and 200 mixtures of held-out recordings plus real band excerpts.", ""]
     for split, cmp in s["tests"].items():
         models = cmp["models"]
         order = sorted(models, key=lambda m: -models[m]["macro_f1"]["mean"])
         baselines = [m for m in order if m != OURS]
         best_baseline[split] = baselines[0] if baselines else None
+        top = s.get("real_single_top1") if split == "real_single" else None
         lines += [f"## {split}", "", "| model | seeds | micro F1 | macro F1 | macro F1, present classes | mAP | "
-                  "p vs best (macro F1 / mAP) | ms per 5-s clip |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  + ("top-1 | " if top else "") + "p vs best (macro F1 / mAP) | ms per 5-s clip |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if top else "")]
         for m in order:
             e = models[m]
             vs = e.get("vs_best")
             p = f"{vs['macro_f1_p']:.4f} / {vs['map_p']:.4f}" if vs else "(best)"
             lines.append(f"| {m} | {len(e['seeds'])} | {e['micro_f1']['mean']:.3f} ± {e['micro_f1']['std']:.3f} | "
                          f"{e['macro_f1']['mean']:.3f} ± {e['macro_f1']['std']:.3f} | {e['macro_f1_present']['mean']:.3f} | "
-                         f"{e['map']['mean']:.3f} ± {e['map']['std']:.3f} | "
-                         f"{p} | {s['inference_ms_per_clip'][m]:.2f} |")
+                         f"{e['map']['mean']:.3f} ± {e['map']['std']:.3f} | " + (f"{100 * top[m]:.1f} % | " if top else "")
+                         + f"{p} | {s['inference_ms_per_clip'][m]:.2f} |")
         if OURS in models and best_baseline[split]:
             b = models[best_baseline[split]]
             o = models[OURS]
@@ -202,10 +230,11 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--patience", type=int, default=5)
     ap.add_argument("--models", nargs="*", default=None, help="subset of models (default: all)")
+    ap.add_argument("--real", default=str(SHARED), help="../shared-like folder of the `real` set ('' to skip)")
     args = ap.parse_args()
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     t0 = time.time()
-    zoo = Zoo(args.bench, args.work, args.budget, args.epochs, args.patience)
+    zoo = Zoo(args.bench, args.work, args.budget, args.epochs, args.patience, Path(args.real) if args.real else None)
     # ours first (the default model is its seed 0), then the baselines; the `stats` ones last (HPSS is slow)
     order = [OURS, "fc", "fc_t", "rnn", "attention", "bilstm", "hamnava_cnn", "medleydb_cnn", "han_cnn", "crnn",
              "rf", "xgb", "probe"]
