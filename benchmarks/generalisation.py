@@ -36,6 +36,7 @@ from saz import io
 from saz.compare import macro_f1_present
 from saz.datasets import load
 from saz.evaluation import evaluate_checkpoint
+from saz.metrics import top1_hits
 from saz.models.checkpoint import Predictor
 from saz.models.train import TrainConfig, train_on_dataset
 from saz.synth.bench import Spec, _generator
@@ -107,8 +108,7 @@ def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
     single = real.subset("single")
     r_single = evaluate_checkpoint(pred, single, out / "real-single", protocol="hard", cache_dir=cache, progress=False)
     npz = np.load(out / "real-single" / "predictions.npz")
-    truth = np.nan_to_num(npz["y_true"], nan=0.0)
-    hit = truth[np.arange(len(truth)), npz["y_prob"].argmax(axis=1)] == 1
+    hit = top1_hits(npz["y_true"], npz["y_prob"])
     top1 = float(hit.mean())
     sources = single.clips["source"].to_numpy()
     by_source = {str(s): [int((sources == s).sum()), float(hit[sources == s].mean())] for s in np.unique(sources)}
@@ -116,7 +116,7 @@ def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
     r_poly = evaluate_checkpoint(pred, poly, out / "real-poly", protocol="hard", cache_dir=cache, progress=False)
     info = pred.info
     return {"v1_macro_f1": r_v1["macro"]["f1"], "v1_map": r_v1["map"], "real_single_top1": top1,
-            "real_single_n": int(len(truth)), "real_single_by_source": by_source, "real_single_detected": r_single["micro"]["recall"],
+            "real_single_n": int(len(hit)), "real_single_by_source": by_source, "real_single_detected": r_single["micro"]["recall"],
             "real_poly_macro_f1_present": macro_f1_present(r_poly), "real_poly_map": r_poly["map"],
             "real_poly_n": int(len(poly.clips)), "val_macro_f1": info["validation"]["macro"]["f1"],
             "val_map": info["validation"]["map"], "best_epoch": info["best_epoch"], "epochs": info["epochs_run"],

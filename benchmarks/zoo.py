@@ -38,6 +38,7 @@ from saz import compare, io  # noqa: E402
 from saz.datasets import load  # noqa: E402
 from saz.evaluation import evaluate_checkpoint  # noqa: E402
 from saz.features import feature_from_config  # noqa: E402
+from saz.metrics import top1_hits  # noqa: E402
 from saz.models import MODELS  # noqa: E402
 from saz.models.checkpoint import Predictor, load_dict  # noqa: E402
 from saz.models.train import Trainer, TrainConfig, dataset_features  # noqa: E402
@@ -143,8 +144,7 @@ def inference_ms(predictor: Predictor, n: int = 64, repeats: int = 3) -> float:
 def top1(eval_dir: Path) -> float:
     """Share of single-instrument recordings whose most probable class is the one playing."""
     npz = np.load(eval_dir / "predictions.npz")
-    truth = np.nan_to_num(npz["y_true"], nan=0.0)
-    return float((truth[np.arange(len(truth)), npz["y_prob"].argmax(axis=1)] == 1).mean())
+    return float(top1_hits(npz["y_true"], npz["y_prob"]).mean())
 
 
 def write_results(zoo: Zoo, runs: dict[str, list[int]], out: Path, budget: float, wall: float) -> None:

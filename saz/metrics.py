@@ -118,6 +118,15 @@ def evaluate(
     return out
 
 
+def top1_hits(y_true: np.ndarray, y_prob: np.ndarray) -> np.ndarray:
+    """Per clip: whether its most probable class is one that plays (truth >= 0.5; NaN counts as not).
+
+    The score of single-instrument recordings, where one answer is asked for, not a set.
+    """
+    truth = np.nan_to_num(np.asarray(y_true, dtype=np.float64), nan=0.0) >= 0.5
+    return truth[np.arange(len(truth)), np.asarray(y_prob).argmax(axis=1)]
+
+
 def tune_thresholds(
     y_true: np.ndarray, y_prob: np.ndarray, grid: np.ndarray | None = None, default: float = 0.5
 ) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import (accuracy_score, average_precision_score, hamming_loss, label_ranking_average_precision_score,
                              mean_squared_error, precision_recall_fscore_support, r2_score, roc_auc_score)
 
-from saz.metrics import annotator_agreement, evaluate, paired_bootstrap, tune_thresholds
+from saz.metrics import annotator_agreement, evaluate, paired_bootstrap, top1_hits, tune_thresholds
 
 NAMES = [f"c{i}" for i in range(5)]
 
@@ -144,3 +144,9 @@ def test_annotator_agreement_and_confidence_hand_computed():
     # confidence 2|a-0.5|: e1 (1 + 0.5 + 1)/3, e2 (0 + 1)/2
     assert t.loc["tar", "confidence"] == pytest.approx((2.5 / 3 + 0.5) / 2)
     assert np.isnan(t.loc["ney", "agreement"]) and t.loc["ney", "confidence"] == 1.0
+
+
+def test_top1_hits_ask_whether_the_most_probable_class_plays():
+    y = np.array([[1, 0, 0], [0, 1, np.nan], [np.nan, 0, 1], [0.8, 0.1, 0]])
+    p = np.array([[0.9, 0.1, 0.0], [0.2, 0.1, 0.9], [0.9, 0.0, 0.1], [0.6, 0.3, 0.1]])
+    assert top1_hits(y, p).tolist() == [True, False, False, True]  # unknown (NaN) is not a hit; soft 0.8 plays
