@@ -161,6 +161,7 @@ def main() -> None:
                     help="sample libraries and/or folders of npm tonejs-instrument packages")
     ap.add_argument("--init", default=str(Path(__file__).parent / "models" / "default-v1.pt"))
     ap.add_argument("--stage", choices=("corpus", "all"), default="all")
+    ap.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N")
     args = ap.parse_args()
     work = args.work.resolve()
     levers = parse_levers(args.levers)
@@ -172,7 +173,7 @@ def main() -> None:
     ds = load("saz-bench", work / "corpus")
     hparams = dict(h.split("=", 1) for h in args.hparam)
     tc = TrainConfig(model="saznet", hparams=hparams, epochs=args.epochs, patience=args.patience, seed=0,
-                     budget_cpu_minutes=args.budget,
+                     budget_cpu_minutes=args.budget, device=args.device,
                      init=None if args.init == "none" else args.init)
     log("training")
     path = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), work / "run", cache_dir=work / "features",

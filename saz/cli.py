@@ -365,6 +365,7 @@ def train(
     samples: List[Path] = typer.Option([], help="Real sample library (../shared/samples) or folder of npm "
                                         "tonejs-instrument packages for the 'timbres' lever (repeatable)."),
     init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path)."),
+    device: str = typer.Option("auto", help="PyTorch models: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
     from saz.datasets.splits import stratified_split
@@ -373,7 +374,8 @@ def train(
 
     try:
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
-                          budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init)
+                          budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
+                          device=device)
     except (ValueError, KeyError) as e:
         err.print(f"[red]error:[/red] {e.args[0] if isinstance(e, KeyError) else e}")
         raise typer.Exit(1)

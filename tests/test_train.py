@@ -182,6 +182,19 @@ def test_train_cli_errors_are_one_line(tmp_path):
     assert r.returncode == 1 and "error:" in r.stderr and "Traceback" not in r.stderr
     r = run_saz("evaluate", tmp_path / "nothing.pt", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "e")
     assert r.returncode == 1 and "no such checkpoint" in r.stderr
+    r = run_saz("train", "saznet", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "r", "--device", "gpu7")
+    assert r.returncode == 1 and "unknown device 'gpu7'" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without a CUDA GPU")
+def test_device_auto_is_the_cpu_here_and_cuda_is_refused_clearly():
+    from saz.models.train import torch_device
+
+    assert torch_device("auto").type == "cpu" and torch_device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        TrainConfig("saznet", device="cuda:0")
+    with pytest.raises(ValueError, match="cpu or cuda"):
+        TrainConfig("saznet", device="meta")
 
 
 def test_fresh_clips_replace_the_oldest_of_the_pool_every_epoch(tmp_path):

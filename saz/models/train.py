@@ -60,15 +60,32 @@ class TrainConfig:
     augment: bool | None = None              # None: the model's own recipe (saznet's), if any
     seed: int = 0
     init: str | None = None                  # start from this checkpoint's weights (same model and vocabulary)
+    device: str = "auto"                     # where PyTorch models train: auto (CUDA when there is one), cpu, cuda[:N]
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"unknown protocol '{self.protocol}' (choose from {', '.join(PROTOCOLS)})")
         get_model_class(self.model)
+        torch_device(self.device)
 
     @property
     def uses_mse(self) -> bool:
         return self.protocol in ("soft-regression", "soft-train-hard-eval")
+
+
+def torch_device(name: str) -> torch.device:
+    """The device ``name`` means here ('auto': the first CUDA GPU if any, else the CPU), or a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"unknown device '{name}' (auto, cpu, cuda or cuda:N)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device '{name}': this machine has no CUDA GPU that PyTorch can use")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device '{name}': saz trains on cpu or cuda")
+    return dev
 
 
 def training_targets(y: np.ndarray, protocol: str) -> np.ndarray:
@@ -190,7 +207,8 @@ class Trainer:
     @torch.no_grad()
     def _predict(self, model: TorchModel, X: np.ndarray, norm: Normalizer, batch: int) -> np.ndarray:
         model.eval()
-        out = [torch.sigmoid(model(norm(torch.from_numpy(X[i:i + batch])))) for i in range(0, len(X), batch)]
+        dev = next(model.parameters()).device
+        out = [torch.sigmoid(model(norm(torch.from_numpy(X[i:i + batch])).to(dev))).cpu() for i in range(0, len(X), batch)]
         return torch.cat(out).numpy()
 
     def _warm_start(self, model: TorchModel, path: str) -> None:
@@ -217,6 +235,8 @@ class Trainer:
         model = build(cfg.model, X.shape[1:], len(self.vocab), **cfg.hparams)
         if cfg.init:
             self._warm_start(model, cfg.init)
+        dev = torch_device(cfg.device)  # batches are drawn and augmented on the CPU, then moved
+        model.to(dev)
         norm = Normalizer.fit(X, cls.input_kind)
         opt_cfg = dict(cls.optimizer)
         if cfg.lr is not None:
@@ -231,6 +251,7 @@ class Trainer:
         if augment is not None and cls.input_kind != "spectrogram":
             augment = None
         pos_weight = class_weights(targets.numpy()) if getattr(cls, "class_balanced", False) and not cfg.uses_mse else None
+        pos_weight = None if pos_weight is None else pos_weight.to(dev)
 
         history: list[dict] = []
         best, best_epoch, bad, cpu = -np.inf, 0, 0, 0.0
@@ -271,7 +292,7 @@ class Trainer:
                     xb, yb = torch.from_numpy(X[idx]), targets[idx]
                     if augment is not None:
                         xb, yb = augment(xb, yb, gen)
-                    loss = masked_loss(model(norm(xb)), yb, cfg.uses_mse, pos_weight)
+                    loss = masked_loss(model(norm(xb).to(dev)), yb.to(dev), cfg.uses_mse, pos_weight)
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
