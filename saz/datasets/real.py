@@ -61,7 +61,8 @@ def _part(ds: Dataset, source: str | np.ndarray, split: str, vocab: Vocabulary, 
     return clips[keep].reset_index(drop=True), y[keep]
 
 
-def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path, audible: Callable[[str], bool]) -> tuple[pd.DataFrame, np.ndarray]:
+def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path,
+           audible: Callable[[str], bool]) -> tuple[pd.DataFrame, np.ndarray]:
     from saz.synth.corpus import build_split
     from saz.synth.library import LibraryConfig, LibraryGenerator
     from saz.synth.sources import library_pool
