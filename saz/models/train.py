@@ -217,6 +217,8 @@ class Trainer:
         from saz.prediction import resolve_model
 
         ckpt = load_dict(resolve_model(path))
+        if ckpt["kind"] == "ensemble":
+            raise ValueError(f"{path}: an ensemble cannot start a run; start from one of its members' checkpoints")
         if ckpt["model"]["name"] != self.cfg.model or list(ckpt["vocabulary"]["names"]) != list(self.vocab.names):
             raise ValueError(f"{path}: a {ckpt['model']['name']} checkpoint over other classes cannot start a "
                              f"{self.cfg.model} run over this vocabulary")
