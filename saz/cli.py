@@ -319,6 +319,43 @@ def models_info(model: str = typer.Argument("default", help="'default', a model 
     console.print(f"validation: {info.get('validation')}")
 
 
+@models_app.command("ensemble")
+def models_ensemble(
+    checkpoints: List[str] = typer.Argument(..., help="Two or more checkpoints ('default' or files) of one feature, "
+                                            "clip length and vocabulary."),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset to tune the ensemble's thresholds on."),
+    root: Path = typer.Option(..., "--root", "-r"),
+    split: str = typer.Option("validation", help="Split to tune thresholds on (not one you will report)."),
+    out: Path = typer.Option(..., "--out", "-o", help="The ensemble checkpoint to write."),
+    option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
+    cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
+) -> None:
+    """One checkpoint that averages the probabilities of several (each keeps its own input scaling)."""
+    from saz.models.checkpoint import CheckpointError, Predictor, ensemble, load_dict, write_dict
+    from saz.models.train import dataset_features
+    from saz.prediction import resolve_model
+
+    try:
+        members = [load_dict(resolve_model(c)) for c in checkpoints]
+    except CheckpointError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    ds = _split(_load_dataset(dataset, root, option), split)
+    first = Predictor(members[0])
+    X, y, _, problems = dataset_features(ds, first.feature, first.seconds, cache)
+    for line in problems:
+        err.print(f"[yellow]skipped:[/yellow] {line}")
+    try:
+        ckpt = ensemble(members, X, y, {"ensemble": list(checkpoints), "tuned_on": f"{dataset}/{split} ({len(X)} clips)"})
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    write_dict(out, ckpt)
+    val = ckpt["info"]["validation"]
+    console.print(f"ensemble of {len(members)} -> {out}: on {dataset}/{split} macro F1 {val['macro']['f1']:.3f}, "
+                  f"mAP {val['map'] if val['map'] is None else round(val['map'], 3)}")
+
+
 def _load_dataset(name: str, root: Path, option: list[str]):
     from saz.datasets import DatasetError, load
 

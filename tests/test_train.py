@@ -173,6 +173,14 @@ def test_hamnava_three_protocols_end_to_end_and_compare(tmp_path):
         assert (tmp_path / f"cmp-{protocol}" / "macro_boxplots.png").stat().st_size > 1000
     r = run_saz("compare", tmp_path / "saznet-hard" / "eval", tmp_path / "saznet-soft-regression" / "eval", "-o", tmp_path / "x")
     assert r.returncode == 1 and "other truth" in r.stderr
+    pair = [tmp_path / f"saznet-{p}" / "model.pt" for p in ("hard", "soft-train-hard-eval")]
+    r = run_saz("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "train", "-o", tmp_path / "ens.pt", env=env)
+    assert r.returncode == 0 and "ensemble of 2" in r.stdout, r.stderr
+    r = run_saz("evaluate", tmp_path / "ens.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens-eval", env=env)
+    assert r.returncode == 0 and "ensemble on hamnava/test" in r.stdout, r.stderr
+    r = run_saz("models", "ensemble", pair[0], tmp_path / "hamnava_cnn-hard" / "model.pt", "-d", "hamnava", "-r", root,
+                "--split", "train", "-o", tmp_path / "bad.pt", env=env)
+    assert r.returncode == 1 and "differs from member 1 in its feature" in r.stderr and not (tmp_path / "bad.pt").exists()
 
 
 def test_train_cli_errors_are_one_line(tmp_path):
