@@ -81,9 +81,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 def test_health_model_docs_and_page(server):
     url, _ = server
-    assert httpx.get(url + "/api/health").json() == {"status": "ok", "model": "saznet"}
+    assert httpx.get(url + "/api/health").json() == {"status": "ok", "model": "ensemble"}  # of two saznets
     m = httpx.get(url + "/api/model").json()
-    assert m["name"] == "saznet" and len(m["classes"]) == len(m["thresholds"]) > 10 and "# saz default model" in m["card"]
+    assert m["name"] == "ensemble" and len(m["classes"]) == len(m["thresholds"]) > 10 and "# saz default model" in m["card"]
     assert httpx.get(url + "/docs").status_code == 200
     assert "/api/predict" in httpx.get(url + "/openapi.json").json()["paths"]
     page = httpx.get(url + "/")
