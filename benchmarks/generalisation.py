@@ -175,7 +175,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
     default = RESULTS / "default_model.json"
     if default.exists():
         d = json.loads(default.read_text())
-        lines += ["", "The shipped default model (`benchmarks/train_default.py`: every lever, 4,000 clips plus fresh clips, "
+        lines += ["", f"The shipped default model ({d.get('model', 'saznet')}; `benchmarks/train_default.py`: every lever, "
+                  "4,000 clips plus fresh clips, "
                   "real recordings as listed in its card (`saz models info default`); "
                   f"{d.get('training', 'fine-tuned from `v1-default` for 40 epochs')}), scored on the same tests: v1 test macro F1 "
                   f"{d['v1_macro_f1']:.3f}, mAP {d['v1_map']:.3f}; real single top-1 {100 * d['real_single_top1']:.1f} % "

@@ -216,6 +216,7 @@ def main() -> None:
                for name in ("v1-test", "real-single", "real-poly")}
     ckpt = load_dict(path)
     scores["training"] = f"started from {started(args.init)}; {stopping(ckpt['info'], args)}"
+    scores["model"] = model_line(ckpt)
     io.write_bytes(DEFAULT_MODEL, path.read_bytes())
     io.write_text(DEFAULT_CARD, card(ckpt, scores, reports, args, levers, cfg))
     io.write_text(RESULTS / "default_training.csv", (work / "run" / "log.csv").read_text())
