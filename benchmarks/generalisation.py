@@ -224,6 +224,7 @@ def main() -> None:
         io.write_json(results_path, results)
         io.write_json(RESULTS / "generalisation.json", {"train": args.train, "epochs": args.epochs, "rows": results})
         io.write_text(RESULTS / "generalisation.md", markdown(results, args))
+    io.write_json(RESULTS / "generalisation.json", {"train": args.train, "epochs": args.epochs, "rows": results})
     io.write_text(RESULTS / "generalisation.md", markdown(results, args))  # also picks up a new default model
 
 
