@@ -30,6 +30,8 @@ alone is kept as ``benchmarks/models/default-v3.pt`` (a copy of its ``model.pt``
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -74,6 +76,19 @@ def curve(log_csv: Path, out_png: Path, previous: list[dict] | None = None) -> N
     ax.set_title("default model: training curve")
     io.save_figure(out_png, fig)
     plots.close(fig)
+
+
+def render_overrides(items: list[str]) -> dict:
+    """``KEY=VALUE`` recipe overrides as RenderConfig keyword arguments (values parsed as Python
+    literals), with a clear error for a field RenderConfig does not have."""
+    fields = {f.name for f in dataclasses.fields(RenderConfig)}
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in fields:
+            raise SystemExit(f"--render {item}: expected KEY=VALUE with KEY one of {', '.join(sorted(fields))}")
+        out[key] = ast.literal_eval(value)
+    return out
 
 
 def started(init: str) -> str:
@@ -130,11 +145,12 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
     names = ckpt["vocabulary"]["names"]
     hist = info["history"]
     fresh = hist[-1].get("fresh_clips", 0) if hist else 0
+    render = "".join(f" --render {r}" for r in args.render)
     ensemble_with = f" --ensemble-with {' '.join(p.name for p in args.ensemble_with)}" if args.ensemble_with else ""
     lines = ["# saz default model", "",
              f"{model_line(ckpt)}, saz {ckpt['saz_version']}. Rebuilt by "
              f"`python benchmarks/train_default.py --work DIR --levers {','.join(levers) or 'base'} --train {args.train}"
-             f"{' --fresh' if args.fresh else ''} --samples {' '.join(p.name for p in args.samples)}{ensemble_with}` "
+             f"{' --fresh' if args.fresh else ''} --samples {' '.join(p.name for p in args.samples)}{render}{ensemble_with}` "
              "(see its docstring).", "",
              "## Training", "",
              f"- Data: {info['data']['train_clips']} generated 5-s clips with the generalisation levers "
@@ -183,6 +199,8 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=None, help="stop after this many CPU-minutes of training")
     ap.add_argument("--fresh", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--hparam", action="append", default=[], help="saznet hyperparameter KEY=VALUE")
+    ap.add_argument("--render", action="append", default=[],
+                    help="override a recipe option KEY=VALUE (a RenderConfig field, e.g. sample_fraction=0.7)")
     ap.add_argument("--workers", "-j", type=int, default=2)
     ap.add_argument("--samples", type=Path, nargs="+", default=[SHARED / "samples"],
                     help="sample libraries and/or folders of npm tonejs-instrument packages")
@@ -194,7 +212,7 @@ def main() -> None:
     args = ap.parse_args()
     work = args.work.resolve()
     levers = parse_levers(args.levers)
-    cfg = recipe(levers, args.samples, seed=SEED)
+    cfg = recipe(levers, args.samples, seed=SEED, **render_overrides(args.render))
     log(f"corpus ({', '.join(levers) or 'no levers'}, {args.train} clips)")
     build_corpus(cfg, work / "corpus", args.train, args.workers)
     if args.stage == "corpus":
