@@ -218,3 +218,52 @@ def test_cli_bench_small_build_from_the_v1_spec(tmp_path):
     assert framed.labels.activity.shape[:2] == (240, 216) and framed.labels.frame_rate == pytest.approx(22050 / 512)
     with pytest.raises(DatasetError, match="not a saz-bench root"):
         load("saz-bench", tmp_path)
+
+
+ORPHAN_SCRIPT = '''
+import os, sys, time
+from pathlib import Path
+import numpy as np
+from saz.synth.corpus import Clip, build_split
+
+MARKS = Path(sys.argv[2])
+
+def slow(chunk, indices):
+    for i in indices:
+        time.sleep(0.3)
+        (MARKS / f"{os.getpid()}-{i}").touch()
+        yield Clip(f"c{i}", np.zeros(800, np.float32), np.zeros((2, 1), np.uint8), np.zeros(1, np.float32), {})
+
+if __name__ == "__main__":
+    build_split(slow, Path(sys.argv[1]), "train", 80, ["x"], 8000, chunk_size=40, workers=2)
+'''
+
+
+def test_corpus_workers_stop_when_their_parent_is_killed(tmp_path):
+    """A corpus build killed with SIGKILL must not leave its workers rendering whole chunks."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script, marks = tmp_path / "build.py", tmp_path / "marks"
+    script.write_text(ORPHAN_SCRIPT)
+    marks.mkdir()
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "out"), str(marks)])
+    deadline = time.time() + 60
+    while len({p.name.split("-")[0] for p in marks.iterdir()}) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    workers = {int(p.name.split("-")[0]) for p in marks.iterdir()}
+    assert len(workers) == 2, "both workers should have started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(3)  # a chunk takes 12 s; a worker that checks its parent stops after one clip
+    alive = [pid for pid in workers if os.path.exists(f"/proc/{pid}") and
+             open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
+    made = len(list(marks.iterdir()))
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, f"workers {alive} still running after their parent was killed"
+    assert made < 80
+    assert not (tmp_path / "out" / "parts" / "train" / "00000.csv").exists()

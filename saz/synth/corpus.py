@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import os
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_context, parent_process
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -68,6 +70,13 @@ def manifest_text(rows: list[dict], classes: Sequence[str], labels: list[np.ndar
 ChunkFn = Callable[[int, list[int]], Iterator[Clip]]
 
 
+def parent_gone() -> bool:
+    """True in a worker process whose parent has died (killed without shutting its pool down):
+    the worker should stop rather than spend minutes on work nobody will collect."""
+    parent = parent_process()
+    return parent is not None and not parent.is_alive()
+
+
 def _run_chunk(fn: ChunkFn, out: Path, split: str, sr: int, classes: tuple[str, ...], chunk: int,
                indices: list[int]) -> int:
     import torch
@@ -75,6 +84,9 @@ def _run_chunk(fn: ChunkFn, out: Path, split: str, sr: int, classes: tuple[str, 
     torch.set_num_threads(1)
     rows, labels = [], []
     for clip in fn(chunk, indices):
+        if parent_gone():  # a pool worker survives SystemExit (it is sent back as a result), so leave hard
+            print(f"chunk {chunk} of {split}: the process that started this worker is gone; stopping", file=sys.stderr)
+            os._exit(1)
         rows.append(write_clip(out, split, clip, sr))
         labels.append(clip.labels)
     io.write_text(out / "parts" / split / f"{chunk:05d}.csv", manifest_text(rows, classes, labels))

@@ -12,13 +12,14 @@ restarts from the same chunk draws the same clips.
 from __future__ import annotations
 
 import queue
-from multiprocessing import get_context, parent_process
+from multiprocessing import get_context
 from typing import Callable
 
 import numpy as np
 
 from saz.features.base import Feature
 from saz.features.dataset import fit_length
+from saz.synth.corpus import parent_gone
 
 FIRST_CHUNK = 1_000_000
 
@@ -28,10 +29,8 @@ def _produce(generator: Callable, feature: Feature, seconds: float, chunk_size: 
     import torch
 
     torch.set_num_threads(1)
-    parent = parent_process()
-
     def wanted() -> bool:  # a trainer killed without close() must not leave its worker running
-        return not stop.is_set() and (parent is None or parent.is_alive())
+        return not stop.is_set() and not parent_gone()
 
     n = int(round(seconds * feature.sr))
     chunk = first_chunk
