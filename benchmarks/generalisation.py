@@ -103,25 +103,32 @@ def eval_sets(work: Path, workers: int) -> dict:
 
 
 def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
+    """The rows' scores. Real clips longer than the 5-s window are scored on their centre window
+    (as every row so far) and, in the ``*_windows`` keys, over all their windows as `saz predict`
+    hears a recording (:func:`saz.evaluation.whole_clip_probabilities`)."""
     pred = Predictor.load(model)
     real = sets["real"]
     r_v1 = evaluate_checkpoint(pred, sets["v1"], out / "v1-test", cache_dir=cache, progress=False)
     single = real.subset("single")
-    r_single = evaluate_checkpoint(pred, single, out / "real-single", protocol="hard", cache_dir=cache, progress=False)
-    npz = np.load(out / "real-single" / "predictions.npz")
-    hit = top1_hits(npz["y_true"], npz["y_prob"])
-    top1 = float(hit.mean())
-    sources = single.clips["source"].to_numpy()
-    by_source = {str(s): [int((sources == s).sum()), float(hit[sources == s].mean())] for s in np.unique(sources)}
     poly = real.subset(np.flatnonzero(real.clips["split"].isin(["mix", "band"]).to_numpy()))
-    r_poly = evaluate_checkpoint(pred, poly, out / "real-poly", protocol="hard", cache_dir=cache, progress=False)
+    sources = single.clips["source"].to_numpy()
+    scores = {"v1_macro_f1": r_v1["macro"]["f1"], "v1_map": r_v1["map"]}
+    for mode, suffix in (("centre", ""), ("windows", "_windows")):
+        r_single = evaluate_checkpoint(pred, single, out / f"real-single{suffix}", protocol="hard", cache_dir=cache,
+                                       progress=False, long_clips=mode)
+        npz = np.load(out / f"real-single{suffix}" / "predictions.npz")
+        hit = top1_hits(npz["y_true"], npz["y_prob"])
+        r_poly = evaluate_checkpoint(pred, poly, out / f"real-poly{suffix}", protocol="hard", cache_dir=cache,
+                                     progress=False, long_clips=mode)
+        scores.update({f"real_single_top1{suffix}": float(hit.mean()),
+                       f"real_single_by_source{suffix}": {str(s): [int((sources == s).sum()), float(hit[sources == s].mean())]
+                                                          for s in np.unique(sources)},
+                       f"real_single_detected{suffix}": r_single["micro"]["recall"],
+                       f"real_poly_macro_f1_present{suffix}": macro_f1_present(r_poly), f"real_poly_map{suffix}": r_poly["map"]})
     info = pred.info
-    return {"v1_macro_f1": r_v1["macro"]["f1"], "v1_map": r_v1["map"], "real_single_top1": top1,
-            "real_single_n": int(len(hit)), "real_single_by_source": by_source, "real_single_detected": r_single["micro"]["recall"],
-            "real_poly_macro_f1_present": macro_f1_present(r_poly), "real_poly_map": r_poly["map"],
-            "real_poly_n": int(len(poly.clips)), "val_macro_f1": info["validation"]["macro"]["f1"],
-            "val_map": info["validation"]["map"], "best_epoch": info["best_epoch"], "epochs": info["epochs_run"],
-            "cpu_minutes": info["cpu_seconds"] / 60}
+    return {**scores, "real_single_n": int(len(single.clips)), "real_poly_n": int(len(poly.clips)),
+            "val_macro_f1": info["validation"]["macro"]["f1"], "val_map": info["validation"]["map"],
+            "best_epoch": info["best_epoch"], "epochs": info["epochs_run"], "cpu_minutes": info["cpu_seconds"] / 60}
 
 
 def source_table(by_source: dict[str, list]) -> list[str]:

@@ -454,12 +454,17 @@ def evaluate(
     option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
     protocol: Optional[str] = typer.Option(None, help="Override the checkpoint's protocol (e.g. hard)."),
     cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
+    long_clips: str = typer.Option("windows", help="Clips longer than the model's window: 'windows' (every "
+                                   "window, maxed, as saz predict hears them) or 'centre' (the centre window only)."),
 ) -> None:
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
-    from saz.evaluation import evaluate_checkpoint
+    from saz.evaluation import LONG_CLIPS, evaluate_checkpoint
     from saz.models.checkpoint import CheckpointError, Predictor
     from saz.prediction import resolve_model
 
+    if long_clips not in LONG_CLIPS:
+        err.print(f"[red]error:[/red] --long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')")
+        raise typer.Exit(2)
     try:
         predictor = Predictor.load(resolve_model(checkpoint))
     except CheckpointError as e:
@@ -467,7 +472,7 @@ def evaluate(
         raise typer.Exit(1)
     ds = _load_dataset(dataset, root, option)
     ds = ds if split == "all" else _split(ds, split)
-    result = evaluate_checkpoint(predictor, ds, out, protocol, cache)
+    result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips)
     for line in result["run"]["skipped_clips"]:
         err.print(f"[yellow]skipped:[/yellow] {line}")
     extra = f", MSE {result['mse']:.4f}, R² {result['r2']:.3f}" if "mse" in result else ""

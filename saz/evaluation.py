@@ -4,7 +4,10 @@ The dataset's classes are matched to the model's by name (aliases resolve): a mo
 dataset does not annotate is scored as unknown (NaN), a dataset class the model does not know
 is dropped and listed. The protocol stored in the checkpoint decides the truth (binarised for
 ``hard`` and ``soft-train-hard-eval``) and the thresholds (tuned ones, or 0.5 for the soft
-protocols); ``predictions.npz`` keeps clip ids, truth, probabilities and thresholds so that
+protocols). A clip longer than the model's window is scored, by default, the way ``saz predict``
+hears a recording: every window of it, probabilities maxed over windows (``long_clips="windows"``);
+``"centre"`` scores only the window at its centre, the fixed-length features training uses.
+``predictions.npz`` keeps clip ids, truth, probabilities and thresholds so that
 :mod:`saz.compare` can run paired tests between models later.
 """
 
@@ -13,12 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from saz import io, metrics, report
 from saz.datasets.base import Dataset
 from saz.labels import Vocabulary
 from saz.models.checkpoint import Predictor
 from saz.models.train import dataset_features, evaluation_truth
+
+LONG_CLIPS = ("windows", "centre")
 
 
 def align_labels(y: np.ndarray, source: Vocabulary, target: Vocabulary) -> tuple[np.ndarray, list[str]]:
@@ -34,9 +40,28 @@ def align_labels(y: np.ndarray, source: Vocabulary, target: Vocabulary) -> tuple
     return out, dropped
 
 
+def whole_clip_probabilities(predictor: Predictor, clips: pd.DataFrame, prob: np.ndarray) -> int:
+    """Replace the rows of ``prob`` (one per row of ``clips``) of clips longer than the model's
+    window by the maximum over all their windows, as :func:`saz.prediction.predict_many` computes
+    it; returns how many clips that was."""
+    from saz.features.dataset import clip_seconds, read_clip
+    from saz.prediction import predict_many
+
+    sr = predictor.feature.sr
+    long = [i for i in range(len(clips)) if (clip_seconds(clips.iloc[i]) or 0.0) > predictor.seconds + 1.0 / sr]
+    waves = (read_clip(clips.iloc[i], sr) for i in long)
+    for i, p in zip(long, predict_many(waves, predictor, sr=sr)):
+        if p.ok:
+            prob[i] = p.probabilities
+    return len(long)
+
+
 def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, protocol: str | None = None,
-                        cache_dir: str | Path | None = None, progress: bool = True, title: str | None = None) -> dict:
+                        cache_dir: str | Path | None = None, progress: bool = True, title: str | None = None,
+                        long_clips: str = "windows") -> dict:
     """Score ``predictor`` on ``ds``; writes report.json/.md, plots and predictions.npz to ``out_dir``."""
+    if long_clips not in LONG_CLIPS:
+        raise ValueError(f"long_clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')")
     protocol = protocol or predictor.info.get("protocol", "auto")
     X, y, ok, problems = dataset_features(ds, predictor.feature, predictor.seconds, cache_dir, progress)
     if len(X) == 0:
@@ -45,10 +70,11 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
     truth = evaluation_truth(y, protocol)
     thresholds = predictor.thresholds if protocol in ("auto", "hard") else np.full(len(predictor.vocab), 0.5, np.float32)
     prob = predictor.probabilities(X)
+    n_long = whole_clip_probabilities(predictor, ds.clips[ok], prob) if long_clips == "windows" else 0
     result = metrics.evaluate(truth, prob, predictor.vocab, thresholds)
     result["run"] = {"model": predictor.name, "seed": predictor.info.get("config", {}).get("seed"),
                      "checkpoint": predictor.source, "dataset": ds.name, "root": str(ds.root),
-                     "protocol": protocol, "dropped_classes": dropped, "skipped_clips": problems}
+                     "protocol": protocol, "long_clips": long_clips, "windowed_clips": n_long, "dropped_classes": dropped, "skipped_clips": problems}
     out = Path(out_dir)
     report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}")
     ids = np.array(ds.ids, dtype=str)[ok]

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -203,7 +203,7 @@ def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, co
         yield block
 
 
-def predict_many(items: Sequence[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
+def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
                  threshold: float | None = None, batch: int = 32) -> Iterator[Prediction]:
     """Predictions for files or arrays, in input order, each yielded as soon as it is complete.

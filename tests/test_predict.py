@@ -150,3 +150,26 @@ def test_predict_errors(model, tmp_path):
     results = list(predict_many([tmp_path / "a.wav", tmp_path / "missing.wav", tmp_path / "a.wav"], model))
     assert [r.ok for r in results] == [True, False, True] and "missing.wav" in results[1].error
     assert load_predictor(model) is load_predictor(model)  # loaded once per process
+
+
+def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
+    """`saz evaluate` scores a clip longer than the window over all its windows (the same numbers
+    `saz predict` gives the file); 'centre' scores only its centre window; short clips agree."""
+    from saz.datasets import load
+    from saz.evaluation import evaluate_checkpoint
+    from saz.models.checkpoint import Predictor
+
+    sf.write(tmp_path / "long.wav", np.concatenate([tone(SR, 1.0, 330.0), np.zeros(SR * 5, np.float32)]), SR)
+    sf.write(tmp_path / "short.wav", tone(SR, 1.5, 660.0), SR)
+    (tmp_path / "m.csv").write_text("clip_id,path,labels\nlong,long.wav,tar\nshort,short.wav,ney\n")
+    ds, pred = load("csv", tmp_path / "m.csv"), Predictor.load(model)
+    probs = {}
+    for mode in ("windows", "centre"):
+        r = evaluate_checkpoint(pred, ds, tmp_path / mode, protocol="hard", progress=False, long_clips=mode)
+        assert r["run"]["windowed_clips"] == (1 if mode == "windows" else 0)
+        probs[mode] = np.load(tmp_path / mode / "predictions.npz")["y_prob"]
+    np.testing.assert_allclose(probs["windows"][0], predict(tmp_path / "long.wav", model=model).probabilities, atol=1e-5)
+    assert not np.allclose(probs["centre"][0], probs["windows"][0], atol=1e-3)
+    np.testing.assert_array_equal(probs["centre"][1], probs["windows"][1])
+    with pytest.raises(ValueError, match="long_clips"):
+        evaluate_checkpoint(pred, ds, tmp_path / "x", long_clips="middle")

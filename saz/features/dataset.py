@@ -44,29 +44,38 @@ def fit_length(y: np.ndarray, n: int) -> np.ndarray:
     return np.pad(y, (0, n - len(y)))
 
 
+def clip_seconds(row: pd.Series) -> float | None:
+    """A clip's duration in seconds (from the table, else from its file's header); None if unreadable."""
+    d = row["duration"]
+    if pd.isna(d):
+        try:
+            d = audio.info(row["path"]).duration - float(row["offset"] or 0.0)
+        except audio.AudioError:
+            return None
+    return float(d)
+
+
 def typical_seconds(clips: pd.DataFrame) -> float:
     """The median clip duration (from the table, else from the files' headers)."""
-    durations = []
-    for _, row in clips.iterrows():
-        d = row["duration"]
-        if pd.isna(d):
-            try:
-                d = audio.info(row["path"]).duration - float(row["offset"] or 0.0)
-            except audio.AudioError:
-                continue
-        durations.append(float(d))
+    durations = [d for d in (clip_seconds(row) for _, row in clips.iterrows()) if d is not None]
     if not durations:
         raise ValueError("no clip of the dataset could be read to find its duration")
     return float(np.median(durations))
 
 
-def _load_clip(row: pd.Series, sr: int, n: int) -> np.ndarray | str:
+def read_clip(row: pd.Series, sr: int) -> np.ndarray | str:
+    """A clip's whole audio (its file, or its ``offset``/``duration`` window) at ``sr``, or the problem."""
     duration = None if pd.isna(row["duration"]) else float(row["duration"])
     try:
         y, _ = audio.load(row["path"], sr=sr, offset=float(row["offset"] or 0.0), duration=duration)
     except audio.AudioError as e:
         return str(e)
-    return fit_length(y, n)
+    return y
+
+
+def _load_clip(row: pd.Series, sr: int, n: int) -> np.ndarray | str:
+    y = read_clip(row, sr)
+    return y if isinstance(y, str) else fit_length(y, n)
 
 
 def _block_key(feature: Feature, seconds: float, rows: pd.DataFrame) -> str:
