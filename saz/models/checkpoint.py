@@ -27,6 +27,7 @@ from saz import __version__, io
 from saz.features import Feature, feature_from_config
 from saz.labels import Vocabulary
 from saz.models.base import SklearnModel, TorchModel, build
+from saz.models.inference import for_inference
 
 FORMAT = "saz-checkpoint"
 FORMAT_VERSION = 1
@@ -143,7 +144,7 @@ class Predictor:
         else:
             self.model = build(cfg["name"], cfg["input_shape"], cfg["n_classes"], **cfg["hparams"])
             self.model.load_state_dict(ckpt["state_dict"])
-            self.model.eval()
+            self.model = for_inference(self.model.eval())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Predictor":
