@@ -169,7 +169,9 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "`+X` = base plus lever X, `all` = every lever, `-X` = every lever but X, `:fresh` = a worker renders new "
              "clips with the row's recipe during training and each epoch swaps them in for the oldest (this row also "
              "uses the second core), `:clip` / `:band` = saznet's input normalisation, `:wide` = saznet at width 256 (266k parameters, 73k otherwise), `:init` = fine-tuned from the "
-             "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch.", "",
+             "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch. A row trains "
+             "bit for bit the same on one machine, not across CPUs (their kernels round differently): rows retrained "
+             "on another machine moved their v1 test macro F1 by about 0.01, so read differences of that size as noise.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "
              "validation macro F1 | best epoch |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     mixed = len({r["real_single_n"] for r in results.values()}) > 1  # then each top-1 says of how many
