@@ -74,7 +74,8 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
     result = metrics.evaluate(truth, prob, predictor.vocab, thresholds)
     result["run"] = {"model": predictor.name, "seed": predictor.info.get("config", {}).get("seed"),
                      "checkpoint": predictor.source, "dataset": ds.name, "root": str(ds.root),
-                     "protocol": protocol, "long_clips": long_clips, "windowed_clips": n_long, "dropped_classes": dropped, "skipped_clips": problems}
+                     "protocol": protocol, "long_clips": long_clips, "windowed_clips": n_long,
+                     "dropped_classes": dropped, "skipped_clips": problems}
     out = Path(out_dir)
     report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}")
     ids = np.array(ds.ids, dtype=str)[ok]

@@ -2,8 +2,8 @@
 
 A BatchNorm in eval mode is an affine map, so it folds into the convolution before it
 (:func:`torch.nn.utils.fusion.fuse_conv_bn_eval`), and 4-D weights in channels-last layout let
-oneDNN pick faster CPU kernels. Together they make saznet about 1.6x faster on this machine's
-CPU; the methods of the model (``frame_logits``) are kept, unlike a traced graph.
+oneDNN pick faster CPU kernels. Together they make saznet about 1.9x faster on a batch of 64
+windows on a 2-core CPU; the methods of the model (``frame_logits``) are kept, unlike a traced graph.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ def _produce(generator: Callable, feature: Feature, seconds: float, chunk_size: 
     import torch
 
     torch.set_num_threads(1)
+
     def wanted() -> bool:  # a trainer killed without close() must not leave its worker running
         return not stop.is_set() and not parent_gone()
 
