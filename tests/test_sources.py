@@ -262,3 +262,20 @@ def test_cli_render_with_levers_and_a_bad_lever(tmp_path):
     assert len(load("saz-bench", tmp_path / "c").clips) == 2
     bad = run_saz("synth", "render", "--out", tmp_path / "d", "--n", "2", "--lever", "reverb")
     assert bad.returncode == 1 and "unknown lever(s) reverb" in bad.stderr
+
+
+def test_sample_shift_moves_a_recordings_pitch_within_its_range(tmp_path):
+    from saz.synth.library import sample_stem
+
+    path = tmp_path / "a440.wav"
+    sf.write(path, tone(SR, 1.0), SR)
+
+    def peak_hz(stem: np.ndarray) -> float:
+        spec = np.abs(np.fft.rfft(stem))
+        return float(np.fft.rfftfreq(len(stem), 1 / SR)[spec.argmax()])
+
+    plain = [peak_hz(sample_stem(np.random.default_rng(s), [str(path)], 5.0, SR, {})) for s in range(6)]
+    shifted = [peak_hz(sample_stem(np.random.default_rng(s), [str(path)], 5.0, SR, {}, shift=3.0)) for s in range(6)]
+    assert np.allclose(plain, 440, atol=1)
+    semitones = 12 * np.log2(np.array(shifted) / 440)
+    assert np.all(np.abs(semitones) <= 3.05) and np.abs(semitones).max() > 0.5

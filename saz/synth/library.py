@@ -99,11 +99,15 @@ class LibraryGenerator:
 
 
 def sample_stem(rng: np.random.Generator, files: Sequence[str], seconds: float, sr: int,
-                cache: dict[str, np.ndarray], gap: tuple[float, float] = (0.0, 0.6), sparse: float = 0.0) -> np.ndarray:
+                cache: dict[str, np.ndarray], gap: tuple[float, float] = (0.0, 0.6), sparse: float = 0.0,
+                shift: float = 0.0) -> np.ndarray:
     """A source track: random recordings of one instrument between a random entry and exit.
 
     With probability ``sparse`` the track is one or two recordings alone in silence (as a
     sample library or an exposed entry sounds), otherwise recordings follow one another.
+    With ``shift`` > 0 each recording is played back faster or slower by up to that many
+    semitones, moving pitch and formants together as a larger or smaller instrument of the same
+    family would: a few real recordings then stand for more instruments than they are.
     ``cache`` keeps decoded files across calls; an unreadable file plays as a short silence.
     """
     n = int(round(seconds * sr))
@@ -125,6 +129,8 @@ def sample_stem(rng: np.random.Generator, files: Sequence[str], seconds: float, 
         if len(y) > n:  # a long recording: a random window of it
             s = int(rng.integers(0, len(y) - n))
             y = y[s : s + n]
+        if shift:
+            y = audio.resample(y, int(round(sr * 2 ** (rng.uniform(-shift, shift) / 12))), sr)
         seg = y[: t1 - t].copy()
         fade = min(len(seg), int(FADE * sr))
         if fade and len(seg) < len(y):

@@ -56,6 +56,7 @@ class RenderConfig:
     samples: tuple[Entry, ...] = ()            # real recordings (path, class, source); class '' = distractor
     sample_fraction: float = 0.0               # P(a class with recordings is played by them, not a preset)
     sample_sparse: float = 0.0                 # P(such a stem is one or two recordings alone in silence)
+    sample_shift: float = 0.0                  # semitones: each recording sped up or slowed down by up to this
     distractor_fraction: float = 0.0           # P(an unlabelled real sound joins the clip)
     performance: PerformanceConfig | None = None
     acoustics: A.AcousticsConfig | None = None
@@ -150,7 +151,8 @@ class RenderGenerator:
         for c in chosen:
             ic = imap[c]
             if c in pools and (not presets[c] or rng.random() < cfg.sample_fraction):
-                stems[c] = sample_stem(rng, pools[c], cfg.seconds, cfg.sr, cache, sparse=cfg.sample_sparse)
+                stems[c] = sample_stem(rng, pools[c], cfg.seconds, cfg.sr, cache, sparse=cfg.sample_sparse,
+                                       shift=cfg.sample_shift)
                 used_presets[c] = "recorded"
                 continue
             renderer, preset = presets[c][int(rng.integers(0, len(presets[c])))]
@@ -172,7 +174,8 @@ class RenderGenerator:
         if not stems:
             stems = {chosen[0]: np.zeros(n, np.float32)}
         if pools.get("") and rng.random() < cfg.distractor_fraction:
-            stems[DISTRACTOR] = sample_stem(rng, pools[""], cfg.seconds, cfg.sr, cache, sparse=cfg.sample_sparse)
+            stems[DISTRACTOR] = sample_stem(rng, pools[""], cfg.seconds, cfg.sr, cache, sparse=cfg.sample_sparse,
+                                            shift=cfg.sample_shift)
         if cfg.acoustics is not None:
             stems = A.place(stems, cfg.sr, rng, cfg.acoustics)
         audio, scales = mix(stems, rng, cfg.mix)
