@@ -11,7 +11,7 @@ seed's predictions, for macro F1 and mAP.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,16 @@ def macro_f1_present(result: dict) -> float:
     return float(np.mean(f1)) if f1 else 0.0
 
 
+def _name_models(runs: list[dict]) -> None:
+    """Runs of one model with one seed cannot be seeds of each other (two ensembles, say, or one
+    checkpoint evaluated twice): such runs are named by their folder instead, so they compare as
+    models rather than average as seeds."""
+    counts = Counter((r["model"], r["seed"]) for r in runs)
+    for r in runs:
+        if counts[(r["model"], r["seed"])] > 1:
+            r["model"] = f"{r['model']} ({'/'.join(Path(r['folder']).parts[-2:])})"
+
+
 def _mean_std(values: list[float]) -> tuple[float, float]:
     a = np.asarray(values, dtype=float)
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
@@ -53,6 +63,7 @@ def compare(folders: list[str | Path], n_boot: int = 2000) -> dict:
             raise ValueError(f"{r['folder']}: not evaluated on the same clips as {runs[0]['folder']}")
         if not np.array_equal(r["y_true"], runs[0]["y_true"], equal_nan=True):
             raise ValueError(f"{r['folder']}: scored against other truth than {runs[0]['folder']} (another protocol?)")
+    _name_models(runs)
     by_model: dict[str, list[dict]] = defaultdict(list)
     for r in sorted(runs, key=lambda r: (r["model"], r["seed"] if r["seed"] is not None else -1)):
         by_model[r["model"]].append(r)

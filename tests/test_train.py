@@ -178,6 +178,15 @@ def test_hamnava_three_protocols_end_to_end_and_compare(tmp_path):
     assert r.returncode == 0 and "ensemble of 2" in r.stdout, r.stderr
     r = run_saz("evaluate", tmp_path / "ens.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens-eval", env=env)
     assert r.returncode == 0 and "ensemble on hamnava/test" in r.stdout, r.stderr
+    r = run_saz("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2.pt", env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_saz("evaluate", tmp_path / "ens2.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2-eval", env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_saz("compare", tmp_path / "ens-eval", tmp_path / "ens2-eval", "-o", tmp_path / "cmp-ens", env=env)
+    assert r.returncode == 0, r.stderr
+    cmp = json.loads((tmp_path / "cmp-ens" / "compare.json").read_text())  # two ensembles: two models, not two seeds
+    assert len(cmp["models"]) == 2 and all(len(m["folders"]) == 1 for m in cmp["models"].values())
+    assert any(m.endswith("/ens2-eval)") for m in cmp["models"])
     r = run_saz("models", "ensemble", pair[0], tmp_path / "hamnava_cnn-hard" / "model.pt", "-d", "hamnava", "-r", root,
                 "--split", "train", "-o", tmp_path / "bad.pt", env=env)
     assert r.returncode == 1 and "differs from member 1 in its feature" in r.stderr and not (tmp_path / "bad.pt").exists()
