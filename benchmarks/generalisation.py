@@ -15,7 +15,9 @@ same number of epochs with seed 0, and is scored on the same held-out sets:
 Rows are ``base`` (the v1 recipe), ``base`` plus one lever, ``all`` levers, ``all`` minus one
 lever, ``all:fresh`` (a worker renders new clips during training; each epoch swaps them in for
 the oldest, so this row also uses a second core), ``all:clip`` / ``all:band`` (saznet's
-input normalisation) and ``all:wide`` (saznet twice as wide: 266k parameters instead of 73k).
+input normalisation), ``all:wide`` (saznet twice as wide: 266k parameters instead of 73k) and
+``all:init:shift`` (``all:init`` with each real recording played up to 2 semitones faster or
+slower, ``RenderConfig.sample_shift``).
 Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
 running the command again continues (a row scored on an earlier version of the real set is
 scored again, and keeps its old numbers until then); ``--rows=`` with no row only rewrites the tables (after a new
@@ -53,7 +55,7 @@ V1_DEFAULT = ROOT / "benchmarks" / "models" / "default-v1.pt"
 SEED = 20261126
 REAL_SINGLE_BEFORE_AUDIBLE = 456  # size of `real single` before breath and key-noise layers were left out
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
-        "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles")
+        "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift")
 
 
 def log(msg: str) -> None:
@@ -77,13 +79,22 @@ def row_training(row: str) -> tuple[bool, dict, str | None]:
     """Whether the row trains on fresh clips, its saznet hyperparameters, and the checkpoint it
     starts from (':init' = the saz-bench v1 default, ``benchmarks/models/default-v1.pt``)."""
     flags = row.split(":")[1:]
-    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide"}
+    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift"}
     if unknown:
         raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
     norm = [f for f in flags if f in ("clip", "band")]
     init = str(V1_DEFAULT) if "init" in flags else None
     hparams = ({"input_norm": norm[0]} if norm else {}) | ({"width": 256} if "wide" in flags else {})
     return "fresh" in flags, hparams, init
+
+
+def row_render(row: str) -> tuple[str, dict]:
+    """The row's corpus folder name and its RenderConfig overrides (':shift' = real recordings
+    played up to 2 semitones faster or slower, ``sample_shift=2.0``); rows that render the same
+    clips share a corpus."""
+    shift = "shift" in row.split(":")[1:]
+    name = row.split(":")[0]
+    return (f"{name}:shift", {"sample_shift": 2.0}) if shift else (name, {})
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -243,9 +254,10 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
         return score(V1_DEFAULT, sets, work / "rows" / row / "eval", cache)
     levers = row_levers(row)
     fresh, hparams, init = row_training(row)
-    cfg = recipe(levers, args.samples, seed=SEED)
+    corpus_name, render = row_render(row)
+    cfg = recipe(levers, args.samples, seed=SEED, **render)
     folder = work / "rows" / row
-    corpus = work / "rows" / row.split(":")[0] / "corpus"  # rows with the same levers share one
+    corpus = work / "rows" / corpus_name / "corpus"
     log(f"{row}: corpus ({', '.join(levers) or 'no levers'})")
     build_corpus(cfg, corpus, args.train, args.workers)
     ds = load("saz-bench", corpus)
