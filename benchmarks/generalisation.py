@@ -65,14 +65,15 @@ def log(msg: str) -> None:
 def row_levers(row: str) -> tuple[str, ...]:
     """Levers of a row's corpus: 'base', 'all', '+LEVER' (base plus one), '-LEVER' (all but one),
     each optionally followed by ':fresh' (fresh clips every epoch), ':clip' or ':band'
-    (saznet's input normalisation) and ':wide' (saznet's width 256)."""
+    (saznet's input normalisation), ':wide' (saznet's width 256) and ':shift' (a corpus flag, see
+    :func:`row_render`)."""
     name = row.split(":")[0]
     if name in ("base", "all"):
         return parse_levers(name)
     if name[:1] in "+-" and name[1:] in LEVERS:
         return (name[1:],) if name[0] == "+" else tuple(x for x in LEVERS if x != name[1:])
     raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)}; "
-                     "then :fresh, :clip, :band or :wide)")
+                     "then :fresh, :clip, :band, :wide, :init or :shift)")
 
 
 def row_training(row: str) -> tuple[bool, dict, str | None]:
@@ -180,7 +181,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "`+X` = base plus lever X, `all` = every lever, `-X` = every lever but X, `:fresh` = a worker renders new "
              "clips with the row's recipe during training and each epoch swaps them in for the oldest (this row also "
              "uses the second core), `:clip` / `:band` = saznet's input normalisation, `:wide` = saznet at width 256 (266k parameters, 73k otherwise), `:init` = fine-tuned from the "
-             "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch. A row trains "
+             "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch, `:shift` = "
+             "each real recording played up to 2 semitones faster or slower (`sample_shift=2.0`). A row trains "
              "bit for bit the same on one machine, not across CPUs (their kernels round differently): rows retrained "
              "on another machine moved their v1 test macro F1 by about 0.01, so read differences of that size as noise.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "

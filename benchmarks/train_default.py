@@ -29,8 +29,21 @@ more of the stems::
     --samples ../shared/samples NPM --render sample_fraction=0.7 --render sample_sparse=0.5
     --ensemble-with benchmarks/models/default-v3.pt benchmarks/models/default-v2.pt
 
-which stopped on its own (patience) and ships the ensemble of its checkpoint (kept as
-``benchmarks/models/default-v4.pt``) and the two before it.
+which stopped on its own (patience) (its checkpoint is kept as ``benchmarks/models/default-v4.pt``),
+then, on a fresh work folder again, with each real recording played up to 2 semitones off::
+
+    --init benchmarks/models/default-v4.pt --epochs 200 --patience 8 --budget 55
+    --samples ../shared/samples NPM --render sample_fraction=0.7 --render sample_sparse=0.5
+    --render sample_shift=2.0 --ensemble-with benchmarks/models/default-v4.pt benchmarks/models/default-v2.pt
+    --tune-also BENCHVAL
+
+where ``BENCHVAL`` holds the first 800 clips of saz-bench v1's ``validation`` split (FluidR3_GM and
+MuseScore_General: ``saz synth bench --spec benchmarks/saz-bench-v1.toml --out BENCHVAL --split
+validation --scale 0.5333333``), so the
+ensemble's thresholds are tuned on SoundFont clips as well as on the recipe's real-heavy ones. It
+stopped on its own (its checkpoint is kept as ``benchmarks/models/default-v5.pt``) and ships the
+ensemble of it, ``default-v4.pt`` and ``default-v2.pt``; ``docs/generalisation.md`` says how those
+members were chosen.
 """
 
 from __future__ import annotations
@@ -42,6 +55,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -125,11 +139,13 @@ def recordings(cfg: RenderConfig) -> str:
     return "; ".join(parts) or "none"
 
 
-def combine(trained: Path, others: list[Path], validation, work: Path) -> Path:
-    """An ensemble of the trained checkpoint and ``others``, thresholds tuned on ``validation``."""
+def combine(trained: Path, others: list[Path], validations: list, work: Path) -> Path:
+    """An ensemble of the trained checkpoint and ``others``, thresholds tuned on the clips of
+    all ``validations`` together."""
     members = [load_dict(trained), *(load_dict(p) for p in others)]
     pred = Predictor(members[0])
-    X, y, _, _ = dataset_features(validation, pred.feature, pred.seconds, work / "features", progress=False)
+    parts = [dataset_features(v, pred.feature, pred.seconds, work / "features", progress=False)[:2] for v in validations]
+    X, y = np.concatenate([x for x, _ in parts]), np.concatenate([t for _, t in parts])
     info = {**members[0]["info"], "parameters": sum(m["info"]["parameters"] for m in members),
             "ensemble": [p.name for p in others]}
     return write_dict(work / "ensemble.pt", ensemble(members, X, y, info))
@@ -153,6 +169,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
     fresh = hist[-1].get("fresh_clips", 0) if hist else 0
     render = "".join(f" --render {r}" for r in args.render)
     ensemble_with = f" --ensemble-with {' '.join(p.name for p in args.ensemble_with)}" if args.ensemble_with else ""
+    ensemble_with += f" --tune-also {' '.join(p.name for p in args.tune_also)}" if args.tune_also else ""
     lines = ["# saz default model", "",
              f"{model_line(ckpt)}, saz {ckpt['saz_version']}. Rebuilt by "
              f"`python benchmarks/train_default.py --work DIR --levers {','.join(levers) or 'base'} --train {args.train}"
@@ -162,7 +179,9 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              f"- Data: {info['data']['train_clips']} generated 5-s clips with the generalisation levers "
              f"{', '.join(levers) or '(none)'} (see `saz/synth/recipes.py` and `benchmarks/results/generalisation.md`), "
              f"{info['data']['validation_clips']} more for early stopping and per-class thresholds"
-             + (f"; {fresh} freshly rendered clips swapped in during training" if fresh else "") + ". Never used: "
+             + (f"; {fresh} freshly rendered clips swapped in during training" if fresh else "")
+             + (f"; the ensemble's thresholds were tuned on those together with the validation clips of "
+                f"{', '.join(f'`{p.name}`' for p in args.tune_also)}" if args.tune_also else "") + ". Never used: "
              "TimGM6mb and the real recordings of the `real` evaluation set.",
              f"- Real recordings in the training recipe: {recordings(cfg)}.",
              f"- Input: {ckpt['seconds']:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + ".",
@@ -171,7 +190,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              + f"; {info['cpu_seconds'] / 60:.0f} CPU-minutes; curve in "
              "`benchmarks/results/default_training.png`. Mixup with label union, gain, pitch/time warping, SpecAugment, "
              "class-balanced BCE.",
-             f"- Validation (same recipe): macro F1 {info['validation']['macro']['f1']:.3f}, mAP {info['validation']['map']:.3f}.", "",
+             f"- Validation ({'same recipe and ' + ', '.join(f'`{p.name}`' for p in args.tune_also) if args.tune_also else 'same recipe'}): macro F1 {info['validation']['macro']['f1']:.3f}, mAP {info['validation']['map']:.3f}.", "",
              "## Real audio and unseen timbres", "",
              "| test | clips | score |", "| --- | --- | --- |",
              f"| saz-bench v1 `test` (unseen TimGM6mb, first 500) | 500 | macro F1 {scores['v1_macro_f1']:.3f}, mAP {scores['v1_map']:.3f} |",
@@ -220,6 +239,9 @@ def main() -> None:
     ap.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N")
     ap.add_argument("--ensemble-with", type=Path, nargs="*", default=[],
                     help="ship an ensemble of the trained model and these checkpoints (probabilities averaged)")
+    ap.add_argument("--tune-also", type=Path, nargs="*", default=[],
+                    help="saz-bench-format folders whose validation clips join this run's when the ensemble's "
+                         "thresholds are tuned (e.g. the first 800 of saz-bench v1's validation split)")
     args = ap.parse_args()
     work = args.work.resolve()
     levers = parse_levers(args.levers)
@@ -237,7 +259,8 @@ def main() -> None:
     path = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), work / "run", cache_dir=work / "features",
                             resume=True, progress=False, fresh_recipe=cfg if args.fresh else None)
     if args.ensemble_with:
-        path = combine(path, args.ensemble_with, ds.subset("validation"), work)
+        extra = [load("saz-bench", d).subset("validation") for d in args.tune_also]
+        path = combine(path, args.ensemble_with, [ds.subset("validation"), *extra], work)
     log("scoring")
     sets = eval_sets(work, args.workers)
     scores = score(path, sets, work / "eval", work / "features")

@@ -262,12 +262,17 @@ def synth_bench(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (resumable)."),
     scale: float = typer.Option(1.0, help="Shrink every split by this factor (CI builds use 0.02)."),
     workers: int = typer.Option(1, "--workers", "-j"),
+    split: List[str] = typer.Option([], "--split", help="Build only this split (repeatable; default: every split)."),
 ) -> None:
     """Build a versioned benchmark corpus from its spec, with its corpus card."""
     from saz.synth.bench import build
 
-    with progress_bar() as bar:
-        summary = build(spec, out, scale, workers, _progress_callback(bar, "bench"))
+    try:
+        with progress_bar() as bar:
+            summary = build(spec, out, scale, workers, _progress_callback(bar, "bench"), split)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
     console.print(f"{summary['name']} v{summary['version']} built in {summary['build_seconds']} s -> {out} (card: {out / 'CARD.md'})")
 
 

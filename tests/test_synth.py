@@ -218,6 +218,16 @@ def test_cli_bench_small_build_from_the_v1_spec(tmp_path):
     assert framed.labels.activity.shape[:2] == (240, 216) and framed.labels.frame_rate == pytest.approx(22050 / 512)
     with pytest.raises(DatasetError, match="not a saz-bench root"):
         load("saz-bench", tmp_path)
+    r = run_saz("synth", "bench", "--spec", str(REPO / "benchmarks/saz-bench-v1.toml"), "--out", str(tmp_path / "v"),
+                "--scale", "0.02", "--split", "validation")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "v").glob("*.csv")) == ["validation.csv"]  # that split only, same clips
+    assert (tmp_path / "v" / "validation.csv").read_bytes() == (tmp_path / "b" / "validation.csv").read_bytes()
+    alone, full = (load("saz-bench", tmp_path / d).subset("validation").clips["path"].iloc[-1] for d in ("v", "b"))
+    np.testing.assert_array_equal(sf.read(alone)[0], sf.read(full)[0])
+    r = run_saz("synth", "bench", "--spec", str(REPO / "benchmarks/saz-bench-v1.toml"), "--out", str(tmp_path / "x"),
+                "--split", "tset")
+    assert r.returncode == 1 and "no split tset" in r.stderr and "Traceback" not in r.stderr
 
 
 ORPHAN_SCRIPT = '''
