@@ -49,8 +49,6 @@ members were chosen.
 from __future__ import annotations
 
 import argparse
-import ast
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -68,7 +66,7 @@ from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict  # 
 from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
 from saz.synth.recipes import parse_levers, recipe  # noqa: E402
-from saz.synth.render import RenderConfig  # noqa: E402
+from saz.synth.render import RenderConfig, config_overrides  # noqa: E402
 
 
 def curve(log_csv: Path, out_png: Path, previous: list[dict] | None = None) -> None:
@@ -96,19 +94,6 @@ def curve(log_csv: Path, out_png: Path, previous: list[dict] | None = None) -> N
     ax.set_title("default model: training curve")
     io.save_figure(out_png, fig)
     plots.close(fig)
-
-
-def render_overrides(items: list[str]) -> dict:
-    """``KEY=VALUE`` recipe overrides as RenderConfig keyword arguments (values parsed as Python
-    literals), with a clear error for a field RenderConfig does not have."""
-    fields = {f.name for f in dataclasses.fields(RenderConfig)}
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or key not in fields:
-            raise SystemExit(f"--render {item}: expected KEY=VALUE with KEY one of {', '.join(sorted(fields))}")
-        out[key] = ast.literal_eval(value)
-    return out
 
 
 def started(init: str) -> str:
@@ -245,7 +230,11 @@ def main() -> None:
     args = ap.parse_args()
     work = args.work.resolve()
     levers = parse_levers(args.levers)
-    cfg = recipe(levers, args.samples, seed=SEED, **render_overrides(args.render))
+    try:
+        overrides = config_overrides(args.render)
+    except ValueError as e:
+        raise SystemExit(f"--render {e}") from None
+    cfg = recipe(levers, args.samples, seed=SEED, **overrides)
     log(f"corpus ({', '.join(levers) or 'no levers'}, {args.train} clips)")
     build_corpus(cfg, work / "corpus", args.train, args.workers)
     if args.stage == "corpus":

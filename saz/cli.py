@@ -183,23 +183,27 @@ def synth_render(
                                     "performance, acoustics, ensembles, or all. 'timbres' adds SoundFonts to --soundfont."),
     samples: List[Path] = typer.Option([], help="Real sample library or folder of npm tonejs-instrument packages "
                                         "whose training side the 'timbres' lever uses (repeatable)."),
+    set_: List[str] = typer.Option([], "--set", help="Any other render setting KEY=VALUE, after the levers "
+                                   "(repeatable), e.g. sample_fraction=0.7, sample_sparse=0.5, sample_shift=2.0."),
 ) -> None:
     """Render scores with SoundFonts into labelled clips (audio, activity, <split>.csv)."""
     from saz.synth.corpus import build_split
     from saz.synth.recipes import lever_options, parse_levers
-    from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces
+    from saz.synth.render import RenderConfig, RenderGenerator, config_overrides, corpus_pieces
 
     opts = {}
     try:
         for name in parse_levers(",".join(lever)):
             opts.update(lever_options(name, samples))
+        opts.update(config_overrides(set_))
     except ValueError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
     fonts = tuple(dict.fromkeys([*soundfont, *opts.pop("soundfonts", ())]))
-    cfg = RenderConfig(soundfonts=fonts, seconds=seconds, sr=sr, min_instruments=min_instruments,
-                       max_instruments=max_instruments, corpus_fraction=corpus_fraction,
-                       corpus_pieces=corpus_pieces(pieces, seed) if corpus_fraction > 0 else (), keep_stems=keep_stems, **opts)
+    base = {"seconds": seconds, "sr": sr, "min_instruments": min_instruments, "max_instruments": max_instruments,
+            "corpus_fraction": corpus_fraction, "keep_stems": keep_stems,
+            "corpus_pieces": corpus_pieces(pieces, seed) if corpus_fraction > 0 else ()}
+    cfg = RenderConfig(**{**base, **opts, "soundfonts": fonts})
     gen = RenderGenerator(cfg, seed, prefix=split[:2])
     with progress_bar() as bar:
         tick = _progress_callback(bar, "render")

@@ -4,6 +4,7 @@ import shutil
 import zlib
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -262,6 +263,20 @@ def test_cli_render_with_levers_and_a_bad_lever(tmp_path):
     assert len(load("saz-bench", tmp_path / "c").clips) == 2
     bad = run_saz("synth", "render", "--out", tmp_path / "d", "--n", "2", "--lever", "reverb")
     assert bad.returncode == 1 and "unknown lever(s) reverb" in bad.stderr
+
+
+def test_cli_render_set_overrides_any_render_setting(tmp_path):
+    from conftest import run_saz
+
+    r = run_saz("synth", "render", "--out", tmp_path / "c", "--n", "4", "--soundfont", "TimGM6mb", "--corpus-fraction", "0",
+                "--min-instruments", "3", "--set", "min_instruments=1", "--set", "max_instruments=1")
+    assert r.returncode == 0, r.stderr
+    manifest = pd.read_csv(tmp_path / "c" / "train.csv")
+    assert len(manifest) == 4 and all(len(i.split(";")) == 1 for i in manifest["instruments"])  # --set wins
+    for bad, message in ((["--set", "mix=1"], "mix=1: expected KEY=VALUE"),
+                         (["--set", "sample_shift=two"], "'two' is not a number")):
+        r = run_saz("synth", "render", "--out", tmp_path / "d", "--n", "1", *bad)
+        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
 
 
 def test_sample_shift_moves_a_recordings_pitch_within_its_range(tmp_path):

@@ -14,7 +14,8 @@ variation, room acoustics and mastering, and real instrumentations (ensembles).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import ast
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -61,6 +62,23 @@ class RenderConfig:
     performance: PerformanceConfig | None = None
     acoustics: A.AcousticsConfig | None = None
     ensemble_fraction: float = 0.0             # P(the instrumentation comes from saz/data/ensembles.toml)
+
+
+def config_overrides(items: Sequence[str]) -> dict:
+    """``KEY=VALUE`` items as :class:`RenderConfig` keyword arguments (values read as Python
+    literals, e.g. ``sample_shift=2.0``); ValueError naming the item for an unknown field or an
+    unreadable value."""
+    names = {f.name for f in fields(RenderConfig) if isinstance(f.default, (int, float, str, tuple))}  # not nested configs
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in names:
+            raise ValueError(f"{item}: expected KEY=VALUE with KEY one of {', '.join(sorted(names))}")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise ValueError(f"{item}: {value!r} is not a number, string, boolean or tuple") from None
+    return out
 
 
 def corpus_pieces(selection: str, seed: int, test_fraction: float = 0.2, limit: int = 400) -> tuple[str, ...]:
