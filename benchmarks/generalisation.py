@@ -39,7 +39,7 @@ from saz import io
 from saz.compare import macro_f1_present
 from saz.datasets import load
 from saz.evaluation import evaluate_checkpoint
-from saz.metrics import top1_hits
+from saz.metrics import bootstrap_intervals, top1_hits
 from saz.models.checkpoint import Predictor
 from saz.models.train import TrainConfig, train_on_dataset
 from saz.synth.bench import Spec, _generator
@@ -117,7 +117,8 @@ def eval_sets(work: Path, workers: int) -> dict:
 def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
     """The rows' scores. Real clips longer than the 5-s window are scored on their centre window
     (as every row so far) and, in the ``*_windows`` keys, over all their windows as `saz predict`
-    hears a recording (:func:`saz.evaluation.whole_clip_probabilities`)."""
+    hears a recording (:func:`saz.evaluation.whole_clip_probabilities`). The ``*_interval`` keys are 95 %
+    bootstrap intervals over clips (:func:`saz.metrics.bootstrap_intervals`)."""
     pred = Predictor.load(model)
     real = sets["real"]
     r_v1 = evaluate_checkpoint(pred, sets["v1"], out / "v1-test", cache_dir=cache, progress=False)
@@ -132,11 +133,16 @@ def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
         hit = top1_hits(npz["y_true"], npz["y_prob"])
         r_poly = evaluate_checkpoint(pred, poly, out / f"real-poly{suffix}", protocol="hard", cache_dir=cache,
                                      progress=False, long_clips=mode)
+        poly_npz = np.load(out / f"real-poly{suffix}" / "predictions.npz")
+        intervals = {"single": bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["top1"],
+                     "poly": bootstrap_intervals(poly_npz["y_true"], poly_npz["y_prob"], poly_npz["thresholds"])["macro_f1_present"]}
         scores.update({f"real_single_top1{suffix}": float(hit.mean()),
                        f"real_single_by_source{suffix}": {str(s): [int((sources == s).sum()), float(hit[sources == s].mean())]
                                                           for s in np.unique(sources)},
                        f"real_single_detected{suffix}": r_single["micro"]["recall"],
-                       f"real_poly_macro_f1_present{suffix}": macro_f1_present(r_poly), f"real_poly_map{suffix}": r_poly["map"]})
+                       f"real_poly_macro_f1_present{suffix}": macro_f1_present(r_poly), f"real_poly_map{suffix}": r_poly["map"],
+                       f"real_single_top1_interval{suffix}": intervals["single"],
+                       f"real_poly_macro_f1_present_interval{suffix}": intervals["poly"]})
     info = pred.info
     return {**scores, "real_single_n": int(len(single.clips)), "real_poly_n": int(len(poly.clips)),
             "val_macro_f1": info["validation"]["macro"]["f1"], "val_map": info["validation"]["map"],

@@ -136,6 +136,12 @@ def combine(trained: Path, others: list[Path], validations: list, work: Path) ->
     return write_dict(work / "ensemble.pt", ensemble(members, X, y, info))
 
 
+def interval(bounds: list[float], scale: float = 1.0, unit: str = "") -> str:
+    """A 95 % interval for the card: '95 % interval 0.425-0.477'."""
+    digits = 1 if unit else 3
+    return f"95 % interval {scale * bounds[0]:.{digits}f}-{scale * bounds[1]:.{digits}f}{' ' + unit if unit else ''}"
+
+
 def model_line(ckpt: dict) -> str:
     """What the model is, for the card's first line."""
     info = ckpt["info"]
@@ -179,14 +185,18 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              "## Real audio and unseen timbres", "",
              "| test | clips | score |", "| --- | --- | --- |",
              f"| saz-bench v1 `test` (unseen TimGM6mb, first 500) | 500 | macro F1 {scores['v1_macro_f1']:.3f}, mAP {scores['v1_map']:.3f} |",
-             f"| real single-instrument recordings (held out) | {scores['real_single_n']} | top-1 {100 * scores['real_single_top1']:.1f} % |",
+             f"| real single-instrument recordings (held out) | {scores['real_single_n']} | top-1 {100 * scores['real_single_top1']:.1f} % "
+             f"({interval(scores['real_single_top1_interval'], 100, '%')}) |",
              f"| real polyphonic (held-out recordings mixed, band excerpts) | {scores['real_poly_n']} | macro F1 over present "
-             f"classes {scores['real_poly_macro_f1_present']:.3f}, mAP {scores['real_poly_map']:.3f} |",
+             f"classes {scores['real_poly_macro_f1_present']:.3f} ({interval(scores['real_poly_macro_f1_present_interval'])}), "
+             f"mAP {scores['real_poly_map']:.3f} |",
              f"| the same real single recordings, every 5-s window of a longer one (as `saz predict` hears them) | "
              f"{scores['real_single_n']} | top-1 {100 * scores['real_single_top1_windows']:.1f} % |",
              f"| the same real polyphonic clips, every window | {scores['real_poly_n']} | macro F1 over present classes "
              f"{scores['real_poly_macro_f1_present_windows']:.3f}, mAP {scores['real_poly_map_windows']:.3f} |", "",
-             "(The first rows score a recording longer than 5 s on its centre 5 s, as the ablation table does.)", "",
+             "(The first rows score a recording longer than 5 s on its centre 5 s, as the ablation table does. In brackets: "
+             "95 % bootstrap intervals over the clips: how far another draw of clips like these could move the score; wider in "
+             "truth where many clips share one recording, as the mixtures do.)", "",
              "Real single-instrument top-1 per source:", "", *source_table(scores["real_single_by_source"]), "",
              "Iranian instruments (tar, setar, santur, kamancheh, ney, tonbak, daf) are not in its vocabulary: no "
              "SoundFont or sample here plays them, and saz does not fake them. Treat answers on real recordings "

@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import (accuracy_score, average_precision_score, hamming_loss, label_ranking_average_precision_score,
                              mean_squared_error, precision_recall_fscore_support, r2_score, roc_auc_score)
 
-from saz.metrics import annotator_agreement, evaluate, paired_bootstrap, top1_hits, tune_thresholds
+from saz.metrics import annotator_agreement, bootstrap_intervals, evaluate, paired_bootstrap, top1_hits, tune_thresholds
 
 NAMES = [f"c{i}" for i in range(5)]
 
@@ -130,6 +130,22 @@ def test_paired_bootstrap_detects_a_better_model_and_not_a_twin(data):
     assert same["macro_f1"]["diff"] == 0 and same["macro_f1"]["p"] == 1.0
     again = paired_bootstrap(y, p, worse, n_boot=500, seed=0)
     assert again == res
+
+
+def test_bootstrap_intervals_bracket_the_score_and_narrow_with_more_clips(data):
+    from saz.compare import macro_f1_present
+
+    y, p = data
+    y = y.copy()
+    y[:, 0] = 0  # a class that never occurs: left out of the macro F1, as the report's "present" score does
+    iv = bootstrap_intervals(y, p, 0.5, n_boot=400, seed=1)
+    point = macro_f1_present(evaluate(y, p, NAMES, 0.5))
+    assert iv["macro_f1_present"][0] < point < iv["macro_f1_present"][1]
+    assert iv["top1"][0] < top1_hits(y, p).mean() < iv["top1"][1]
+    wide = np.diff(iv["macro_f1_present"])[0]
+    more = bootstrap_intervals(np.tile(y, (9, 1)), np.tile(p, (9, 1)), 0.5, n_boot=400, seed=1)
+    assert np.diff(more["macro_f1_present"])[0] < 0.6 * wide  # 9x the clips: about a third the width
+    assert bootstrap_intervals(y, y, 0.5, n_boot=50)["macro_f1_present"] == [1.0, 1.0]  # a perfect model
 
 
 def test_annotator_agreement_and_confidence_hand_computed():
