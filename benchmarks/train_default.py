@@ -10,14 +10,19 @@
    interruption, starting from ``--init`` (default: ``benchmarks/models/default-v1.pt``, the
    first default, trained on saz-bench v1; ``--init none`` trains from scratch);
 3. with ``--ensemble-with CHECKPOINT...``, makes the shipped model an ensemble of the trained
-   checkpoint and those (probabilities averaged, thresholds tuned on the validation clips);
+   checkpoint and those (probabilities averaged, thresholds tuned on the validation clips, and on
+   those of ``--tune-also`` folders);
 4. scores it exactly as ``benchmarks/generalisation.py`` scores its rows (saz-bench v1 unseen-
-   SoundFont test, real single-instrument recordings, real polyphonic audio);
-5. copies the checkpoint to ``saz/models/weights/default.pt``, writes its card (``default.md``,
-   shown by ``saz models info default``) and the training curve
-   (``benchmarks/results/default_training.{csv,png}``).
+   SoundFont test, real single-instrument recordings, real polyphonic audio), and the shipped
+   default on the same clips;
+5. only if the candidate passes the acceptance rule (:func:`refusals`: it keeps the targets the
+   shipped default meets, no test finds it significantly worse, its real polyphonic macro F1 is
+   higher; ``--ship always`` skips the rule), copies it to ``saz/models/weights/default.pt``,
+   writes its card (``default.md``, shown by ``saz models info default``) and the training curve
+   (``benchmarks/results/default_training.{csv,png}``); otherwise it says why and leaves the
+   candidate's card and scores in the work folder.
 
-The shipped default took three runs: 40 epochs from ``default-v1.pt`` with ../shared/samples as
+The shipped default took five runs: 40 epochs from ``default-v1.pt`` with ../shared/samples as
 the only sample library (kept as ``benchmarks/models/default-v2.pt``), then, on a fresh work folder,
 ``--init benchmarks/models/default-v2.pt --epochs 200 --patience 10 --budget 100 --samples
 ../shared/samples NPM`` where ``NPM`` holds the tonejs-instrument packages of ``docs/generalisation.md``
@@ -61,7 +66,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from generalisation import RESULTS, SEED, SHARED, build_corpus, eval_sets, log, score, source_table  # noqa: E402
 
 from saz import io, plots  # noqa: E402
+from saz.compare import load_run  # noqa: E402
 from saz.datasets import load  # noqa: E402
+from saz.metrics import paired_bootstrap  # noqa: E402
 from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict  # noqa: E402
 from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
@@ -122,6 +129,26 @@ def recordings(cfg: RenderConfig) -> str:
         kinds.setdefault(source.split(":")[0], []).append(cls)
     parts = [f"{kind} ({len(c)} files, {sum(1 for x in c if x)} of them labelled)" for kind, c in sorted(kinds.items())]
     return "; ".join(parts) or "none"
+
+
+TARGETS = {"v1_macro_f1": 0.60, "real_single_top1": 0.60}  # issue 8's targets the shipped default meets
+
+
+def refusals(candidate: dict, shipped: dict, candidate_eval: Path, shipped_eval: Path) -> list[str]:
+    """Why the candidate may not replace the shipped default (none: it may). The rule of
+    ``docs/generalisation.md``, fixed before its runs were scored: it keeps every target the shipped
+    default meets, no test finds it significantly worse (paired bootstrap over clips on macro F1,
+    p < 0.05), and its real polyphonic macro F1 over present classes is higher."""
+    reasons = [f"{k} {candidate[k]:.3f} under the target {t}" for k, t in TARGETS.items() if shipped[k] >= t > candidate[k]]
+    for test in ("v1-test", "real-single", "real-poly"):
+        a, b = load_run(candidate_eval / test), load_run(shipped_eval / test)
+        r = paired_bootstrap(a["y_true"], a["y_prob"], b["y_prob"], a["thresholds"], b["thresholds"])["macro_f1"]
+        if r["diff"] < 0 and r["p"] < 0.05:
+            reasons.append(f"{test} macro F1 significantly lower ({r['diff']:+.3f}, p = {r['p']:.3f})")
+    if candidate["real_poly_macro_f1_present"] <= shipped["real_poly_macro_f1_present"]:
+        reasons.append(f"real poly macro F1 {candidate['real_poly_macro_f1_present']:.3f} not above the shipped "
+                       f"{shipped['real_poly_macro_f1_present']:.3f}")
+    return reasons
 
 
 def combine(trained: Path, others: list[Path], validations: list, work: Path) -> Path:
@@ -237,6 +264,9 @@ def main() -> None:
     ap.add_argument("--tune-also", type=Path, nargs="*", default=[],
                     help="saz-bench-format folders whose validation clips join this run's when the ensemble's "
                          "thresholds are tuned (e.g. the first 800 of saz-bench v1's validation split)")
+    ap.add_argument("--ship", choices=("rule", "always"), default="rule",
+                    help="rule: replace the shipped default only if the acceptance rule holds (see refusals); "
+                         "always: replace it whatever the scores")
     args = ap.parse_args()
     work = args.work.resolve()
     levers = parse_levers(args.levers)
@@ -268,6 +298,14 @@ def main() -> None:
     ckpt = load_dict(path)
     scores["training"] = f"started from {started(args.init)}; {stopping(ckpt['info'], args)}"
     scores["model"] = model_line(ckpt)
+    if args.ship == "rule" and DEFAULT_MODEL.exists():
+        shipped = score(DEFAULT_MODEL, sets, work / "eval-shipped", work / "features")
+        reasons = refusals(scores, shipped, work / "eval", work / "eval-shipped")
+        if reasons:
+            io.write_json(work / "candidate.json", scores)
+            io.write_text(work / "candidate.md", card(ckpt, scores, reports, args, levers, cfg))
+            log(f"not shipped ({'; '.join(reasons)}); candidate card and scores in {work}")
+            return
     io.write_bytes(DEFAULT_MODEL, path.read_bytes())
     io.write_text(DEFAULT_CARD, card(ckpt, scores, reports, args, levers, cfg))
     io.write_text(RESULTS / "default_training.csv", (work / "run" / "log.csv").read_text())
