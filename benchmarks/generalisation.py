@@ -134,15 +134,15 @@ def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
         r_poly = evaluate_checkpoint(pred, poly, out / f"real-poly{suffix}", protocol="hard", cache_dir=cache,
                                      progress=False, long_clips=mode)
         poly_npz = np.load(out / f"real-poly{suffix}" / "predictions.npz")
-        intervals = {"single": bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["top1"],
-                     "poly": bootstrap_intervals(poly_npz["y_true"], poly_npz["y_prob"], poly_npz["thresholds"])["macro_f1_present"]}
         scores.update({f"real_single_top1{suffix}": float(hit.mean()),
                        f"real_single_by_source{suffix}": {str(s): [int((sources == s).sum()), float(hit[sources == s].mean())]
                                                           for s in np.unique(sources)},
                        f"real_single_detected{suffix}": r_single["micro"]["recall"],
                        f"real_poly_macro_f1_present{suffix}": macro_f1_present(r_poly), f"real_poly_map{suffix}": r_poly["map"],
-                       f"real_single_top1_interval{suffix}": intervals["single"],
-                       f"real_poly_macro_f1_present_interval{suffix}": intervals["poly"]})
+                       f"real_single_top1_interval{suffix}":
+                           bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["top1"],
+                       f"real_poly_macro_f1_present_interval{suffix}":
+                           bootstrap_intervals(poly_npz["y_true"], poly_npz["y_prob"], poly_npz["thresholds"])["macro_f1_present"]})
     info = pred.info
     return {**scores, "real_single_n": int(len(single.clips)), "real_poly_n": int(len(poly.clips)),
             "val_macro_f1": info["validation"]["macro"]["f1"], "val_map": info["validation"]["map"],

@@ -188,6 +188,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
     render = "".join(f" --render {r}" for r in args.render)
     ensemble_with = f" --ensemble-with {' '.join(p.name for p in args.ensemble_with)}" if args.ensemble_with else ""
     ensemble_with += f" --tune-also {' '.join(p.name for p in args.tune_also)}" if args.tune_also else ""
+    tuned_also = ", ".join(f"`{p.name}`" for p in args.tune_also)
     lines = ["# saz default model", "",
              f"{model_line(ckpt)}, saz {ckpt['saz_version']}. Rebuilt by "
              f"`python benchmarks/train_default.py --work DIR --levers {','.join(levers) or 'base'} --train {args.train}"
@@ -199,7 +200,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              f"{info['data']['validation_clips']} more for early stopping and per-class thresholds"
              + (f"; {fresh} freshly rendered clips swapped in during training" if fresh else "")
              + (f"; the ensemble's thresholds were tuned on those together with the validation clips of "
-                f"{', '.join(f'`{p.name}`' for p in args.tune_also)}" if args.tune_also else "") + ". Never used: "
+                f"{tuned_also}" if args.tune_also else "") + ". Never used: "
              "TimGM6mb and the real recordings of the `real` evaluation set.",
              f"- Real recordings in the training recipe: {recordings(cfg)}.",
              f"- Input: {ckpt['seconds']:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + ".",
@@ -208,7 +209,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
              + f"; {info['cpu_seconds'] / 60:.0f} CPU-minutes; curve in "
              "`benchmarks/results/default_training.png`. Mixup with label union, gain, pitch/time warping, SpecAugment, "
              "class-balanced BCE.",
-             f"- Validation ({'same recipe and ' + ', '.join(f'`{p.name}`' for p in args.tune_also) if args.tune_also else 'same recipe'}): macro F1 {info['validation']['macro']['f1']:.3f}, mAP {info['validation']['map']:.3f}.", "",
+             f"- Validation (same recipe{' and ' + tuned_also if args.tune_also else ''}): macro F1 {info['validation']['macro']['f1']:.3f}, mAP {info['validation']['map']:.3f}.", "",
              "## Real audio and unseen timbres", "",
              "| test | clips | score |", "| --- | --- | --- |",
              f"| saz-bench v1 `test` (unseen TimGM6mb, first 500) | 500 | macro F1 {scores['v1_macro_f1']:.3f}, mAP {scores['v1_map']:.3f} |",
