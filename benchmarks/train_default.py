@@ -69,7 +69,7 @@ from saz import io, plots  # noqa: E402
 from saz.compare import load_run  # noqa: E402
 from saz.datasets import load  # noqa: E402
 from saz.metrics import paired_bootstrap  # noqa: E402
-from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict  # noqa: E402
+from saz.models.checkpoint import COMBINE, Predictor, ensemble, load_dict, write_dict  # noqa: E402
 from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
 from saz.synth.recipes import parse_levers, recipe  # noqa: E402
@@ -151,16 +151,19 @@ def refusals(candidate: dict, shipped: dict, candidate_eval: Path, shipped_eval:
     return reasons
 
 
-def combine(trained: Path, others: list[Path], validations: list, work: Path) -> Path:
-    """An ensemble of the trained checkpoint and ``others``, thresholds tuned on the clips of
-    all ``validations`` together."""
+JOINED = {"mean": "probabilities averaged", "max": "the highest of its members' probabilities per class"}
+
+
+def combine(trained: Path, others: list[Path], validations: list, work: Path, how: str = "mean") -> Path:
+    """An ensemble of the trained checkpoint and ``others`` (probabilities joined by ``how``),
+    thresholds tuned on the clips of all ``validations`` together."""
     members = [load_dict(trained), *(load_dict(p) for p in others)]
     pred = Predictor(members[0])
     parts = [dataset_features(v, pred.feature, pred.seconds, work / "features", progress=False)[:2] for v in validations]
     X, y = np.concatenate([x for x, _ in parts]), np.concatenate([t for _, t in parts])
     info = {**members[0]["info"], "parameters": sum(m["info"]["parameters"] for m in members),
             "ensemble": [p.name for p in others]}
-    return write_dict(work / "ensemble.pt", ensemble(members, X, y, info))
+    return write_dict(work / "ensemble.pt", ensemble(members, X, y, info, how))
 
 
 def interval(bounds: list[float], scale: float = 1.0, unit: str = "") -> str:
@@ -176,7 +179,7 @@ def model_line(ckpt: dict) -> str:
         return f"`{ckpt['model']['name']}` ({info['parameters']:,} parameters)"
     others = ", ".join(f"`{m}`" for m in info["ensemble"])
     return (f"an ensemble of this run's `{ckpt['model']['members'][0]}` checkpoint and {others} "
-            f"({info['parameters']:,} parameters in all), probabilities averaged")
+            f"({info['parameters']:,} parameters in all), {JOINED[ckpt['model'].get('combine', 'mean')]}")
 
 
 def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...],
@@ -188,6 +191,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
     render = "".join(f" --render {r}" for r in args.render)
     ensemble_with = f" --ensemble-with {' '.join(p.name for p in args.ensemble_with)}" if args.ensemble_with else ""
     ensemble_with += f" --tune-also {' '.join(p.name for p in args.tune_also)}" if args.tune_also else ""
+    ensemble_with += f" --combine {args.combine}" if args.ensemble_with and args.combine != "mean" else ""
     tuned_also = ", ".join(f"`{p.name}`" for p in args.tune_also)
     lines = ["# saz default model", "",
              f"{model_line(ckpt)}, saz {ckpt['saz_version']}. Rebuilt by "
@@ -261,7 +265,10 @@ def main() -> None:
     ap.add_argument("--stage", choices=("corpus", "all"), default="all")
     ap.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N")
     ap.add_argument("--ensemble-with", type=Path, nargs="*", default=[],
-                    help="ship an ensemble of the trained model and these checkpoints (probabilities averaged)")
+                    help="ship an ensemble of the trained model and these checkpoints (probabilities joined by --combine)")
+    ap.add_argument("--combine", choices=tuple(COMBINE), default="mean",
+                    help="how the ensemble joins its members' probabilities: mean, or max (one member that knows a "
+                         "sound speaks for it)")
     ap.add_argument("--tune-also", type=Path, nargs="*", default=[],
                     help="saz-bench-format folders whose validation clips join this run's when the ensemble's "
                          "thresholds are tuned (e.g. the first 800 of saz-bench v1's validation split)")
@@ -290,7 +297,7 @@ def main() -> None:
                             resume=True, progress=False, fresh_recipe=cfg if args.fresh else None)
     if args.ensemble_with:
         extra = [load("saz-bench", d).subset("validation") for d in args.tune_also]
-        path = combine(path, args.ensemble_with, [ds.subset("validation"), *extra], work)
+        path = combine(path, args.ensemble_with, [ds.subset("validation"), *extra], work, args.combine)
     log("scoring")
     sets = eval_sets(work, args.workers)
     scores = score(path, sets, work / "eval", work / "features")

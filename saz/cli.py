@@ -338,8 +338,10 @@ def models_ensemble(
     out: Path = typer.Option(..., "--out", "-o", help="The ensemble checkpoint to write."),
     option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
     cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
+    combine: str = typer.Option("mean", help="How members' probabilities join: 'mean', or 'max' (one member that "
+                                "knows a sound can speak for it)."),
 ) -> None:
-    """One checkpoint that averages the probabilities of several (each keeps its own input scaling)."""
+    """One checkpoint that joins the probabilities of several (each keeps its own input scaling)."""
     from saz.models.checkpoint import CheckpointError, Predictor, ensemble, load_dict, write_dict
     from saz.models.train import dataset_features
     from saz.prediction import resolve_model
@@ -355,7 +357,8 @@ def models_ensemble(
     for line in problems:
         err.print(f"[yellow]skipped:[/yellow] {line}")
     try:
-        ckpt = ensemble(members, X, y, {"ensemble": list(checkpoints), "tuned_on": f"{dataset}/{split} ({len(X)} clips)"})
+        ckpt = ensemble(members, X, y, {"ensemble": list(checkpoints), "tuned_on": f"{dataset}/{split} ({len(X)} clips)"},
+                        combine)
     except ValueError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)

@@ -178,8 +178,9 @@ def test_hamnava_three_protocols_end_to_end_and_compare(tmp_path):
     assert r.returncode == 0 and "ensemble of 2" in r.stdout, r.stderr
     r = run_saz("evaluate", tmp_path / "ens.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens-eval", env=env)
     assert r.returncode == 0 and "ensemble on hamnava/test" in r.stdout, r.stderr
-    r = run_saz("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2.pt", env=env)
-    assert r.returncode == 0, r.stderr
+    r = run_saz("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2.pt",
+                "--combine", "max", env=env)
+    assert r.returncode == 0 and load_dict(tmp_path / "ens2.pt")["model"]["combine"] == "max", r.stderr
     r = run_saz("evaluate", tmp_path / "ens2.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2-eval", env=env)
     assert r.returncode == 0, r.stderr
     r = run_saz("compare", tmp_path / "ens-eval", tmp_path / "ens2-eval", "-o", tmp_path / "cmp-ens", env=env)
@@ -190,6 +191,9 @@ def test_hamnava_three_protocols_end_to_end_and_compare(tmp_path):
     r = run_saz("models", "ensemble", pair[0], tmp_path / "hamnava_cnn-hard" / "model.pt", "-d", "hamnava", "-r", root,
                 "--split", "train", "-o", tmp_path / "bad.pt", env=env)
     assert r.returncode == 1 and "differs from member 1 in its feature" in r.stderr and not (tmp_path / "bad.pt").exists()
+    r = run_saz("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "train", "-o", tmp_path / "bad.pt",
+                "--combine", "median", env=env)
+    assert r.returncode == 1 and "unknown ensemble combination 'median'" in r.stderr and not (tmp_path / "bad.pt").exists()
 
 
 def test_train_cli_errors_are_one_line(tmp_path):
@@ -273,3 +277,24 @@ def test_an_ensemble_averages_its_members_each_with_its_own_normalisation(tmp_pa
         ensemble([a, other], Xv, yv, {})
     with pytest.raises(ValueError, match="at least two"):
         ensemble([a], Xv, yv, {})
+
+
+def test_a_max_ensemble_lets_the_surest_member_speak_and_tunes_its_own_thresholds(tmp_path):
+    from saz.models.checkpoint import ensemble, write_dict
+
+    X, y = tiny("spectrogram", 64, 0)
+    Xv, yv = tiny("spectrogram", 32, 1)
+    a = load_dict(trainer("saznet", tmp_path / "a", epochs=2).fit(X, y, Xv, yv))
+    b = load_dict(trainer("saznet", tmp_path / "b", epochs=2, seed=1).fit(X, y, Xv, yv))
+    path = write_dict(tmp_path / "max.pt", ensemble([a, b], Xv, yv, {}, combine="max"))
+    ens, pa, pb = Predictor.load(path), Predictor(a), Predictor(b)
+    np.testing.assert_allclose(ens.probabilities(Xv), np.maximum(pa.probabilities(Xv), pb.probabilities(Xv)), atol=1e-6)
+    np.testing.assert_allclose(ens.frame_probabilities(Xv),
+                               np.maximum(pa.frame_probabilities(Xv), pb.frame_probabilities(Xv)), atol=1e-6)
+    mean = Predictor(ensemble([a, b], Xv, yv, {}))
+    assert not np.allclose(ens.probabilities(Xv), mean.probabilities(Xv))
+    old = load_dict(path)
+    del old["model"]["combine"]  # an ensemble written before the option averaged its members
+    np.testing.assert_allclose(Predictor(old).probabilities(Xv), mean.probabilities(Xv), atol=1e-6)
+    with pytest.raises(ValueError, match="unknown ensemble combination 'median'"):
+        ensemble([a, b], Xv, yv, {}, combine="median")

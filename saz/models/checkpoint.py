@@ -8,7 +8,8 @@ with ``weights_only=True``; scikit-learn ones need unpickling, so load only file
 
 An *ensemble* checkpoint (``kind`` "ensemble", made by :func:`ensemble`) holds whole member
 checkpoints of one feature, clip length and vocabulary, each with its own input standardisation;
-its probabilities (clip and frame) are the mean of the members', and it has thresholds of its own.
+its probabilities (clip and frame) combine the members' by :data:`COMBINE` (the mean, or the maximum,
+which lets one member that knows a sound speak for it), and it has thresholds of its own.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from saz.models.inference import for_inference
 
 FORMAT = "saz-checkpoint"
 FORMAT_VERSION = 1
+COMBINE = {"mean": np.mean, "max": np.max}  # how an ensemble joins its members' probabilities
 
 
 class CheckpointError(Exception):
@@ -79,13 +81,17 @@ def write_dict(path: str | os.PathLike, ckpt: dict[str, Any]) -> Path:
     return io.write_bytes(path, buf.getvalue())
 
 
-def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
-    """An ensemble checkpoint of ``members`` (checkpoint dicts): probabilities averaged, per-class
-    thresholds tuned on validation features ``X_val`` / labels ``y_val``; ``info`` describes it."""
+def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray, info: dict[str, Any],
+             combine: str = "mean") -> dict[str, Any]:
+    """An ensemble checkpoint of ``members`` (checkpoint dicts): probabilities joined by ``combine``
+    (a key of :data:`COMBINE`), per-class thresholds tuned on validation features ``X_val`` / labels
+    ``y_val``; ``info`` describes it."""
     from saz import metrics
 
     if len(members) < 2:
         raise ValueError("an ensemble needs at least two checkpoints")
+    if combine not in COMBINE:
+        raise ValueError(f"unknown ensemble combination '{combine}' (choose from {', '.join(COMBINE)})")
     first = members[0]
     for i, m in enumerate(members[1:], 2):
         for key in ("feature", "seconds", "vocabulary"):
@@ -93,7 +99,7 @@ def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray
                 raise ValueError(f"member {i} differs from member 1 in its {key}: an ensemble averages like with like")
     ckpt: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "saz_version": __version__, "kind": "ensemble",
-        "model": {"name": "ensemble", "members": [m["model"]["name"] for m in members]},
+        "model": {"name": "ensemble", "members": [m["model"]["name"] for m in members], "combine": combine},
         "feature": first["feature"], "seconds": first["seconds"], "vocabulary": first["vocabulary"],
         "thresholds": [0.5] * len(first["vocabulary"]["names"]), "norm": None, "members": list(members), "info": info,
     }
@@ -137,6 +143,7 @@ class Predictor:
         self.norm = None if norm is None else Normalizer(norm["mean"].numpy(), norm["std"].numpy())
         cfg = ckpt["model"]
         self.members = [Predictor(m, f"{source} member {i}") for i, m in enumerate(ckpt.get("members", []), 1)]
+        self.combine = COMBINE[cfg.get("combine", "mean")]  # ensembles written before 'combine' averaged
         if ckpt["kind"] == "ensemble":
             self.model = None
         elif ckpt["kind"] == "sklearn":
@@ -169,7 +176,7 @@ class Predictor:
     def probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
         """Clip probabilities ``(n, n_classes)`` for features ``X`` (n, ...)."""
         if self.members:
-            return np.mean([m.probabilities(X, batch) for m in self.members], axis=0)
+            return self.combine([m.probabilities(X, batch) for m in self.members], axis=0)
         if isinstance(self.model, SklearnModel):
             return np.asarray(self.model.predict_proba(X.reshape(len(X), -1)), dtype=np.float32)
         if len(X) == 0:
@@ -182,5 +189,5 @@ class Predictor:
         if not self.has_frames:
             raise ValueError(f"model '{self.name}' does not predict per frame")
         if self.members:
-            return np.mean([m.frame_probabilities(X, batch) for m in self.members], axis=0)
+            return self.combine([m.frame_probabilities(X, batch) for m in self.members], axis=0)
         return torch.cat([torch.sigmoid(self.model.frame_logits(x)) for x in self._batches(X, batch)]).numpy()
