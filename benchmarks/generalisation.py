@@ -235,7 +235,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--workers", "-j", type=int, default=2)
     ap.add_argument("--samples", type=Path, nargs="+", default=[SHARED / "samples"],
-                    help="sample libraries and/or folders of npm tonejs-instrument packages")
+                    help="sample libraries and/or folders of npm instrument packages (saz.synth.sources.PACKAGE_FAMILIES)")
     args = ap.parse_args()
     work = args.work.resolve()
     cache = work / "features"

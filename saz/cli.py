@@ -181,8 +181,9 @@ def synth_render(
     keep_stems: bool = typer.Option(False, "--keep-stems", help="Also write each class's stem."),
     lever: List[str] = typer.Option([], "--lever", "-l", help="Generalisation lever (repeatable): timbres, "
                                     "performance, acoustics, ensembles, or all. 'timbres' adds SoundFonts to --soundfont."),
-    samples: List[Path] = typer.Option([], help="Real sample library or folder of npm tonejs-instrument packages "
-                                        "whose training side the 'timbres' lever uses (repeatable)."),
+    samples: List[Path] = typer.Option([], help="Real sample library or folder of npm instrument packages "
+                                        "(tonejs-instrument-*, Salamander piano) whose training side the 'timbres' "
+                                        "lever uses (repeatable)."),
     set_: List[str] = typer.Option([], "--set", help="Any other render setting KEY=VALUE, after the levers "
                                    "(repeatable), e.g. sample_fraction=0.7, sample_sparse=0.5, sample_shift=2.0."),
 ) -> None:
@@ -412,7 +413,8 @@ def train(
     fresh: Optional[str] = typer.Option(None, help="Render new clips during training with these levers "
                                         "(all, base, or e.g. timbres,acoustics) and swap them in every epoch."),
     samples: List[Path] = typer.Option([], help="Real sample library (../shared/samples) or folder of npm "
-                                        "tonejs-instrument packages for the 'timbres' lever (repeatable)."),
+                                        "instrument packages (tonejs-instrument-*, Salamander piano) for the "
+                                        "'timbres' lever (repeatable)."),
     init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path)."),
     device: str = typer.Option("auto", help="PyTorch models: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N."),
 ) -> None:
