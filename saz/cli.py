@@ -343,13 +343,14 @@ def models_ensemble(
                                 "knows a sound can speak for it)."),
 ) -> None:
     """One checkpoint that joins the probabilities of several (each keeps its own input scaling)."""
-    from saz.models.checkpoint import CheckpointError, Predictor, ensemble, load_dict, write_dict
+    from saz.models.checkpoint import CheckpointError, Predictor, combination, ensemble, load_dict, write_dict
     from saz.models.train import dataset_features
     from saz.prediction import resolve_model
 
     try:
+        combination(combine)  # before any feature is computed
         members = [load_dict(resolve_model(c)) for c in checkpoints]
-    except CheckpointError as e:
+    except (CheckpointError, ValueError) as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
     ds = _split(_load_dataset(dataset, root, option), split)

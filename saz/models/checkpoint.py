@@ -19,7 +19,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -81,6 +81,14 @@ def write_dict(path: str | os.PathLike, ckpt: dict[str, Any]) -> Path:
     return io.write_bytes(path, buf.getvalue())
 
 
+def combination(name: str) -> Callable[..., np.ndarray]:
+    """The function that joins members' probabilities for ``name`` (a key of :data:`COMBINE`);
+    ValueError naming the choices for anything else."""
+    if name not in COMBINE:
+        raise ValueError(f"unknown ensemble combination '{name}' (choose from {', '.join(COMBINE)})")
+    return COMBINE[name]
+
+
 def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray, info: dict[str, Any],
              combine: str = "mean") -> dict[str, Any]:
     """An ensemble checkpoint of ``members`` (checkpoint dicts): probabilities joined by ``combine``
@@ -90,8 +98,7 @@ def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray
 
     if len(members) < 2:
         raise ValueError("an ensemble needs at least two checkpoints")
-    if combine not in COMBINE:
-        raise ValueError(f"unknown ensemble combination '{combine}' (choose from {', '.join(COMBINE)})")
+    combination(combine)
     first = members[0]
     for i, m in enumerate(members[1:], 2):
         for key in ("feature", "seconds", "vocabulary"):
@@ -143,7 +150,7 @@ class Predictor:
         self.norm = None if norm is None else Normalizer(norm["mean"].numpy(), norm["std"].numpy())
         cfg = ckpt["model"]
         self.members = [Predictor(m, f"{source} member {i}") for i, m in enumerate(ckpt.get("members", []), 1)]
-        self.combine = COMBINE[cfg.get("combine", "mean")]  # ensembles written before 'combine' averaged
+        self.combine = combination(cfg.get("combine", "mean"))  # ensembles written before "combine" averaged
         if ckpt["kind"] == "ensemble":
             self.model = None
         elif ckpt["kind"] == "sklearn":
