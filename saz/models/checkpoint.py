@@ -103,7 +103,7 @@ def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray
     for i, m in enumerate(members[1:], 2):
         for key in ("feature", "seconds", "vocabulary"):
             if m[key] != first[key]:
-                raise ValueError(f"member {i} differs from member 1 in its {key}: an ensemble averages like with like")
+                raise ValueError(f"member {i} differs from member 1 in its {key}: an ensemble joins like with like")
     ckpt: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "saz_version": __version__, "kind": "ensemble",
         "model": {"name": "ensemble", "members": [m["model"]["name"] for m in members], "combine": combine},
