@@ -38,7 +38,7 @@ import numpy as np
 
 from saz import io
 from saz.compare import macro_f1_present
-from saz.datasets import load
+from saz.datasets import Dataset, load
 from saz.evaluation import evaluate_checkpoint
 from saz.metrics import bootstrap_intervals, top1_hits
 from saz.models.checkpoint import Predictor
@@ -116,17 +116,27 @@ def eval_sets(work: Path, workers: int) -> dict:
 
 
 def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
-    """The rows' scores. Real clips longer than the 5-s window are scored on their centre window
-    (as every row so far) and, in the ``*_windows`` keys, over all their windows as `saz predict`
-    hears a recording (:func:`saz.evaluation.whole_clip_probabilities`). The ``*_interval`` keys are 95 %
-    bootstrap intervals over clips (:func:`saz.metrics.bootstrap_intervals`)."""
+    """The rows' scores: saz-bench v1's unseen-SoundFont test, the real set (:func:`score_real`) and
+    the model's own validation and training figures."""
     pred = Predictor.load(model)
-    real = sets["real"]
     r_v1 = evaluate_checkpoint(pred, sets["v1"], out / "v1-test", cache_dir=cache, progress=False)
+    info = pred.info
+    return {"v1_macro_f1": r_v1["macro"]["f1"], "v1_map": r_v1["map"], **score_real(pred, sets["real"], out, cache),
+            "val_macro_f1": info["validation"]["macro"]["f1"], "val_map": info["validation"]["map"],
+            "best_epoch": info["best_epoch"], "epochs": info["epochs_run"], "cpu_minutes": info["cpu_seconds"] / 60}
+
+
+def score_real(pred: Predictor, real: Dataset, out: Path, cache: Path) -> dict:
+    """Scores on the ``real`` set: top-1 on single-instrument recordings, macro F1 over the classes
+    present and mAP on polyphonic audio. Clips longer than the 5-s window are scored on their
+    centre window (as every ablation row so far) and, in the ``*_windows`` keys, over all their
+    windows as `saz predict` hears a recording (:func:`saz.evaluation.whole_clip_probabilities`).
+    The ``*_interval`` keys are 95 % bootstrap intervals over clips
+    (:func:`saz.metrics.bootstrap_intervals`)."""
     single = real.subset("single")
     poly = real.subset(np.flatnonzero(real.clips["split"].isin(["mix", "band"]).to_numpy()))
     sources = single.clips["source"].to_numpy()
-    scores = {"v1_macro_f1": r_v1["macro"]["f1"], "v1_map": r_v1["map"]}
+    scores: dict = {}
     for mode, suffix in (("centre", ""), ("windows", "_windows")):
         r_single = evaluate_checkpoint(pred, single, out / f"real-single{suffix}", protocol="hard", cache_dir=cache,
                                        progress=False, long_clips=mode)
@@ -144,10 +154,7 @@ def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
                            bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["top1"],
                        f"real_poly_macro_f1_present_interval{suffix}":
                            bootstrap_intervals(poly_npz["y_true"], poly_npz["y_prob"], poly_npz["thresholds"])["macro_f1_present"]})
-    info = pred.info
-    return {**scores, "real_single_n": int(len(single.clips)), "real_poly_n": int(len(poly.clips)),
-            "val_macro_f1": info["validation"]["macro"]["f1"], "val_map": info["validation"]["map"],
-            "best_epoch": info["best_epoch"], "epochs": info["epochs_run"], "cpu_minutes": info["cpu_seconds"] / 60}
+    return {**scores, "real_single_n": int(len(single.clips)), "real_poly_n": int(len(poly.clips))}
 
 
 def source_table(by_source: dict[str, list]) -> list[str]:
