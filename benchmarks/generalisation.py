@@ -132,7 +132,8 @@ def score_real(pred: Predictor, real: Dataset, out: Path, cache: Path) -> dict:
     centre window (as every ablation row so far) and, in the ``*_windows`` keys, over all their
     windows as `saz predict` hears a recording (:func:`saz.evaluation.whole_clip_probabilities`).
     The ``*_interval`` keys are 95 % bootstrap intervals over clips
-    (:func:`saz.metrics.bootstrap_intervals`)."""
+    (:func:`saz.metrics.bootstrap_intervals`). ``real_partial_*``: the excerpts annotated for a few
+    classes only (HamNava's voice and santur), per class, kept apart from the polyphonic score."""
     single = real.subset("single")
     poly = real.subset(np.flatnonzero(real.clips["split"].isin(["mix", "band"]).to_numpy()))
     sources = single.clips["source"].to_numpy()
@@ -154,6 +155,12 @@ def score_real(pred: Predictor, real: Dataset, out: Path, cache: Path) -> dict:
                            bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["top1"],
                        f"real_poly_macro_f1_present_interval{suffix}":
                            bootstrap_intervals(poly_npz["y_true"], poly_npz["y_prob"], poly_npz["thresholds"])["macro_f1_present"]})
+    if (real.clips["split"] == "partial").any():  # excerpts annotated for a few classes only: per class
+        r = evaluate_checkpoint(pred, real.subset("partial"), out / "real-partial", protocol="hard", cache_dir=cache,
+                                progress=False)
+        scores["real_partial_n"] = r["n_clips"]
+        scores["real_partial_by_class"] = {c["class"]: {k: c[k] for k in ("support", "known", "precision", "recall", "f1")}
+                                           for c in r["per_class"] if c["support"] > 0}
     return {**scores, "real_single_n": int(len(single.clips)), "real_poly_n": int(len(poly.clips))}
 
 

@@ -146,7 +146,7 @@ def shared_like(tmp_path):
     """A ../shared-like folder: a sample library and the repo's real fixtures."""
     root = tmp_path / "shared"
     _library(root / "samples", {"philharmonia": {"cello": 130, "flute": 600}, "mtg_solosax": {"saxophone": 300}})
-    for name in ("irmas", "medleydb", "tinysol", "medley_solos_db"):
+    for name in ("irmas", "medleydb", "tinysol", "medley_solos_db", "hamnava", "openmic2018"):
         shutil.copytree(FIXTURES / name, root / "fixtures" / name)
     _breath(root / "samples" / "mtg_solosax" / "saxophone" / "sax_breath.wav")
     return root
@@ -177,6 +177,24 @@ def test_real_dataset_splits_and_label_mapping(shared_like, tmp_path):
     assert not np.isnan(band.y).any()
     again = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))  # mixes are reused, not redrawn
     assert list(again.clips["path"]) == list(ds.clips["path"])
+
+
+def test_real_dataset_partial_split_keeps_known_classes_only(shared_like, tmp_path):
+    ds = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))
+    names = ds.vocab.names
+    partial = ds.subset("partial")
+    hamnava = partial.clips["source"].eq("hamnava").to_numpy()
+    ids = set(partial.clips["clip_id"][hamnava])
+    assert len(ids) == 11 and "ABKBOC.mp3" not in ids  # the fixture's audio file without a label row stays out
+    known = ~np.isnan(partial.y[hamnava])
+    assert {names[j] for j in np.flatnonzero(known.any(axis=0))} == {"voice", "dulcimer"}  # singer, santour
+    row = partial.y[hamnava][list(partial.clips["clip_id"][hamnava]).index("ADWZFO.mp3")]
+    assert row[names.index("dulcimer")] == 1 and row[names.index("voice")] == 0  # santour, no singer
+    assert (partial.y[hamnava][:, names.index("voice")] == 0).sum() >= 5  # a known absence keeps its clip
+    openmic = partial.clips["source"].eq("openmic2018").to_numpy()
+    assert list(partial.clips["clip_id"][openmic]) == ["000046_3840"]  # the one key whose audio ships
+    assert partial.clips["path"].map(lambda p: Path(p).is_file()).all()
+    assert ds.clips["split"].value_counts()["band"] == 2  # complete-label splits unchanged
 
 
 def test_real_dataset_leaves_out_breath_and_key_noise_layers(tmp_path):
