@@ -11,11 +11,14 @@ for testing, never single clips. Readers:
   Sonic Pi's samples), through the ``[keywords]`` table of ``saz/data/sample_names.toml``.
 - :func:`package_pool`: recorded instruments shipped as npm packages (the families of
   :data:`PACKAGE_FAMILIES`), named through the same class map as sample libraries.
+- :func:`saz.synth.patches.patch_pool`: GUS patch sets (Debian's ``freepats``), one recorded
+  note per patch sample, classes from the GM programs and drum keys of the instrument map.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 import zlib
@@ -113,11 +116,18 @@ def package_pool(folder: str | Path, classes: Iterable[str]) -> list[Entry]:
 
 
 def real_pool(roots: str | Path | Iterable[str | Path], classes: Iterable[str]) -> list[Entry]:
-    """Training-side entries of each root: npm instrument packages where the root holds any
-    (:func:`package_pool`), otherwise a ``<source>/<instrument>`` library (:func:`library_pool`)."""
+    """Training-side entries of each root: GUS patches where the root is a patch set such as
+    Debian's freepats (:func:`saz.synth.patches.patch_pool`, notes decoded once into the saz
+    cache), npm instrument packages where the root holds any (:func:`package_pool`), otherwise a
+    ``<source>/<instrument>`` library (:func:`library_pool`)."""
+    from saz.synth.patches import is_patch_set, patch_pool
+
     classes = list(classes)
     out: list[Entry] = []
     for root in [roots] if isinstance(roots, (str, Path)) else roots:
+        if is_patch_set(root):
+            out += patch_pool(root, classes, os.environ.get("SAZ_CACHE", Path.home() / ".cache" / "saz"))
+            continue
         packages = package_pool(root, classes)
         out += packages or library_pool(root, classes, side="train")
     return out
