@@ -135,6 +135,12 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
             cells = [f"{100 * r[f'{m}_real_single_top1']:.1f} % / {r[f'{m}_real_poly_macro_f1_present']:.3f} / "
                      f"{r[f'{m}_real_poly_map']:.3f}" for m in ("first", "continued", "ensemble")]
             lines.append(f"| {held} | " + " | ".join(cells) + " |")
+        mean = {f"{m}_{k}": sum(r[f"{m}_{k}"] for r in real.values()) / len(real) for m in ("first", "continued", "ensemble")
+                for k in ("real_single_top1", "real_poly_macro_f1_present")}
+        lines += ["", f"Mean over {len(real)} folds, single top-1 / poly macro F1: first "
+                  f"{100 * mean['first_real_single_top1']:.1f} % / {mean['first_real_poly_macro_f1_present']:.3f}, continued "
+                  f"{100 * mean['continued_real_single_top1']:.1f} % / {mean['continued_real_poly_macro_f1_present']:.3f}, "
+                  f"ensemble {100 * mean['ensemble_real_single_top1']:.1f} % / {mean['ensemble_real_poly_macro_f1_present']:.3f}."]
     return "\n".join(lines) + "\n"
 
 
