@@ -58,7 +58,7 @@ def test_a_broken_patch_is_skipped_by_name_and_the_rest_still_read(tmp_path, cap
     broken = root / "Tone_000" / "032_Acoustic_Bass.pat"
     broken.write_bytes(broken.read_bytes()[:600])  # cut inside its sample data
     pool = patch_pool(root, list(load_map()), tmp_path / "cache")
-    assert "032_Acoustic_Bass.pat" in capsys.readouterr().out
+    assert "032_Acoustic_Bass.pat" in capsys.readouterr().err
     assert {c for _, c, _ in pool} == {"drums", ""}
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +114,7 @@ def patch_pool(folder: str | os.PathLike, classes: Iterable[str], cache: str | o
         try:
             notes = sorted(target.glob("*.wav")) if (target / ".done").exists() else _write_notes(f, target)
         except PatchError as e:
-            print(f"skipped: {e}")
+            print(f"skipped: {e}", file=sys.stderr)
             continue
         entries += [(str(p), cls if cls in wanted else "", "freepats") for p in notes]
     return entries
