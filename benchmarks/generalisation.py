@@ -48,6 +48,7 @@ from saz.models.train import TrainConfig, train_on_dataset
 from saz.synth.bench import Spec, _generator
 from saz.synth.corpus import build_split
 from saz.synth.instruments import load_map
+from saz.synth.patches import FREEPATS
 from saz.synth.recipes import LEVERS, parse_levers, recipe, timbre_sources
 from saz.synth.render import RenderConfig, RenderGenerator
 
@@ -60,7 +61,6 @@ REAL_SINGLE_BEFORE_AUDIBLE = 456  # size of `real single` before breath and key-
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
         "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift", "all:init:npm",
         "all:init:freepats")
-FREEPATS = Path("/usr/share/midi/freepats")  # Debian's freepats: GUS patches read as recorded notes
 
 
 def log(msg: str) -> None:

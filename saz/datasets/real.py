@@ -23,7 +23,6 @@ layers, :func:`saz.audio.is_audible`) are left out of ``single`` and of the mixt
 from __future__ import annotations
 
 import functools
-import os
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from saz.audio import AudioError, is_audible
+from saz.features.cache import default_cache_dir
 from saz.datasets.base import Dataset, DatasetError, clips_frame, register
 from saz.labels import LabelSet, Vocabulary, normalise_name
 
@@ -114,7 +114,7 @@ def load_real(root: Path, *, mixes: int = 200, cache: str | None = None) -> Data
         keep = np.array([held_out(p, s) and audible(p) for p, s in zip(lib.clips["path"], sources)])
         parts.append(_part(lib, np.array([f"held-out samples: {s}" for s in sources]), "single", vocab, True, keep))
         if mixes:
-            cache_dir = Path(cache or os.environ.get("SAZ_CACHE", Path.home() / ".cache" / "saz"))
+            cache_dir = Path(cache) if cache else default_cache_dir()
             parts.append(_mixes(samples, vocab, mixes, cache_dir, audible))
     readers = [("tinysol", "samples", "single", True), ("medley_solos_db", "samples", "single", True),
                ("irmas", "irmas", None, False), ("medleydb", "medleydb", "band", True),

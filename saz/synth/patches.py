@@ -31,6 +31,7 @@ FADE_SECONDS = 0.05
 _MAGIC = b"GF1PATCH"
 _FIRST_SAMPLE = 239  # patch header 129 + instrument header 63 + layer header 47
 _SAMPLE_HEADER = 96
+_LAYOUT = "*_*/[0-9][0-9][0-9]_*.pat"  # Tone_000/NNN_Name.pat, Drum_000/NNN_Name.pat
 
 
 class PatchError(ValueError):
@@ -101,7 +102,7 @@ def patch_pool(folder: str | os.PathLike, classes: Iterable[str], cache: str | o
     written once under ``cache`` (atomically; an unreadable patch is skipped with its reason
     printed, the rest go on)."""
     wanted = set(classes)
-    files = sorted(Path(folder).glob("*_*/[0-9][0-9][0-9]_*.pat"))
+    files = sorted(Path(folder).glob(_LAYOUT))
     out_dir = Path(cache) / f"freepats-{zlib.crc32(repr([(f.name, f.stat().st_size) for f in files]).encode()):08x}"
     maps = {"Tone": _classes("Tone"), "Drum": _classes("Drum")}
     entries: list[tuple[str, str, str]] = []
@@ -135,4 +136,4 @@ def _write_notes(patch: Path, target: Path) -> list[Path]:
 
 def is_patch_set(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` holds GUS patches in the freepats layout."""
-    return any(Path(folder).glob("*_*/[0-9][0-9][0-9]_*.pat"))
+    return any(Path(folder).glob(_LAYOUT))

@@ -18,7 +18,6 @@ for testing, never single clips. Readers:
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 import zlib
@@ -120,13 +119,14 @@ def real_pool(roots: str | Path | Iterable[str | Path], classes: Iterable[str]) 
     Debian's freepats (:func:`saz.synth.patches.patch_pool`, notes decoded once into the saz
     cache), npm instrument packages where the root holds any (:func:`package_pool`), otherwise a
     ``<source>/<instrument>`` library (:func:`library_pool`)."""
+    from saz.features.cache import default_cache_dir
     from saz.synth.patches import is_patch_set, patch_pool
 
     classes = list(classes)
     out: list[Entry] = []
     for root in [roots] if isinstance(roots, (str, Path)) else roots:
         if is_patch_set(root):
-            out += patch_pool(root, classes, os.environ.get("SAZ_CACHE", Path.home() / ".cache" / "saz"))
+            out += patch_pool(root, classes, default_cache_dir())
             continue
         packages = package_pool(root, classes)
         out += packages or library_pool(root, classes, side="train")
