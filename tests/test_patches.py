@@ -7,6 +7,7 @@ import numpy as np
 import soundfile as sf
 
 from saz.synth.instruments import load_map
+from saz.synth.library import pool_mixtures
 from saz.synth.patches import NOTE_SECONDS, is_patch_set, note, patch_pool, read_patch
 from saz.synth.sources import real_pool
 
@@ -68,3 +69,18 @@ def test_real_pool_reads_a_patch_set_beside_other_roots(tmp_path, monkeypatch):
     pool = real_pool([PATCHES], list(load_map()))
     assert sorted(c for _, c, _ in pool) == ["", "", "bass", "drums"]
     assert all(p.startswith(str(tmp_path / "cache")) for p, _, _ in pool)
+
+
+def test_pool_mixtures_mix_the_labelled_notes_only_and_are_written_once(tmp_path):
+    classes = list(load_map())
+    pool = patch_pool(PATCHES, classes, tmp_path / "cache")
+    df = pool_mixtures(pool, classes, 4, tmp_path / "mix", seed=1, prefix="fp-", split="validation")
+    assert list(df["clip_id"]) == [f"fp-{i:06d}" for i in range(4)]
+    labels = df[classes]
+    assert set(labels.columns[labels.sum() > 0]) == {"bass", "drums"}
+    assert set(df["instruments"]) == {"bass;drums"}  # the ocarina, a distractor, is never mixed in
+    for path in df["path"]:
+        assert Path(path).is_absolute() and sf.info(path).duration == 5.0
+    stamp = {p: Path(p).stat().st_mtime_ns for p in df["path"]}
+    again = pool_mixtures(pool, classes, 4, tmp_path / "mix", seed=1, prefix="fp-", split="validation")
+    assert again.equals(df) and {p: Path(p).stat().st_mtime_ns for p in df["path"]} == stamp

@@ -71,16 +71,12 @@ def _part(ds: Dataset, source: str | np.ndarray, split: str, vocab: Vocabulary, 
 
 def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path,
            audible: Callable[[str], bool]) -> tuple[pd.DataFrame, np.ndarray]:
-    from saz.synth.corpus import build_split
-    from saz.synth.library import LibraryConfig, LibraryGenerator
+    from saz.synth.library import pool_mixtures
     from saz.synth.sources import library_pool
 
     pool = tuple((p, c, s) for p, c, s in library_pool(samples, vocab.names, side="test") if c and audible(p))
     cache = cache / f"real-mix-{n}-{zlib.crc32(repr(pool).encode()):08x}"  # new mixtures when the pool changes
-    gen = LibraryGenerator(pool, tuple(vocab.names), LibraryConfig(), MIX_SEED, prefix="real-mix-")
-    manifest = build_split(gen, cache, "mix", n, vocab.names, LibraryConfig().sr, 50)
-    df = pd.read_csv(manifest)
-    df["path"] = [str(cache / p) for p in df["path"]]
+    df = pool_mixtures(pool, vocab.names, n, cache, MIX_SEED, "real-mix-")
     y = df[list(vocab.names)].to_numpy(dtype=np.float32)
     rows = [{"clip_id": r.clip_id, "path": r.path, "split": "mix", "source": "held-out samples mixed"} for r in df.itertuples()]
     return clips_frame(rows), y

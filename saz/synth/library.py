@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -149,3 +150,17 @@ def pools_from_dataset(clips: pd.DataFrame, test_fraction: float, seed: int) -> 
         out[name] = tuple((str(p), str(c), str(cat) if isinstance(cat, str) else "")
                           for p, c, cat in zip(g["path"], g["class"], g["category"]))
     return out
+
+
+def pool_mixtures(pool: Sequence[tuple[str, str, str]], classes: Sequence[str], n: int, out: Path, seed: int,
+                  prefix: str, split: str = "mix") -> pd.DataFrame:
+    """``n`` polyphonic clips mixed from the labelled entries of ``pool`` (distractors left out),
+    written once under ``out`` (resumable, :func:`saz.synth.corpus.build_split`): their manifest,
+    paths made absolute."""
+    from saz.synth.corpus import build_split
+
+    cfg = LibraryConfig()
+    gen = LibraryGenerator(tuple(e for e in pool if e[1]), tuple(classes), cfg, seed, prefix=prefix)
+    df = pd.read_csv(build_split(gen, out, split, n, list(classes), cfg.sr, 50))
+    df["path"] = [str(out / p) for p in df["path"]]
+    return df

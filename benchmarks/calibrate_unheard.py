@@ -1,0 +1,86 @@
+"""Re-tune an ensemble's thresholds with mixtures of a source none of its members heard, and score it.
+
+    python benchmarks/calibrate_unheard.py --work DIR --tune-also RECIPEVAL BENCHVAL
+        [--members benchmarks/models/default-v8.pt default-v4.pt default-v2.pt]
+        [--patches /usr/share/midi/freepats] [--n 400]
+
+Thresholds tuned on clips of sources a model trained on sit above what it gives sources it never
+heard, which is where real recordings fall (``docs/generalisation.md``, "The tenth candidate").
+This script:
+
+1. mixes ``--n`` polyphonic clips of the notes of a GUS patch set (:mod:`saz.synth.patches`),
+   as the ``real`` set mixes held-out recordings (:func:`saz.synth.library.pool_mixtures`);
+2. joins ``--members`` into an ensemble (probabilities averaged) whose per-class thresholds are
+   tuned on those mixtures together with the validation clips of ``--tune-also``
+   (``train_default.combine``, as ``train_default.py --ensemble-with`` does);
+3. scores it and the shipped default on the three tests exactly as ``train_default.py`` does and
+   applies its acceptance rule (``refusals``), writing ``WORK/candidate.json``,
+   ``WORK/shipped.json`` and the verdict. It never replaces the shipped default itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from generalisation import eval_sets, log, score  # noqa: E402
+from train_default import combine, refusals  # noqa: E402
+
+from saz import io  # noqa: E402
+from saz.datasets import load  # noqa: E402
+from saz.datasets.base import Dataset, clips_frame  # noqa: E402
+from saz.features.cache import default_cache_dir  # noqa: E402
+from saz.labels import LabelSet  # noqa: E402
+from saz.prediction import DEFAULT_MODEL  # noqa: E402
+from saz.synth.instruments import default_vocabulary  # noqa: E402
+from saz.synth.library import pool_mixtures  # noqa: E402
+from saz.synth.patches import patch_pool  # noqa: E402
+
+MODELS = Path(__file__).parent / "models"
+SEED = 20261202
+
+
+def unheard_mixtures(patches: Path, n: int, out: Path) -> Dataset:
+    """``n`` validation clips mixed from the notes of the patch set under ``patches``."""
+    vocab = default_vocabulary()
+    pool = patch_pool(patches, vocab.names, default_cache_dir())
+    df = pool_mixtures(pool, vocab.names, n, out, SEED, "unheard-", split="validation")
+    rows = [{"clip_id": r.clip_id, "path": r.path, "split": "validation"} for r in df.itertuples()]
+    return Dataset("unheard-mixtures", out, clips_frame(rows), LabelSet(vocab, df[list(vocab.names)].to_numpy(np.float32)), [])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, required=True, help="mixtures, features, the candidate and its scores")
+    ap.add_argument("--members", type=Path, nargs="+",
+                    default=[MODELS / "default-v8.pt", MODELS / "default-v4.pt", MODELS / "default-v2.pt"])
+    ap.add_argument("--tune-also", type=Path, nargs="+", required=True,
+                    help="saz-bench-format folders whose validation clips the shipped thresholds were tuned on")
+    ap.add_argument("--patches", type=Path, default=Path("/usr/share/midi/freepats"))
+    ap.add_argument("--n", type=int, default=400)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    work = args.work.resolve()
+    log(f"mixing {args.n} clips of {args.patches}")
+    unheard = unheard_mixtures(args.patches, args.n, work / "unheard")
+    validations = [*(load("saz-bench", d).subset("validation") for d in args.tune_also), unheard]
+    path = combine(args.members[0], args.members[1:], validations, work)
+    log("scoring the candidate and the shipped default")
+    sets = eval_sets(work, args.workers)
+    candidate = score(path, sets, work / "eval", work / "features")
+    shipped = score(DEFAULT_MODEL, sets, work / "eval-shipped", work / "features")
+    io.write_json(work / "candidate.json", candidate)
+    io.write_json(work / "shipped.json", shipped)
+    keys = ("v1_macro_f1", "real_single_top1", "real_poly_macro_f1_present")
+    log("candidate " + " / ".join(f"{candidate[k]:.3f}" for k in keys) + "; shipped " + " / ".join(f"{shipped[k]:.3f}" for k in keys))
+    reasons = refusals(candidate, shipped, work / "eval", work / "eval-shipped")
+    log(f"refused: {'; '.join(reasons)}" if reasons else f"passes the acceptance rule: {path}")
+
+
+if __name__ == "__main__":
+    main()
