@@ -6,8 +6,9 @@ Stages, each resumable (rerun the same command after an interruption):
 
 1. features of all clips for every model's default feature (cached in WORK/cache);
 2. every model trained with seed 0 on ``train``, early-stopped on ``validation``, under the same
-   budget of CPU-minutes (process CPU time, so 2 threads spend it twice as fast as the wall
-   clock) and at most ``--epochs`` epochs; checkpoints in WORK/runs/<model>-s<seed>/;
+   budget of CPU-minutes (process CPU time: 2 busy threads spend it twice as fast as the wall
+   clock, and a run that shares its cores with another process gets fewer epochs for it) and at
+   most ``--epochs`` epochs; checkpoints in WORK/runs/<model>-s<seed>/;
 3. the two strongest baselines by validation mAP and saznet get seeds 1 and 2;
 4. every run evaluated on ``test`` (unseen SoundFont, unseen pieces), ``test_mix`` (real
    recorded samples) and, from the ``real`` set of ``--real`` (default ``../shared``; ``--real ''``
