@@ -151,6 +151,31 @@ def tune_thresholds(
     return out
 
 
+
+def fpr_thresholds(
+    y_true: np.ndarray, y_prob: np.ndarray, rate: float, grid: np.ndarray | None = None, default: float = 1.0
+) -> np.ndarray:
+    """Per class, the lowest grid threshold at which at most a share ``rate`` of the known
+    negatives score at or above it (validation set).
+
+    Set by the negatives alone, so it does not follow the positives when a source the model never
+    heard scores them lower than the sources it trained on (``docs/generalisation.md``). Classes
+    without a negative keep ``default``.
+    """
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2) if grid is None else np.sort(np.asarray(grid))
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_prob = np.asarray(y_prob, dtype=np.float64)
+    out = np.full(y_true.shape[1], default, dtype=np.float32)
+    for j in range(y_true.shape[1]):
+        k = ~np.isnan(y_true[:, j])
+        neg = y_prob[k, j][y_true[k, j] < 0.5]
+        if not len(neg):
+            continue
+        ok = (neg[None, :] >= grid[:, None]).mean(axis=1) <= rate
+        out[j] = grid[int(np.argmax(ok))] if ok.any() else grid[-1]
+    return out
+
+
 def _bootstrap_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
     """How often each of ``n`` clips is drawn in each of ``n_boot`` resamples with replacement."""
     rng = np.random.default_rng(seed)

@@ -6,7 +6,8 @@ import pytest
 from sklearn.metrics import (accuracy_score, average_precision_score, hamming_loss, label_ranking_average_precision_score,
                              mean_squared_error, precision_recall_fscore_support, r2_score, roc_auc_score)
 
-from saz.metrics import annotator_agreement, bootstrap_intervals, evaluate, paired_bootstrap, top1_hits, tune_thresholds
+from saz.metrics import (annotator_agreement, bootstrap_intervals, evaluate, fpr_thresholds, paired_bootstrap, top1_hits,
+                         tune_thresholds)
 
 NAMES = [f"c{i}" for i in range(5)]
 
@@ -115,6 +116,23 @@ def test_threshold_tuning_raises_f1(data):
     tt = tune_thresholds(yy, pp)
     assert 0.2 < tt[0] <= 0.35
     assert tune_thresholds(np.zeros((3, 1)), np.ones((3, 1)))[0] == 0.5
+
+
+
+def test_fpr_thresholds_follow_the_negatives_only():
+    # ten negatives at 0.05..0.50; positives anywhere (they must not matter)
+    neg = np.round(np.arange(1, 11) * 0.05, 2)
+    y = np.r_[np.zeros(10), np.ones(3), np.nan][:, None]
+    p = np.r_[neg, [0.9, 0.2, 0.6], 0.99][:, None]
+    assert fpr_thresholds(y, p, 0.0)[0] == pytest.approx(0.51)  # above every negative
+    assert fpr_thresholds(y, p, 0.1)[0] == pytest.approx(0.46)  # one negative in ten (0.50) may pass
+    assert fpr_thresholds(y, p, 0.3)[0] == pytest.approx(0.36)
+    moved = p.copy()
+    moved[10:13] = 0.01  # the positives fall: the threshold stays
+    assert fpr_thresholds(y, moved, 0.1)[0] == fpr_thresholds(y, p, 0.1)[0]
+    # no negative known: the default; negatives above the grid: its top
+    assert fpr_thresholds(np.ones((3, 1)), np.ones((3, 1)), 0.1)[0] == 1.0
+    assert fpr_thresholds(np.zeros((3, 1)), np.ones((3, 1)), 0.1)[0] == pytest.approx(0.95)
 
 
 def test_paired_bootstrap_detects_a_better_model_and_not_a_twin(data):
