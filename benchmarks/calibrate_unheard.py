@@ -19,7 +19,11 @@ This script:
    the macro F1 over present classes on the mixtures;
 3. scores it and the shipped default on the three tests exactly as ``train_default.py`` does and
    applies its acceptance rule (``refusals``), writing ``WORK/candidate.json``,
-   ``WORK/shipped.json`` and the verdict. It never replaces the shipped default itself.
+   ``WORK/shipped.json`` and the verdict. It never replaces the shipped default itself;
+4. with ``--add-profile NAME``, whatever the verdict, adds the candidate's thresholds to the
+   shipped default as the threshold profile ``NAME`` (``saz predict --profile NAME``) with its
+   scores, and rewrites the card's section on profiles. The default's own thresholds, and so its
+   answers, do not change; the candidate's members must give the default's probabilities.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from generalisation import eval_sets, log, score  # noqa: E402
-from train_default import combine, refusals  # noqa: E402
+from train_default import combine, refusals, with_profiles  # noqa: E402
 
 from saz import io  # noqa: E402
 from saz.datasets import load  # noqa: E402
@@ -42,15 +46,16 @@ from saz.features.cache import default_cache_dir  # noqa: E402
 from saz.compare import macro_f1_present  # noqa: E402
 from saz.labels import LabelSet  # noqa: E402
 from saz.metrics import evaluate, fpr_thresholds  # noqa: E402
-from saz.models.checkpoint import Predictor, load_dict, write_dict  # noqa: E402
+from saz.models.checkpoint import Predictor, add_profile, load_dict, write_dict  # noqa: E402
 from saz.models.train import dataset_features  # noqa: E402
-from saz.prediction import DEFAULT_MODEL  # noqa: E402
+from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
 from saz.synth.instruments import default_vocabulary  # noqa: E402
 from saz.synth.library import pool_mixtures  # noqa: E402
 from saz.synth.patches import patch_pool  # noqa: E402
 
 MODELS = Path(__file__).parent / "models"
 SEED = 20261202
+TESTED = ("v1_macro_f1", "real_single_top1", "real_poly_macro_f1_present")  # the three targets' scores
 ALPHAS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # the false-positive shares fpr-cap chooses from
 
 
@@ -90,6 +95,28 @@ def fpr_cap(path: Path, heard: list[Dataset], unheard: Dataset, work: Path) -> P
     return write_dict(work / "ensemble-fpr-cap.pt", ckpt)
 
 
+ABOUT = {"fpr-cap": "tuned thresholds lowered to where {percent:g} % of each class's validation negatives score above "
+                      "them (the share chosen on mixtures of an unheard source): finds more in real recordings, and "
+                      "gives more false alarms on audio like the training SoundFonts"}
+
+
+def add_to_default(name: str, candidate: Path, scores: dict, shipped_scores: dict, check: Dataset, work: Path) -> None:
+    """Write ``candidate``'s thresholds into the shipped default as the profile ``name``, and its card's
+    section; refused unless both give the same probabilities on the clips of ``check``."""
+    ckpt, default = load_dict(candidate), load_dict(DEFAULT_MODEL)
+    a, b = Predictor(ckpt), Predictor(default)
+    X = dataset_features(check, a.feature, a.seconds, work / "features", progress=False)[0]
+    if not np.allclose(a.probabilities(X), b.probabilities(X), atol=1e-5):
+        raise SystemExit(f"{candidate}: its networks are not the shipped default's; no profile added")
+    rule = ckpt["info"]["thresholds"]
+    about = ABOUT[rule["rule"]].format(percent=100 * rule["alpha"])
+    kept = {k: scores[k] for k in TESTED}
+    updated = add_profile(default, name, np.asarray(ckpt["thresholds"]), about, kept)
+    write_dict(DEFAULT_MODEL, updated)
+    io.write_text(DEFAULT_CARD, with_profiles(DEFAULT_CARD.read_text(), updated, shipped_scores))
+    log(f"profile '{name}' added to {DEFAULT_MODEL} and its card")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, required=True, help="mixtures, features, the candidate and its scores")
@@ -100,9 +127,13 @@ def main() -> None:
     ap.add_argument("--patches", type=Path, default=Path("/usr/share/midi/freepats"))
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--rule", choices=("retune", "fpr-cap"), default="retune")
+    ap.add_argument("--add-profile", metavar="NAME", help="add the candidate's thresholds to the shipped default as "
+                    "this threshold profile (fpr-cap only), whatever the acceptance rule says")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     work = args.work.resolve()
+    if args.add_profile and args.rule != "fpr-cap":
+        raise SystemExit("--add-profile needs --rule fpr-cap")
     log(f"mixing {args.n} clips of {args.patches}")
     unheard = unheard_mixtures(args.patches, args.n, work / "unheard")
     heard = [load("saz-bench", d).subset("validation") for d in args.tune_also]
@@ -116,10 +147,11 @@ def main() -> None:
     shipped = score(DEFAULT_MODEL, sets, work / "eval-shipped", work / "features")
     io.write_json(work / "candidate.json", candidate)
     io.write_json(work / "shipped.json", shipped)
-    keys = ("v1_macro_f1", "real_single_top1", "real_poly_macro_f1_present")
-    log("candidate " + " / ".join(f"{candidate[k]:.3f}" for k in keys) + "; shipped " + " / ".join(f"{shipped[k]:.3f}" for k in keys))
+    log("candidate " + " / ".join(f"{candidate[k]:.3f}" for k in TESTED) + "; shipped " + " / ".join(f"{shipped[k]:.3f}" for k in TESTED))
     reasons = refusals(candidate, shipped, work / "eval", work / "eval-shipped")
     log(f"refused: {'; '.join(reasons)}" if reasons else f"passes the acceptance rule: {path}")
+    if args.add_profile:
+        add_to_default(args.add_profile, path, candidate, shipped, unheard, work)
 
 
 if __name__ == "__main__":

@@ -202,6 +202,43 @@ def partial_rows(scores: dict) -> list[str]:
             f"OpenMIC-2018) | {scores['real_partial_n']} | {'; '.join(cells)} |"]
 
 
+PROFILES_HEADING = "## Threshold profiles"
+
+
+def profile_lines(ckpt: dict, tuned: dict) -> list[str]:
+    """The card's section on the checkpoint's further threshold profiles (none: no section), each
+    scored beside the tuned thresholds (``tuned``: their scores)."""
+    profiles = ckpt.get("threshold_profiles", {})
+    if not profiles:
+        return []
+
+    def cells(sc: dict) -> str:
+        return f"{sc['v1_macro_f1']:.3f} | {100 * sc['real_single_top1']:.1f} % | {sc['real_poly_macro_f1_present']:.3f}"
+
+    names = ckpt["vocabulary"]["names"]
+    lines = [PROFILES_HEADING, "",
+             "The same probabilities read with other per-class thresholds: `saz predict --profile NAME`, the API's "
+             "`profile` parameter, the web page's *Thresholds* menu. Scored on the tests above:", "",
+             "| profile | how its thresholds were set | v1 test macro F1 | real single top-1 | real poly macro F1 (present) |",
+             "| --- | --- | --- | --- | --- |", f"| tuned (default) | tuned for F1 on the validation clips | {cells(tuned)} |"]
+    lines += [f"| {name} | {p['about']} | {cells(p['scores'])} |" for name, p in profiles.items() if p["scores"]]
+    for name, p in profiles.items():
+        moved = [f"{c} {a:.2f} -> {b:.2f}" for c, a, b in zip(names, ckpt["thresholds"], p["thresholds"]) if abs(a - b) >= 0.005]
+        lines += ["", f"Thresholds that '{name}' moves: {', '.join(moved) or 'none'}."]
+    return [*lines, ""]
+
+
+def with_profiles(card_text: str, ckpt: dict, tuned: dict) -> str:
+    """``card_text`` with its threshold-profile section (re)written from ``ckpt``; the section sits
+    just before the per-class scores."""
+    before, sep, after = card_text.partition("## Scores per class")
+    if not sep:
+        raise ValueError("the card has no '## Scores per class' section")
+    before = before.split(PROFILES_HEADING)[0]
+    section = "\n".join(profile_lines(ckpt, tuned))
+    return before + (section + "\n" if section else "") + sep + after
+
+
 def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...],
          cfg: RenderConfig) -> str:
     info = ckpt["info"]

@@ -322,10 +322,13 @@ def models_info(model: str = typer.Argument("default", help="'default', a model 
     info = ckpt.get("info", {})
     console.print(f"[bold]{ckpt['model']['name']}[/bold] checkpoint (saz {ckpt['saz_version']}), protocol {info.get('protocol')}")
     console.print("feature: " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + f"; {ckpt['seconds']:g}-s clips")
-    table = Table("class", "threshold")
-    for name, t in zip(ckpt["vocabulary"]["names"], ckpt["thresholds"]):
-        table.add_row(name, f"{t:.2f}")
+    profiles = ckpt.get("threshold_profiles", {})
+    table = Table("class", "threshold", *(f"'{p}' profile" for p in profiles))
+    for j, (name, t) in enumerate(zip(ckpt["vocabulary"]["names"], ckpt["thresholds"])):
+        table.add_row(name, f"{t:.2f}", *(f"{p['thresholds'][j]:.2f}" for p in profiles.values()))
     console.print(table)
+    for name, p in profiles.items():
+        console.print(f"threshold profile '{name}' (saz predict --profile {name}): {p['about']}")
     console.print(f"validation: {info.get('validation')}")
 
 
@@ -547,6 +550,8 @@ def predict(
     window: Optional[float] = typer.Option(None, help="Window length in seconds (default: the model's clip length)."),
     hop: Optional[float] = typer.Option(None, help="Hop in seconds (default: half the window)."),
     threshold: Optional[float] = typer.Option(None, help="One threshold for every class (default: the model's tuned ones)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="A threshold profile the model ships instead of its "
+                                          "tuned thresholds, e.g. 'sensitive' (`saz models info` lists them)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes."),
 ) -> None:
     """Which instruments play in each recording, how sure, and (with --timeline) when."""
@@ -573,6 +578,14 @@ def predict(
     except CheckpointError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
+    if threshold is not None and profile is not None:
+        err.print("[red]error:[/red] --threshold and --profile both set thresholds: give one")
+        raise typer.Exit(2)
+    try:
+        predictor.thresholds_for(profile)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2)
     sink = open(out, "a", encoding="utf-8") if out is not None else None
     failed = len(missing)
     wrote = False
@@ -580,7 +593,7 @@ def predict(
     try:
         with progress_bar() as bar:
             task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)
-            for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold):
+            for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold, profile=profile):
                 bar.advance(task)
                 if not pred.ok:
                     failed += 1

@@ -205,12 +205,16 @@ def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, co
 
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
-                 threshold: float | None = None, batch: int = 32) -> Iterator[Prediction]:
+                 threshold: float | None = None, batch: int = 32, profile: str | None = None) -> Iterator[Prediction]:
     """Predictions for files or arrays, in input order, each yielded as soon as it is complete.
 
     One model load; windows from consecutive files share batches. A file that cannot be
-    decoded yields a :class:`Prediction` with ``error`` set, and the others go on.
+    decoded yields a :class:`Prediction` with ``error`` set, and the others go on. Detections use
+    the model's thresholds, those of its threshold ``profile`` (:meth:`Predictor.profiles`), or
+    one ``threshold`` for every class.
     """
+    if threshold is not None and profile is not None:
+        raise ValueError("give one threshold for every class or a threshold profile, not both")
     pred = load_predictor(model)
     fsr = pred.feature.sr
     window = float(window or pred.seconds)
@@ -219,7 +223,7 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
         raise ValueError(f"window and hop must be positive (got {window}, {hop})")
     w_n, h_n = int(round(window * fsr)), int(round(hop * fsr))
     classes = list(pred.vocab.names)
-    thresholds = pred.thresholds if threshold is None else np.full(len(classes), threshold, np.float32)
+    thresholds = pred.thresholds_for(profile) if threshold is None else np.full(len(classes), threshold, np.float32)
     queue: deque[_File] = deque()
     pending: list[tuple[_File, int, np.ndarray]] = []
 
@@ -266,9 +270,9 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
 
 def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None,
             model: str | os.PathLike | Predictor = "default", window: float | None = None, hop: float | None = None,
-            threshold: float | None = None) -> Prediction:
+            threshold: float | None = None, profile: str | None = None) -> Prediction:
     """Predict one recording (a path, or a mono/stereo array with its ``sr``)."""
-    result = next(predict_many([path_or_array], model, sr, window, hop, threshold))
+    result = next(predict_many([path_or_array], model, sr, window, hop, threshold, profile=profile))
     if not result.ok:
         if isinstance(path_or_array, np.ndarray):
             raise ValueError(result.error)

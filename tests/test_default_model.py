@@ -22,6 +22,16 @@ def test_default_model_ships_in_the_package_and_loads():
     assert ((pred.thresholds > 0) & (pred.thresholds < 1)).all() and pred.seconds == 5.0
 
 
+def test_default_model_sensitive_profile_only_lowers_thresholds():
+    pred = load_predictor("default")
+    sensitive = pred.thresholds_for("sensitive")
+    assert (sensitive <= pred.thresholds + 1e-6).all() and (sensitive < pred.thresholds - 0.05).sum() >= 5
+    tuned, more = predict(EXAMPLES / "ensemble.ogg"), predict(EXAMPLES / "ensemble.ogg", profile="sensitive")
+    found = {c for c, _ in tuned.present}
+    assert found < {c for c, _ in more.present}
+    assert "sensitive" in (REPO / "saz" / "models" / "weights" / "default.md").read_text()
+
+
 def test_golden_predictions_on_the_example():
     """Regression test: probabilities on examples/ensemble.ogg as committed (regenerate with
     `python -c "from saz.prediction import predict; print(predict('examples/ensemble.ogg').to_json())" > tests/golden/ensemble.json`

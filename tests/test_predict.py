@@ -13,6 +13,7 @@ import soundfile as sf
 from conftest import run_saz, tone
 from saz.features import get_feature
 from saz.labels import Vocabulary
+from saz.models.checkpoint import add_profile, load_dict, write_dict
 from saz.models.train import Trainer, TrainConfig
 from saz.prediction import Prediction, _windows, load_predictor, predict, predict_many, window_starts
 
@@ -150,6 +151,30 @@ def test_predict_errors(model, tmp_path):
     results = list(predict_many([tmp_path / "a.wav", tmp_path / "missing.wav", tmp_path / "a.wav"], model))
     assert [r.ok for r in results] == [True, False, True] and "missing.wav" in results[1].error
     assert load_predictor(model) is load_predictor(model)  # loaded once per process
+
+
+def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):
+    ckpt = load_dict(model)
+    with pytest.raises(ValueError, match="cannot name"):
+        add_profile(ckpt, "tuned", np.zeros(3), "x")
+    with pytest.raises(ValueError, match="expected 3 thresholds"):
+        add_profile(ckpt, "low", np.zeros(4), "x")
+    path = write_dict(tmp_path / "profiled.pt", add_profile(ckpt, "everything", np.zeros(3), "every class passes"))
+    pred = load_predictor(path)
+    assert pred.profiles == {"tuned": "tuned for F1 on the validation clips", "everything": "every class passes"}
+    assert list(pred.thresholds_for("tuned")) == list(pred.thresholds) and not pred.thresholds_for("everything").any()
+    sf.write(tmp_path / "a.wav", tone(SR, 3.0), SR)
+    tuned, everything = predict(tmp_path / "a.wav", model=path), predict(tmp_path / "a.wav", model=path, profile="everything")
+    assert np.array_equal(tuned.probabilities, everything.probabilities)  # same network, other thresholds
+    assert sorted(c for c, _ in everything.present) == ["daf", "ney", "tar"]
+    r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "everything", "--format", "json")
+    assert r.returncode == 0 and len(json.loads(r.stdout)["instruments"]) == 3, r.stderr
+    r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "loud")
+    assert r.returncode == 2 and "no threshold profile 'loud' (it has: tuned, everything)" in r.stderr
+    r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "everything", "--threshold", "0.5")
+    assert r.returncode == 2 and "give one" in r.stderr
+    r = run_saz("models", "info", path)
+    assert r.returncode == 0 and "'everything' profile" in r.stdout and "every class passes" in r.stdout
 
 
 def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):

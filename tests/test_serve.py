@@ -84,6 +84,7 @@ def test_health_model_docs_and_page(server):
     assert httpx.get(url + "/api/health").json() == {"status": "ok", "model": "ensemble"}  # of two saznets
     m = httpx.get(url + "/api/model").json()
     assert m["name"] == "ensemble" and len(m["classes"]) == len(m["thresholds"]) > 10 and "# saz default model" in m["card"]
+    assert list(m["profiles"]) == ["tuned", "sensitive"]
     assert httpx.get(url + "/docs").status_code == 200
     assert "/api/predict" in httpx.get(url + "/openapi.json").json()["paths"]
     page = httpx.get(url + "/")
@@ -117,6 +118,18 @@ def test_bad_uploads_get_clear_errors_and_leave_nothing(server, files):
     r = post(url, files["wav"], threshold="7")
     assert r.status_code == 422
     assert leftovers(tmp) == []
+
+
+def test_threshold_profile_parameter(server):
+    url, _ = server
+    tuned, sensitive = post(url, EXAMPLES / "ensemble.ogg"), post(url, EXAMPLES / "ensemble.ogg", profile="sensitive")
+    assert tuned.status_code == sensitive.status_code == 200
+    names = lambda r: {i["instrument"] for i in r.json()["instruments"]}  # noqa: E731
+    assert names(tuned) < names(sensitive) and tuned.json()["probabilities"] == sensitive.json()["probabilities"]
+    r = post(url, EXAMPLES / "ensemble.ogg", profile="loud")
+    assert r.status_code == 422 and "no threshold profile 'loud'" in r.json()["detail"] and "/" not in r.json()["detail"]
+    r = post(url, EXAMPLES / "ensemble.ogg", profile="sensitive", threshold=0.5)
+    assert r.status_code == 422 and "give one" in r.json()["detail"]
 
 
 def test_client_disconnecting_mid_upload_leaves_nothing(server):
@@ -162,10 +175,19 @@ def test_page_in_headless_chromium(server, tmp_path):
         page.goto(url + "/")
         page.keyboard.press("Tab")  # keyboard alone reaches the file chooser
         assert page.evaluate("document.activeElement.id") in ("file", "choose")
+        page.wait_for_selector("#profile-row:not([hidden])", timeout=10_000)
+        assert page.locator("#profile option").all_inner_texts() == ["tuned", "sensitive"]
         page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
         page.wait_for_selector("#results:not([hidden])", timeout=60_000)
         names = page.locator("#instruments li.instrument .name").all_inner_texts()
         assert names == [i["instrument"] for i in expected["instruments"]] and names
+        page.select_option("#profile", "sensitive")  # the same file again, read with the sensitive profile
+        assert "false alarms" in page.inner_text("#profile-about")
+        page.set_input_files("#file", [])
+        page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
+        more = [i["instrument"] for i in post(url, EXAMPLES / "ensemble.ogg", profile="sensitive").json()["instruments"]]
+        page.wait_for_function(f"document.querySelectorAll('#instruments li.instrument').length === {len(more)}", timeout=60_000)
+        assert page.locator("#instruments li.instrument .name").all_inner_texts() == more
         assert int(page.get_attribute("#chart", "data-rendered")) >= len(names)
         page.evaluate("document.getElementById('player').currentTime = 7.5")
         page.wait_for_function("document.getElementById('chart').dataset.cursor === '7.50'", timeout=10_000)

@@ -10,6 +10,10 @@ An *ensemble* checkpoint (``kind`` "ensemble", made by :func:`ensemble`) holds w
 checkpoints of one feature, clip length and vocabulary, each with its own input standardisation;
 its probabilities (clip and frame) combine the members' by :data:`COMBINE` (the mean, or the maximum,
 which lets one member that knows a sound speak for it), and it has thresholds of its own.
+
+Besides its own thresholds (the profile :data:`TUNED`) a checkpoint may carry further threshold
+*profiles* (:func:`add_profile`): the same probabilities read with other per-class thresholds,
+each with a line on how they were set and what they scored, chosen per call by name.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from saz.models.inference import for_inference
 FORMAT = "saz-checkpoint"
 FORMAT_VERSION = 1
 COMBINE = {"mean": np.mean, "max": np.max}  # how an ensemble joins its members' probabilities
+TUNED = "tuned"  # the name of a checkpoint's own thresholds among its threshold profiles
 
 
 class CheckpointError(Exception):
@@ -119,6 +124,21 @@ def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray
     return ckpt
 
 
+def add_profile(ckpt: dict[str, Any], name: str, thresholds: np.ndarray, about: str,
+                scores: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``ckpt`` with the threshold profile ``name`` added (or replaced): per-class ``thresholds``,
+    ``about`` (how they were set) and optional ``scores`` (what they measured, for the card)."""
+    n = len(ckpt["vocabulary"]["names"])
+    t = np.asarray(thresholds, dtype=np.float64)
+    if name == TUNED or not name.isidentifier():
+        raise ValueError(f"'{name}' cannot name a threshold profile (a word other than '{TUNED}')")
+    if t.shape != (n,) or not ((t >= 0) & (t <= 1)).all():
+        raise ValueError(f"profile '{name}': expected {n} thresholds in [0, 1], got shape {t.shape}")
+    profiles = {**ckpt.get("threshold_profiles", {}),
+                name: {"thresholds": [float(x) for x in t], "about": about, "scores": scores or {}}}
+    return {**ckpt, "threshold_profiles": profiles}
+
+
 def load_dict(path: str | os.PathLike) -> dict[str, Any]:
     """The raw checkpoint dict; a clear :class:`CheckpointError` for anything else."""
     p = Path(path)
@@ -167,6 +187,21 @@ class Predictor:
     @property
     def name(self) -> str:
         return self.ckpt["model"]["name"]
+
+    @property
+    def profiles(self) -> dict[str, str]:
+        """Threshold profiles by name, each with how it was set; :data:`TUNED` is the checkpoint's own."""
+        own = {TUNED: "tuned for F1 on the validation clips"}
+        return own | {k: v["about"] for k, v in self.ckpt.get("threshold_profiles", {}).items()}
+
+    def thresholds_for(self, profile: str | None = None) -> np.ndarray:
+        """Per-class thresholds of ``profile`` (None or :data:`TUNED`: the checkpoint's own)."""
+        if profile in (None, TUNED):
+            return self.thresholds
+        found = self.ckpt.get("threshold_profiles", {}).get(profile)
+        if found is None:
+            raise ValueError(f"{self.source}: no threshold profile '{profile}' (it has: {', '.join(self.profiles)})")
+        return np.asarray(found["thresholds"], dtype=np.float32)
 
     @property
     def has_frames(self) -> bool:

@@ -108,13 +108,21 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
     @app.get("/api/model")
     def model_info() -> dict:
         return {"name": predictor.name, "version": __version__, "classes": list(predictor.vocab.names),
-                "thresholds": [float(t) for t in predictor.thresholds], "window_seconds": predictor.seconds,
+                "thresholds": [float(t) for t in predictor.thresholds], "profiles": predictor.profiles,
+                "window_seconds": predictor.seconds,
                 "max_upload_mb": max_upload_mb, "card": card}
 
     @app.post("/api/predict")
-    async def predict(request: Request, threshold: float | None = None, timeline: bool = True) -> JSONResponse:
+    async def predict(request: Request, threshold: float | None = None, profile: str | None = None,
+                      timeline: bool = True) -> JSONResponse:
         if threshold is not None and not 0 <= threshold <= 1:
             raise HTTPException(422, f"threshold must be in [0, 1], got {threshold}")
+        if threshold is not None and profile is not None:
+            raise HTTPException(422, "threshold and profile both set thresholds: give one")
+        try:
+            predictor.thresholds_for(profile)
+        except ValueError as e:
+            raise HTTPException(422, str(e).replace(predictor.source, "the model")) from None
         try:
             path, name = await _receive_file(request, limit, tmp_dir)
         except UploadTooLarge:
@@ -122,7 +130,7 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
         except ClientDisconnect:
             return JSONResponse({"detail": "client disconnected"}, status_code=400)
         try:
-            result = await run_in_threadpool(lambda: next(predict_many([path], predictor, threshold=threshold)))
+            result = await run_in_threadpool(lambda: next(predict_many([path], predictor, threshold=threshold, profile=profile)))
         finally:
             path.unlink(missing_ok=True)
         if not result.ok:
