@@ -474,6 +474,8 @@ def evaluate(
     cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
     long_clips: str = typer.Option("windows", help="Clips longer than the model's window: 'windows' (every "
                                    "window, maxed, as saz predict hears them) or 'centre' (the centre window only)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Score with one of the model's threshold profiles "
+                                          "instead of its tuned thresholds."),
 ) -> None:
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
     from saz.evaluation import LONG_CLIPS, evaluate_checkpoint
@@ -488,9 +490,14 @@ def evaluate(
     except CheckpointError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
+    try:
+        predictor.thresholds_for(profile)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2)
     ds = _load_dataset(dataset, root, option)
     ds = ds if split == "all" else _split(ds, split)
-    result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips)
+    result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
     for line in result["run"]["skipped_clips"]:
         err.print(f"[yellow]skipped:[/yellow] {line}")
     extra = f", MSE {result['mse']:.4f}, R² {result['r2']:.3f}" if "mse" in result else ""

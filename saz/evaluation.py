@@ -58,8 +58,9 @@ def whole_clip_probabilities(predictor: Predictor, clips: pd.DataFrame, prob: np
 
 def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, protocol: str | None = None,
                         cache_dir: str | Path | None = None, progress: bool = True, title: str | None = None,
-                        long_clips: str = "windows") -> dict:
-    """Score ``predictor`` on ``ds``; writes report.json/.md, plots and predictions.npz to ``out_dir``."""
+                        long_clips: str = "windows", profile: str | None = None) -> dict:
+    """Score ``predictor`` on ``ds`` (with the thresholds of its threshold ``profile``, if given);
+    writes report.json/.md, plots and predictions.npz to ``out_dir``."""
     if long_clips not in LONG_CLIPS:
         raise ValueError(f"long_clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')")
     protocol = protocol or predictor.info.get("protocol", "auto")
@@ -68,7 +69,8 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
         raise ValueError(f"{ds.name}: no clip could be decoded ({len(problems)} problems)")
     y, dropped = align_labels(y, ds.vocab, predictor.vocab)
     truth = evaluation_truth(y, protocol)
-    thresholds = predictor.thresholds if protocol in ("auto", "hard") else np.full(len(predictor.vocab), 0.5, np.float32)
+    thresholds = predictor.thresholds_for(profile)
+    thresholds = thresholds if protocol in ("auto", "hard") else np.full(len(predictor.vocab), 0.5, np.float32)
     prob = predictor.probabilities(X)
     n_long = whole_clip_probabilities(predictor, ds.clips[ok], prob) if long_clips == "windows" else 0
     result = metrics.evaluate(truth, prob, predictor.vocab, thresholds)

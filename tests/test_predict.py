@@ -175,6 +175,12 @@ def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):
     assert r.returncode == 2 and "give one" in r.stderr
     r = run_saz("models", "info", path)
     assert r.returncode == 0 and "'everything' profile" in r.stdout and "every class passes" in r.stdout
+    (tmp_path / "m.csv").write_text("clip_id,path,labels\na,a.wav,tar\n")
+    r = run_saz("evaluate", path, "--dataset", "csv", "--root", tmp_path / "m.csv", "--split", "all",
+                "--out", tmp_path / "ev", "--profile", "everything", "--protocol", "hard")
+    assert r.returncode == 0 and not np.load(tmp_path / "ev" / "predictions.npz")["thresholds"].any(), r.stderr
+    r = run_saz("evaluate", path, "--dataset", "csv", "--root", tmp_path / "m.csv", "--out", tmp_path / "ev2", "--profile", "x")
+    assert r.returncode == 2 and "no threshold profile 'x'" in r.stderr
 
 
 def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
