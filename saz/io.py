@@ -2,7 +2,8 @@
 
 Each writer fills a temporary file in the target's folder, flushes it to disk and renames it
 over the target (``os.replace`` is atomic on POSIX and Windows). Two processes writing the
-same target race harmlessly: the last complete file wins.
+same target race harmlessly: the last complete file wins. The file gets the permissions a plain
+``open(path, "w")`` would give it (temporary files are private to their owner until then).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, Callable, IO
 
 import numpy as np
 
+_UMASK = os.umask(0)  # read once: os.umask can only be read by setting it
+os.umask(_UMASK)
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(fileobj)`` on a temporary file, then move it to ``path``."""
@@ -27,6 +30,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
