@@ -20,7 +20,8 @@ input normalisation), ``all:wide`` (saznet twice as wide: 266k parameters instea
 slower, ``RenderConfig.sample_shift``), ``all:init:npm`` (``all:init`` with the npm instrument
 packages of ``--npm``, the default's other real sources, beside ``--samples``) and
 ``all:init:freepats`` (``all:init`` with Debian's freepats patches, :mod:`saz.synth.patches`, beside
-``--samples``).
+``--samples``), ``all:init:smooth`` (``all:init`` with label smoothing 0.1) and ``all:pcen`` (``all``
+with PCEN, :mod:`saz.features.pcen`, in place of the log-mel).
 Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
 running the command again continues (a row scored on an earlier version of the real set is
 scored again, and keeps its old numbers until then); ``--rows=`` with no row only rewrites the tables (after a new
@@ -33,6 +34,7 @@ import argparse
 import json
 import sys
 import time
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +44,7 @@ from saz.compare import macro_f1_present
 from saz.datasets import Dataset, load
 from saz.evaluation import evaluate_checkpoint
 from saz.metrics import bootstrap_intervals, top1_hits
+from saz.models import get_model_class
 from saz.models.checkpoint import Predictor
 from saz.models.train import TrainConfig, train_on_dataset
 from saz.synth.bench import Spec, _generator
@@ -55,11 +58,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "benchmarks" / "results"
 V1_DEFAULT = ROOT / "benchmarks" / "models" / "default-v1.pt"
+SAZNET_FEATURE = get_model_class("saznet").default_feature
 SEED = 20261126
 REAL_SINGLE_BEFORE_AUDIBLE = 456  # size of `real single` before breath and key-noise layers were left out
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
         "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift", "all:init:npm",
-        "all:init:freepats")
+        "all:init:freepats", "all:init:smooth", "all:pcen")
 
 
 def log(msg: str) -> None:
@@ -70,27 +74,40 @@ def row_levers(row: str) -> tuple[str, ...]:
     """Levers of a row's corpus: 'base', 'all', '+LEVER' (base plus one), '-LEVER' (all but one),
     each optionally followed by ':fresh' (fresh clips every epoch), ':clip' or ':band'
     (saznet's input normalisation), ':wide' (saznet's width 256), ':shift', ':npm' and ':freepats'
-    (corpus flags, see :func:`row_render`)."""
+    (corpus flags, see :func:`row_render`), ':smooth' and ':pcen' (see :func:`row_training`)."""
     name = row.split(":")[0]
     if name in ("base", "all"):
         return parse_levers(name)
     if name[:1] in "+-" and name[1:] in LEVERS:
         return (name[1:],) if name[0] == "+" else tuple(x for x in LEVERS if x != name[1:])
     raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)}; "
-                     "then :fresh, :clip, :band, :wide, :init, :shift, :npm or :freepats)")
+                     "then :fresh, :clip, :band, :wide, :init, :shift, :npm, :freepats, :smooth or :pcen)")
 
 
-def row_training(row: str) -> tuple[bool, dict, str | None]:
-    """Whether the row trains on fresh clips, its saznet hyperparameters, and the checkpoint it
-    starts from (':init' = the saz-bench v1 default, ``benchmarks/models/default-v1.pt``)."""
+class RowTraining(NamedTuple):
+    fresh: bool                   # a worker renders new clips during training
+    hparams: dict                 # saznet hyperparameters
+    init: str | None              # the checkpoint training starts from
+    label_smoothing: float        # TrainConfig.label_smoothing
+    feature: dict | None          # the input feature (None: saznet's log-mel)
+
+
+def row_training(row: str) -> RowTraining:
+    """How the row trains: ':fresh' clips, saznet's input normalisation (':clip', ':band') and width
+    (':wide'), the start (':init' = the saz-bench v1 default, ``benchmarks/models/default-v1.pt``),
+    ':smooth' = label smoothing 0.1, ':pcen' = PCEN instead of the log of the mel spectrogram (from
+    scratch only: the v1 default heard log-mels)."""
     flags = row.split(":")[1:]
-    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "npm", "freepats"}
+    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "npm", "freepats", "smooth", "pcen"}
     if unknown:
         raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
+    if {"pcen", "init"} <= set(flags):
+        raise ValueError(f"'{row}': ':pcen' trains from scratch (the v1 default heard log-mels), not with ':init'")
     norm = [f for f in flags if f in ("clip", "band")]
     init = str(V1_DEFAULT) if "init" in flags else None
     hparams = ({"input_norm": norm[0]} if norm else {}) | ({"width": 256} if "wide" in flags else {})
-    return "fresh" in flags, hparams, init
+    feature = {**SAZNET_FEATURE, "feature": "pcen"} if "pcen" in flags else None
+    return RowTraining("fresh" in flags, hparams, init, 0.1 if "smooth" in flags else 0.0, feature)
 
 
 def row_render(row: str) -> tuple[str, dict, tuple[str, ...]]:
@@ -210,7 +227,9 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "each real recording played up to 2 semitones faster or slower (`sample_shift=2.0`), `:npm` = the npm "
              "instrument packages (16 `tonejs-instrument-*` and the Salamander Grand Piano layers, "
              "`docs/generalisation.md`) added to the real sources, `:freepats` = Debian's freepats GUS patches read as "
-             "recorded notes (`saz.synth.patches`) added to them. A row trains "
+             "recorded notes (`saz.synth.patches`) added to them, `:smooth` = label smoothing 0.1 (training targets 0.05 "
+             "and 0.95), `:pcen` = per-channel energy normalisation of the mel spectrogram (`saz.features.pcen`) instead "
+             "of its log. A row trains "
              "bit for bit the same on one machine, not across CPUs (their kernels round differently): rows retrained "
              "on another machine moved their v1 test macro F1 by about 0.01, so read differences of that size as noise.", "",
              "| row | v1 test macro F1 | v1 test mAP | real single top-1 | real poly macro F1 | real poly mAP | "
@@ -285,7 +304,7 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
     if row == "v1-default":  # the reference: the previous default model, scored as it is
         return score(V1_DEFAULT, sets, work / "rows" / row / "eval", cache)
     levers = row_levers(row)
-    fresh, hparams, init = row_training(row)
+    how = row_training(row)
     corpus_name, render, extra = row_render(row)
     if "npm" in extra and not args.npm:
         raise SystemExit(f"row {row} needs --npm (folders of npm instrument packages)")
@@ -299,9 +318,10 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
     build_corpus(cfg, corpus, args.train, args.workers)
     ds = load("saz-bench", corpus)
     log(f"{row}: training")
-    tc = TrainConfig(model="saznet", hparams=hparams, epochs=args.epochs, patience=args.epochs, seed=0, init=init)
-    model = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), folder / "run", cache_dir=cache,
-                             resume=True, progress=False, fresh_recipe=cfg if fresh else None)
+    tc = TrainConfig(model="saznet", hparams=how.hparams, epochs=args.epochs, patience=args.epochs, seed=0, init=how.init,
+                     label_smoothing=how.label_smoothing)
+    model = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), folder / "run", feature_config=how.feature,
+                             cache_dir=cache, resume=True, progress=False, fresh_recipe=cfg if how.fresh else None)
     log(f"{row}: scoring")
     return score(model, sets, folder / "eval", cache)
 

@@ -421,6 +421,8 @@ def train(
                                         "'timbres' lever (repeatable)."),
     init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path)."),
     device: str = typer.Option("auto", help="PyTorch models: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N."),
+    label_smoothing: float = typer.Option(0.0, help="PyTorch models: pull training targets towards 0.5 by this share "
+                                          "(e.g. 0.1: 1 -> 0.95, 0 -> 0.05)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
     from saz.datasets.splits import stratified_split
@@ -430,7 +432,7 @@ def train(
     try:
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
-                          device=device)
+                          device=device, label_smoothing=label_smoothing)
     except (ValueError, KeyError) as e:
         err.print(f"[red]error:[/red] {e.args[0] if isinstance(e, KeyError) else e}")
         raise typer.Exit(1)

@@ -27,7 +27,7 @@ def clips():
 
 
 def test_registry_lists_the_extractors():
-    assert {"logmel", "mfcc", "stats"} <= set(FEATURES)
+    assert {"logmel", "mfcc", "stats", "pcen"} <= set(FEATURES)
     with pytest.raises(KeyError, match="unknown feature 'nope'"):
         get_feature("nope")
     with pytest.raises(TypeError, match="no parameter"):
@@ -57,6 +57,18 @@ def test_logmel_with_fmin_fmax_matches_librosa(clips):
     np.testing.assert_allclose(f(clips[0]), ref, atol=5e-3)
 
 
+def test_pcen_matches_librosa_and_ignores_a_steady_gain(clips):
+    f = get_feature("pcen", n_mels=64)
+    out = f(clips)
+    for i, y in enumerate(clips):
+        mel = librosa.feature.melspectrogram(y=y, sr=22050, n_fft=1024, hop_length=512, n_mels=64, power=1.0)
+        ref = librosa.pcen(mel * 2**31, sr=22050, hop_length=512)
+        assert out[i].shape == ref.shape == (64, 216)
+        np.testing.assert_allclose(out[i], ref, atol=1e-3 * np.abs(ref).max())
+    # 20 dB quieter: the log-mel shifts by 20 dB everywhere, PCEN (once its smoother settles) hardly moves
+    quiet, loud = f(clips[0] * 0.1)[:, 40:], out[0][:, 40:]
+    assert np.abs(quiet - loud).mean() < 0.1 * np.abs(loud).mean()
+
 def test_mfcc_matches_librosa(clips):
     out = get_feature("mfcc")(clips)
     ref = librosa.feature.mfcc(y=clips[1], sr=22050)
@@ -83,7 +95,7 @@ def test_stats_matches_librosa(clips):
 
 def test_silence_gives_finite_features():
     silent = np.zeros(22050, np.float32)
-    for name in ("logmel", "mfcc", "stats"):
+    for name in ("logmel", "mfcc", "stats", "pcen"):
         assert np.isfinite(get_feature(name)(silent)).all(), name
 
 

@@ -101,6 +101,24 @@ def test_budget_and_patience_stop_training(tmp_path):
     assert info["epochs_run"] < 50 and info["epochs_run"] - info["best_epoch"] == 2
 
 
+def test_label_smoothing_keeps_a_confident_model_off_0_and_1(tmp_path):
+    """Plain BCE on separable data drives outputs towards 0 and 1; smoothed targets (0.2: 1 -> 0.9,
+    0 -> 0.1) hold them back near the smoothed values, and the share is validated."""
+    X, y = tiny("sequence", 256, 0)
+    Xv, yv = tiny("sequence", 64, 1)
+    out = {}
+    for eps in (0.0, 0.2):
+        path = trainer("fc_t", tmp_path / str(eps), epochs=40, patience=40, lr=1e-2, label_smoothing=eps,
+                       augment=False).fit(X, y, Xv, yv)
+        p = Predictor.load(path).probabilities(Xv)
+        out[eps] = (p[yv == 1].mean(), p[yv == 0].mean())
+        assert load_dict(path)["info"]["config"]["label_smoothing"] == eps
+    assert out[0.0][0] > 0.93 and out[0.0][1] < 0.1
+    assert out[0.2][0] < min(0.92, out[0.0][0] - 0.05) and out[0.2][1] > max(0.08, out[0.0][1] + 0.05)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        TrainConfig("fc_t", label_smoothing=0.5)
+
+
 def test_partial_labels_are_masked_and_soft_protocols_use_mse(tmp_path):
     X, y = tiny("spectrogram", 64, 0, "partial")
     Xv, yv = tiny("spectrogram", 32, 1, "partial")

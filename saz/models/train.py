@@ -61,10 +61,13 @@ class TrainConfig:
     seed: int = 0
     init: str | None = None                  # start from this checkpoint's weights (same model and vocabulary)
     device: str = "auto"                     # where PyTorch models train: auto (CUDA when there is one), cpu, cuda[:N]
+    label_smoothing: float = 0.0             # training targets pulled towards 0.5 by this share (0: none)
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"unknown protocol '{self.protocol}' (choose from {', '.join(PROTOCOLS)})")
+        if not 0.0 <= self.label_smoothing < 0.5:
+            raise ValueError(f"label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
         get_model_class(self.model)
         torch_device(self.device)
 
@@ -294,6 +297,7 @@ class Trainer:
                     xb, yb = torch.from_numpy(X[idx]), targets[idx]
                     if augment is not None:
                         xb, yb = augment(xb, yb, gen)
+                    yb = yb * (1 - cfg.label_smoothing) + 0.5 * cfg.label_smoothing  # NaN (unknown) stays NaN
                     loss = masked_loss(model(norm(xb).to(dev)), yb.to(dev), cfg.uses_mse, pos_weight)
                     opt.zero_grad()
                     loss.backward()
