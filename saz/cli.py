@@ -481,22 +481,11 @@ def evaluate(
 ) -> None:
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
     from saz.evaluation import LONG_CLIPS, evaluate_checkpoint
-    from saz.models.checkpoint import CheckpointError, Predictor
-    from saz.prediction import resolve_model
 
     if long_clips not in LONG_CLIPS:
         err.print(f"[red]error:[/red] --long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')")
         raise typer.Exit(2)
-    try:
-        predictor = Predictor.load(resolve_model(checkpoint))
-    except CheckpointError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(1)
-    try:
-        predictor.thresholds_for(profile)
-    except ValueError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2)
+    predictor = _predictor(checkpoint, profile)
     ds = _load_dataset(dataset, root, option)
     ds = ds if split == "all" else _split(ds, split)
     result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
@@ -549,6 +538,25 @@ def _format_result(pred, fmt: str, timeline: bool, first: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _predictor(model: str, profile: str | None):
+    """The model ('default' or a checkpoint file), loaded once, with its threshold ``profile``
+    checked; a one-line error and exit status 1 (model) or 2 (profile) otherwise."""
+    from saz.models.checkpoint import CheckpointError
+    from saz.prediction import load_predictor
+
+    try:
+        predictor = load_predictor(model)
+    except CheckpointError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    try:
+        predictor.thresholds_for(profile)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2)
+    return predictor
+
+
 @app.command()
 def predict(
     paths: List[Path] = typer.Argument(..., help="Audio files and/or folders (searched recursively)."),
@@ -567,8 +575,7 @@ def predict(
     import os
 
     from saz import audio
-    from saz.models.checkpoint import CheckpointError
-    from saz.prediction import load_predictor, plot, predict_many
+    from saz.prediction import plot, predict_many
 
     if fmt not in ("table", "json", "csv"):
         err.print(f"[red]error:[/red] unknown format '{fmt}' (table, json or csv)")
@@ -582,19 +589,10 @@ def predict(
         if not missing:
             err.print(f"[red]error:[/red] no audio files found in {', '.join(map(str, paths))}")
         raise typer.Exit(1)
-    try:
-        predictor = load_predictor(model)
-    except CheckpointError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(1)
     if threshold is not None and profile is not None:
         err.print("[red]error:[/red] --threshold and --profile both set thresholds: give one")
         raise typer.Exit(2)
-    try:
-        predictor.thresholds_for(profile)
-    except ValueError as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2)
+    predictor = _predictor(model, profile)
     sink = open(out, "a", encoding="utf-8") if out is not None else None
     failed = len(missing)
     wrote = False
