@@ -223,6 +223,8 @@ def test_train_cli_errors_are_one_line(tmp_path):
     assert r.returncode == 1 and "no such checkpoint" in r.stderr
     r = run_saz("train", "saznet", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "r", "--device", "gpu7")
     assert r.returncode == 1 and "unknown device 'gpu7'" in r.stderr and "Traceback" not in r.stderr
+    r = run_saz("train", "saznet", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "r", "--label-smoothing", "0.7")
+    assert r.returncode == 1 and "label_smoothing must be in [0, 0.5)" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without a CUDA GPU")
