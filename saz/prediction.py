@@ -21,7 +21,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from saz import audio
-from saz.models.checkpoint import CheckpointError, Predictor
+from saz.models.checkpoint import TUNED, CheckpointError, Predictor
 
 WEIGHTS = Path(__file__).parent / "models" / "weights"
 DEFAULT_MODEL = WEIGHTS / "default.pt"
@@ -81,6 +81,7 @@ class Prediction:
     window_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     envelope: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     error: str | None = None
+    thresholds_from: str = TUNED  # the threshold profile used, or "T for every class"
 
     @property
     def ok(self) -> bool:
@@ -115,7 +116,7 @@ class Prediction:
         d: dict = {"source": self.source}
         if not self.ok:
             return {**d, "error": self.error}
-        d.update({"duration": round(self.duration, 3),
+        d.update({"duration": round(self.duration, 3), "thresholds": self.thresholds_from,
                   "instruments": [{"instrument": n, "probability": round(p, 4)} for n, p in self.present],
                   "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, self.probabilities)}})
         if timeline:
@@ -224,6 +225,7 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
     w_n, h_n = int(round(window * fsr)), int(round(hop * fsr))
     classes = list(pred.vocab.names)
     thresholds = pred.thresholds_for(profile) if threshold is None else np.full(len(classes), threshold, np.float32)
+    label = f"{threshold:g} for every class" if threshold is not None else profile or TUNED
     queue: deque[_File] = deque()
     pending: list[tuple[_File, int, np.ndarray]] = []
 
@@ -243,12 +245,12 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
         while queue and queue[0].done:
             f = queue.popleft()
             if f.error is not None:
-                yield Prediction(f.source, classes, thresholds, error=f.error)
+                yield Prediction(f.source, classes, thresholds, error=f.error, thresholds_from=label)
                 continue
             starts = np.array(f.starts)
             wp = np.stack([f.probs[s] for s in f.starts])
             yield Prediction(f.source, classes, thresholds, f.samples / fsr, window, hop, wp.max(axis=0),
-                             starts / fsr, wp, np.asarray(f.envelope, np.float32))
+                             starts / fsr, wp, np.asarray(f.envelope, np.float32), thresholds_from=label)
 
     for i, item in enumerate(items):
         f = _File(f"array {i}" if isinstance(item, np.ndarray) else str(item))
