@@ -20,8 +20,9 @@ input normalisation), ``all:wide`` (saznet twice as wide: 266k parameters instea
 slower, ``RenderConfig.sample_shift``), ``all:init:npm`` (``all:init`` with the npm instrument
 packages of ``--npm``, the default's other real sources, beside ``--samples``) and
 ``all:init:freepats`` (``all:init`` with Debian's freepats patches, :mod:`saz.synth.patches`, beside
-``--samples``), ``all:init:smooth`` (``all:init`` with label smoothing 0.1) and ``all:pcen`` (``all``
-with PCEN, :mod:`saz.features.pcen`, in place of the log-mel).
+``--samples``), ``all:init:smooth`` (``all:init`` with label smoothing 0.1), ``all:pcen`` (``all``
+with PCEN, :mod:`saz.features.pcen`, in place of the log-mel) and ``all:init:physical`` (``all:init``
+with physical-model notes, :mod:`saz.synth.physical`, beside ``--samples``).
 Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
 running the command again continues (a row scored on an earlier version of the real set is
 scored again, and keeps its old numbers until then); ``--rows=`` with no row only rewrites the tables (after a new
@@ -51,6 +52,7 @@ from saz.synth.bench import Spec, _generator
 from saz.synth.corpus import build_split
 from saz.synth.instruments import load_map
 from saz.synth.patches import FREEPATS
+from saz.synth.physical import is_physical_set, render_notes
 from saz.synth.recipes import LEVERS, parse_levers, recipe, timbre_sources
 from saz.synth.render import RenderConfig, RenderGenerator
 
@@ -63,7 +65,7 @@ SEED = 20261126
 REAL_SINGLE_BEFORE_AUDIBLE = 456  # size of `real single` before breath and key-noise layers were left out
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
         "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift", "all:init:npm",
-        "all:init:freepats", "all:init:smooth", "all:pcen")
+        "all:init:freepats", "all:init:smooth", "all:pcen", "all:init:physical")
 
 
 def log(msg: str) -> None:
@@ -74,14 +76,15 @@ def row_levers(row: str) -> tuple[str, ...]:
     """Levers of a row's corpus: 'base', 'all', '+LEVER' (base plus one), '-LEVER' (all but one),
     each optionally followed by ':fresh' (fresh clips every epoch), ':clip' or ':band'
     (saznet's input normalisation), ':wide' (saznet's width 256), ':shift', ':npm' and ':freepats'
-    (corpus flags, see :func:`row_render`), ':smooth' and ':pcen' (see :func:`row_training`)."""
+    (corpus flags, see :func:`row_render`), ':physical' (the same), ':smooth' and ':pcen' (see
+    :func:`row_training`)."""
     name = row.split(":")[0]
     if name in ("base", "all"):
         return parse_levers(name)
     if name[:1] in "+-" and name[1:] in LEVERS:
         return (name[1:],) if name[0] == "+" else tuple(x for x in LEVERS if x != name[1:])
     raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)}; "
-                     "then :fresh, :clip, :band, :wide, :init, :shift, :npm, :freepats, :smooth or :pcen)")
+                     "then :fresh, :clip, :band, :wide, :init, :shift, :npm, :freepats, :physical, :smooth or :pcen)")
 
 
 class RowTraining(NamedTuple):
@@ -98,7 +101,7 @@ def row_training(row: str) -> RowTraining:
     ':smooth' = label smoothing 0.1, ':pcen' = PCEN instead of the log of the mel spectrogram (from
     scratch only: the v1 default heard log-mels)."""
     flags = row.split(":")[1:]
-    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "npm", "freepats", "smooth", "pcen"}
+    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "npm", "freepats", "physical", "smooth", "pcen"}
     if unknown:
         raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
     if {"pcen", "init"} <= set(flags):
@@ -113,11 +116,13 @@ def row_training(row: str) -> RowTraining:
 def row_render(row: str) -> tuple[str, dict, tuple[str, ...]]:
     """The row's corpus folder name, its RenderConfig overrides (':shift' = real recordings
     played up to 2 semitones faster or slower, ``sample_shift=2.0``) and the real sources it adds
-    to ``--samples`` ('npm': the packages of ``--npm``; 'freepats': :data:`FREEPATS`); rows that
+    to ``--samples`` ('npm': the packages of ``--npm``; 'freepats': :data:`FREEPATS`; 'physical':
+    physical-model notes, :mod:`saz.synth.physical`, written once to WORK/physical); rows that
     render the same clips share a corpus."""
     flags = row.split(":")[1:]
-    corpus = ":".join([row.split(":")[0], *(f for f in ("shift", "npm", "freepats") if f in flags)])
-    return corpus, {"sample_shift": 2.0} if "shift" in flags else {}, tuple(f for f in ("npm", "freepats") if f in flags)
+    sources = ("npm", "freepats", "physical")
+    corpus = ":".join([row.split(":")[0], *(f for f in ("shift", *sources) if f in flags)])
+    return corpus, {"sample_shift": 2.0} if "shift" in flags else {}, tuple(f for f in sources if f in flags)
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -227,7 +232,9 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "each real recording played up to 2 semitones faster or slower (`sample_shift=2.0`), `:npm` = the npm "
              "instrument packages (16 `tonejs-instrument-*` and the Salamander Grand Piano layers, "
              "`docs/generalisation.md`) added to the real sources, `:freepats` = Debian's freepats GUS patches read as "
-             "recorded notes (`saz.synth.patches`) added to them, `:smooth` = label smoothing 0.1 (training targets 0.05 "
+             "recorded notes (`saz.synth.patches`) added to them, `:physical` = notes of physical models of plucked "
+             "strings, bars, tines and pans (`saz.synth.physical`, 480 notes of 10 classes) added to them, "
+             "`:smooth` = label smoothing 0.1 (training targets 0.05 "
              "and 0.95), `:pcen` = per-channel energy normalisation of the mel spectrogram (`saz.features.pcen`) instead "
              "of its log. A row trains "
              "bit for bit the same on one machine, not across CPUs (their kernels round differently): rows retrained "
@@ -310,7 +317,10 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
         raise SystemExit(f"row {row} needs --npm (folders of npm instrument packages)")
     if "freepats" in extra and not FREEPATS.is_dir():
         raise SystemExit(f"row {row} needs Debian's freepats in {FREEPATS} (apt-get install freepats)")
-    extra_roots = [*(args.npm if "npm" in extra else []), *([FREEPATS] if "freepats" in extra else [])]
+    if "physical" in extra and not is_physical_set(work / "physical"):
+        render_notes(work / "physical")
+    extra_roots = [*(args.npm if "npm" in extra else []), *([FREEPATS] if "freepats" in extra else []),
+                   *([work / "physical"] if "physical" in extra else [])]
     cfg = recipe(levers, [*args.samples, *extra_roots], seed=SEED, **render)
     folder = work / "rows" / row
     corpus = work / "rows" / corpus_name / "corpus"

@@ -261,6 +261,23 @@ def synth_mix(
             console.print(f"{split}: {n} clips from {len(pools[split])} recordings -> {manifest}")
 
 
+@synth_app.command("physical")
+def synth_physical(
+    out: Path = typer.Option(..., "--out", "-o", help="Library folder to write (<class>/<model>_<n>.wav)."),
+    per_model: int = typer.Option(40, help="Notes per physical model (saz/data/physical.toml)."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Physical-model notes (plucked strings, bars, tines, pans) as a timbre source: pass the folder
+    to `saz synth render --samples` or `saz train --samples` like a sample library."""
+    from saz.synth.physical import models, render_notes
+
+    if per_model < 1:
+        err.print("[red]error:[/red] --per-model must be at least 1")
+        raise typer.Exit(2)
+    render_notes(out, per_model, seed)
+    console.print(f"{per_model * len(models())} notes of {len(models())} physical models -> {out}")
+
+
 @synth_app.command("bench")
 def synth_bench(
     spec: Path = typer.Option(..., "--spec", help="Benchmark spec (TOML), e.g. benchmarks/saz-bench-v1.toml."),

@@ -13,6 +13,8 @@ for testing, never single clips. Readers:
   :data:`PACKAGE_FAMILIES`), named through the same class map as sample libraries.
 - :func:`saz.synth.patches.patch_pool`: GUS patch sets (Debian's ``freepats``), one recorded
   note per patch sample, classes from the GM programs and drum keys of the instrument map.
+- :func:`saz.synth.physical.physical_pool`: notes of physical models (``saz synth physical``):
+  not recordings, but a timbre source of their own, one note per drawn instrument.
 """
 
 from __future__ import annotations
@@ -117,16 +119,21 @@ def package_pool(folder: str | Path, classes: Iterable[str]) -> list[Entry]:
 def real_pool(roots: str | Path | Iterable[str | Path], classes: Iterable[str]) -> list[Entry]:
     """Training-side entries of each root: GUS patches where the root is a patch set such as
     Debian's freepats (:func:`saz.synth.patches.patch_pool`, notes decoded once into the saz
-    cache), npm instrument packages where the root holds any (:func:`package_pool`), otherwise a
-    ``<source>/<instrument>`` library (:func:`library_pool`)."""
+    cache), physical-model notes where ``saz synth physical`` wrote the root
+    (:func:`saz.synth.physical.physical_pool`), npm instrument packages where the root holds any
+    (:func:`package_pool`), otherwise a ``<source>/<instrument>`` library (:func:`library_pool`)."""
     from saz.features.cache import default_cache_dir
     from saz.synth.patches import is_patch_set, patch_pool
+    from saz.synth.physical import is_physical_set, physical_pool
 
     classes = list(classes)
     out: list[Entry] = []
     for root in [roots] if isinstance(roots, (str, Path)) else roots:
         if is_patch_set(root):
             out += patch_pool(root, classes, default_cache_dir())
+            continue
+        if is_physical_set(root):
+            out += physical_pool(root, classes)
             continue
         packages = package_pool(root, classes)
         out += packages or library_pool(root, classes, side="train")
