@@ -390,6 +390,45 @@ def models_ensemble(
                   f"mAP {val['map'] if val['map'] is None else round(val['map'], 3)}")
 
 
+@models_app.command("profile")
+def models_profile(
+    checkpoint: str = typer.Argument(..., help="'default' or a checkpoint file."),
+    name: str = typer.Option(..., "--name", "-n", help="Name of the threshold profile (saz predict --profile NAME)."),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Your labelled recordings (e.g. a CSV manifest: csv)."),
+    root: Path = typer.Option(..., "--root", "-r"),
+    out: Path = typer.Option(..., "--out", "-o", help="The checkpoint to write: a copy with the profile added."),
+    split: str = typer.Option("all", help="Split of the dataset to fit on ('all' for every clip)."),
+    rule: str = typer.Option("f1", help="f1: best F1 on your clips; fpr: the tuned thresholds lowered to where "
+                             "--rate of your negatives score above them."),
+    rate: float = typer.Option(0.05, help="The share of negatives allowed above the threshold (rule fpr)."),
+    option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
+    cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
+) -> None:
+    """Fit a threshold profile to your own labelled recordings and write the checkpoint with it."""
+    from saz.calibration import RULES, fit_profile
+    from saz.models.checkpoint import add_profile, write_dict
+
+    predictor = _predictor(checkpoint, None)
+    ds = _load_dataset(dataset, root, option)
+    ds = ds if split == "all" else _split(ds, split)
+    try:
+        thresholds, info = fit_profile(predictor, ds, rule, rate, cache)
+        about = (f"fitted on {info['clips']} clips of {ds.name} ({root.name}, {split}) by rule {rule}: "
+                 f"{RULES[rule].replace('`rate`', f'{rate:g}')}; other classes keep the tuned thresholds")
+        ckpt = add_profile(predictor.ckpt, name, thresholds, about)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    for line in info["skipped"]:
+        err.print(f"[yellow]skipped:[/yellow] {line}")
+    if info["unknown_classes"]:
+        err.print(f"[yellow]not in the model's vocabulary:[/yellow] {', '.join(info['unknown_classes'])}")
+    write_dict(out, ckpt)
+    moved = [f"{c} {a:.2f} -> {b:.2f}" for c, a, b in zip(predictor.vocab.names, predictor.thresholds, thresholds) if abs(a - b) >= 0.005]
+    console.print(f"profile '{name}' ({len(info['fitted'])} classes fitted on {info['clips']} clips) -> {out}")
+    console.print(f"thresholds moved: {', '.join(moved) or 'none'}")
+
+
 def _load_dataset(name: str, root: Path, option: list[str]):
     from saz.datasets import DatasetError, load
 

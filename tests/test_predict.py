@@ -186,6 +186,39 @@ def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):
     assert r.returncode == 2 and "no threshold profile 'x'" in r.stderr
 
 
+def test_a_profile_fitted_to_ones_own_labelled_recordings(model, tmp_path):
+    from saz.calibration import fit_profile
+    from saz.datasets import load
+    from saz.metrics import evaluate
+
+    rows = ["clip_id,path,labels"]
+    for k in range(8):  # tar and ney tones; daf is in no row, so these clips do not decide it
+        sf.write(tmp_path / f"c{k}.wav", tone(SR, 2.0 + k % 3, 220.0 * (1 + k)), SR)  # some longer than the window
+        rows.append(f"c{k},c{k}.wav,{'tar' if k % 2 else 'ney'}")
+    (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
+    pred = load_predictor(model)
+    ds = load("csv", tmp_path / "mine.csv")
+    fitted, info = fit_profile(pred, ds, "f1", progress=False)
+    assert info["clips"] == 8 and info["fitted"] == ["tar", "ney"] and fitted[2] == pred.thresholds[2]
+    truth = np.array([[k % 2, 1 - k % 2, np.nan] for k in range(8)], np.float32)
+    probs = np.stack([predict(tmp_path / f"c{k}.wav", model=pred).probabilities for k in range(8)])
+    f1 = lambda t: evaluate(truth, probs, pred.vocab, t)["macro"]["f1"]  # noqa: E731
+    assert f1(fitted) >= f1(pred.thresholds)  # the best on these clips can only match or beat the tuned ones
+    capped, _ = fit_profile(pred, ds, "fpr", rate=0.0, progress=False)
+    assert (capped <= pred.thresholds + 1e-6).all() and capped[2] == pred.thresholds[2]
+    with pytest.raises(ValueError, match="unknown rule"):
+        fit_profile(pred, ds, "best")
+    r = run_saz("models", "profile", model, "--name", "mine", "-d", "csv", "-r", tmp_path / "mine.csv", "-o", tmp_path / "m.pt")
+    assert r.returncode == 0 and "profile 'mine' (2 classes fitted on 8 clips)" in r.stdout, r.stderr
+    assert np.allclose(load_predictor(tmp_path / "m.pt").thresholds_for("mine"), fitted)
+    assert "fitted on 8 clips" in load_predictor(tmp_path / "m.pt").profiles["mine"]
+    r = run_saz("predict", tmp_path / "c0.wav", "-m", tmp_path / "m.pt", "--profile", "mine", "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["thresholds"] == "mine"
+    r = run_saz("models", "profile", model, "-n", "x", "-d", "csv", "-r", tmp_path / "mine.csv", "-o", tmp_path / "x.pt",
+                "--rule", "best")
+    assert r.returncode == 1 and "unknown rule 'best'" in r.stderr and not (tmp_path / "x.pt").exists()
+
+
 def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
     """`saz evaluate` scores a clip longer than the window over all its windows (the same numbers
     `saz predict` gives the file); 'centre' scores only its centre window; short clips agree."""

@@ -1,0 +1,57 @@
+"""Threshold profiles fitted to someone's own labelled recordings.
+
+A model's per-class thresholds are tuned on clips of the sources it trained on, and recordings
+of sources it never heard score lower (``docs/generalisation.md``, the eleventh candidate): the
+same probabilities need other thresholds there. Whoever has a few labelled recordings of their
+own collection can fit them: :func:`fit_profile` reads the clips as ``saz predict`` hears them
+(every window of a long clip, probabilities maxed) and fits each class the labels decide, by one
+of :data:`RULES`; the other classes keep the model's own thresholds. ``saz models profile``
+writes the result into a copy of the checkpoint as a named threshold profile.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from saz.datasets.base import Dataset
+from saz.evaluation import align_labels, whole_clip_probabilities
+from saz.labels import binarize
+from saz.metrics import fpr_thresholds, tune_thresholds
+from saz.models.checkpoint import Predictor
+from saz.models.train import dataset_features
+
+RULES = {
+    "f1": "the threshold with the best F1 on the clips (classes with positives and negatives there)",
+    "fpr": "the tuned threshold lowered to where a share `rate` of the clips' negatives score above it "
+           "(classes with negatives there; never raised)",
+}
+
+
+def fit_profile(predictor: Predictor, ds: Dataset, rule: str = "f1", rate: float = 0.05,
+                cache_dir: str | Path | None = None, progress: bool = True) -> tuple[np.ndarray, dict]:
+    """Per-class thresholds for ``predictor`` fitted on the labelled clips of ``ds`` by ``rule``,
+    and what they were fitted on (clips, the classes fitted, skipped clips, unknown class names)."""
+    if rule not in RULES:
+        raise ValueError(f"unknown rule '{rule}' (choose from {', '.join(RULES)})")
+    if not 0 <= rate < 1:
+        raise ValueError(f"rate must be in [0, 1), got {rate}")
+    X, y, ok, problems = dataset_features(ds, predictor.feature, predictor.seconds, cache_dir, progress)
+    if len(X) == 0:
+        raise ValueError(f"{ds.name}: no clip could be decoded ({len(problems)} problems)")
+    y, dropped = align_labels(y, ds.vocab, predictor.vocab)
+    truth = binarize(y, 0.5)
+    prob = predictor.probabilities(X)
+    whole_clip_probabilities(predictor, ds.clips[ok], prob)
+    known = ~np.isnan(truth)
+    positives, negatives = ((truth == 1) & known).sum(0), ((truth == 0) & known).sum(0)
+    own = predictor.thresholds
+    if rule == "f1":
+        fitted, decided = tune_thresholds(truth, prob), (positives > 0) & (negatives > 0)
+    else:
+        fitted, decided = np.minimum(own, fpr_thresholds(truth, prob, rate)), negatives > 0
+    thresholds = np.where(decided, fitted, own).astype(np.float32)
+    info = {"clips": int(len(X)), "fitted": [n for n, d in zip(predictor.vocab.names, decided) if d],
+            "skipped": problems, "unknown_classes": dropped}
+    return thresholds, info
