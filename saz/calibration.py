@@ -29,29 +29,41 @@ RULES = {
 }
 
 
-def fit_profile(predictor: Predictor, ds: Dataset, rule: str = "f1", rate: float = 0.05,
-                cache_dir: str | Path | None = None, progress: bool = True) -> tuple[np.ndarray, dict]:
-    """Per-class thresholds for ``predictor`` fitted on the labelled clips of ``ds`` by ``rule``,
-    and what they were fitted on (clips, the classes fitted, skipped clips, unknown class names)."""
+def _check(rule: str, rate: float) -> None:
     if rule not in RULES:
         raise ValueError(f"unknown rule '{rule}' (choose from {', '.join(RULES)})")
     if not 0 <= rate < 1:
         raise ValueError(f"rate must be in [0, 1), got {rate}")
-    X, y, ok, problems = dataset_features(ds, predictor.feature, predictor.seconds, cache_dir, progress)
-    if len(X) == 0:
-        raise ValueError(f"{ds.name}: no clip could be decoded ({len(problems)} problems)")
-    y, dropped = align_labels(y, ds.vocab, predictor.vocab)
-    truth = binarize(y, 0.5)
-    prob = predictor.probabilities(X)
-    whole_clip_probabilities(predictor, ds.clips[ok], prob)
+
+
+def fit_thresholds(truth: np.ndarray, prob: np.ndarray, own: np.ndarray, rule: str = "f1",
+                   rate: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class thresholds fitted by ``rule`` on hard labels ``truth`` (NaN: unknown) and
+    probabilities ``prob``, ``own`` where the labels do not decide a class; and which classes
+    they decided."""
+    _check(rule, rate)
     known = ~np.isnan(truth)
     positives, negatives = ((truth == 1) & known).sum(0), ((truth == 0) & known).sum(0)
-    own = predictor.thresholds
     if rule == "f1":
         fitted, decided = tune_thresholds(truth, prob), (positives > 0) & (negatives > 0)
     else:
         fitted, decided = np.minimum(own, fpr_thresholds(truth, prob, rate)), negatives > 0
-    thresholds = np.where(decided, fitted, own).astype(np.float32)
+    return np.where(decided, fitted, own).astype(np.float32), decided
+
+
+def fit_profile(predictor: Predictor, ds: Dataset, rule: str = "f1", rate: float = 0.05,
+                cache_dir: str | Path | None = None, progress: bool = True) -> tuple[np.ndarray, dict]:
+    """Per-class thresholds for ``predictor`` fitted on the labelled clips of ``ds`` by ``rule``
+    (:func:`fit_thresholds`), and what they were fitted on (clips, the classes fitted, skipped
+    clips, class names the model does not know)."""
+    _check(rule, rate)  # before any feature is computed
+    X, y, ok, problems = dataset_features(ds, predictor.feature, predictor.seconds, cache_dir, progress)
+    if len(X) == 0:
+        raise ValueError(f"{ds.name}: no clip could be decoded ({len(problems)} problems)")
+    y, dropped = align_labels(y, ds.vocab, predictor.vocab)
+    prob = predictor.probabilities(X)
+    whole_clip_probabilities(predictor, ds.clips[ok], prob)
+    thresholds, decided = fit_thresholds(binarize(y, 0.5), prob, predictor.thresholds, rule, rate)
     info = {"clips": int(len(X)), "fitted": [n for n, d in zip(predictor.vocab.names, decided) if d],
             "skipped": problems, "unknown_classes": dropped}
     return thresholds, info
