@@ -116,7 +116,7 @@ class Prediction:
         d: dict = {"source": self.source}
         if not self.ok:
             return {**d, "error": self.error}
-        d.update({"duration": round(self.duration, 3), "thresholds": self.thresholds_from,
+        d.update({"duration": round(self.duration, 3), "thresholds_from": self.thresholds_from,
                   "instruments": [{"instrument": n, "probability": round(p, 4)} for n, p in self.present],
                   "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, self.probabilities)}})
         if timeline:

@@ -119,7 +119,7 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(model, tmp_path):
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [Path_(d["source"]) for d in lines] == ["a.wav", "b.ogg"]
     for d in lines:
-        assert set(d) == {"source", "duration", "thresholds", "instruments", "probabilities", "timeline"}
+        assert set(d) == {"source", "duration", "thresholds_from", "instruments", "probabilities", "timeline"}
         assert set(d["probabilities"]) == {"tar", "ney", "daf"}
         assert {"window", "hop", "windows", "segments"} == set(d["timeline"])
         assert all(set(s) == {"instrument", "start", "end", "confidence"} for s in d["timeline"]["segments"])
@@ -169,9 +169,9 @@ def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):
     assert sorted(c for c, _ in everything.present) == ["daf", "ney", "tar"]
     r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "everything", "--format", "json")
     assert r.returncode == 0 and len(json.loads(r.stdout)["instruments"]) == 3, r.stderr
-    assert json.loads(r.stdout)["thresholds"] == "everything"  # the JSON says which thresholds decided
-    assert tuned.to_dict()["thresholds"] == "tuned"
-    assert predict(tmp_path / "a.wav", model=path, threshold=0.25).to_dict()["thresholds"] == "0.25 for every class"
+    assert json.loads(r.stdout)["thresholds_from"] == "everything"  # the JSON says which thresholds decided
+    assert tuned.to_dict()["thresholds_from"] == "tuned"
+    assert predict(tmp_path / "a.wav", model=path, threshold=0.25).to_dict()["thresholds_from"] == "0.25 for every class"
     r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "loud")
     assert r.returncode == 2 and "no threshold profile 'loud' (it has: tuned, everything)" in r.stderr
     r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "everything", "--threshold", "0.5")
@@ -213,7 +213,7 @@ def test_a_profile_fitted_to_ones_own_labelled_recordings(model, tmp_path):
     assert np.allclose(load_predictor(tmp_path / "m.pt").thresholds_for("mine"), fitted)
     assert "fitted on 8 clips" in load_predictor(tmp_path / "m.pt").profiles["mine"]
     r = run_saz("predict", tmp_path / "c0.wav", "-m", tmp_path / "m.pt", "--profile", "mine", "--format", "json")
-    assert r.returncode == 0 and json.loads(r.stdout)["thresholds"] == "mine"
+    assert r.returncode == 0 and json.loads(r.stdout)["thresholds_from"] == "mine"
     r = run_saz("models", "profile", model, "-n", "x", "-d", "csv", "-r", tmp_path / "mine.csv", "-o", tmp_path / "x.pt",
                 "--rule", "best")
     assert r.returncode == 1 and "unknown rule 'best'" in r.stderr and not (tmp_path / "x.pt").exists()
