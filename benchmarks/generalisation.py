@@ -35,8 +35,8 @@ import argparse
 import json
 import sys
 import time
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
