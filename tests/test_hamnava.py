@@ -71,3 +71,17 @@ def test_unknown_column_and_not_hamnava(tmp_path):
     assert np.isnan(ds.y[ds.splits["test"], CLASSES.index("daf")]).all() and ds.kind.value == "partial"
     with pytest.raises(DatasetError, match="not a HamNava root"):
         load("hamnava", tmp_path)
+
+
+def test_santur_and_singer_score_as_the_default_models_dulcimer_and_voice():
+    """Scoring the default model on HamNava maps its names as the `real` set does; the rest drop."""
+    from saz.evaluation import align_labels
+    from saz.synth.instruments import default_vocabulary
+
+    ds = load("hamnava", FIXTURES / "hamnava")
+    vocab = default_vocabulary()
+    y, dropped = align_labels(ds.y, ds.vocab, vocab)
+    for ours, theirs in (("dulcimer", "santour"), ("voice", "singer")):
+        np.testing.assert_array_equal(y[:, vocab.names.index(ours)], ds.y[:, ds.vocab.names.index(theirs)])
+    assert "santour" not in dropped and {"tar", "ney", "daf"} <= set(dropped)
+    assert np.isnan(y[:, vocab.names.index("piano")]).all()  # not annotated: unknown, not absent
