@@ -173,8 +173,11 @@ def test_real_dataset_splits_and_label_mapping(shared_like, tmp_path):
     assert row[names.index("clarinet")] == 1 and np.isnan(row[names.index("violin")])  # IRMAS names one instrument
     band = ds.subset("band")
     irmas_test = band.clips["source"].eq("irmas").to_numpy()
-    assert {names[j] for j in np.flatnonzero(band.y[irmas_test][0] == 1)} == {"guitar", "voice"}
-    assert not np.isnan(band.y).any()
+    irmas_row = band.y[irmas_test][0]
+    assert {names[j] for j in np.flatnonzero(irmas_row == 1)} == {"guitar", "voice"}
+    assert irmas_row[names.index("piano")] == 0  # an IRMAS class it does not list: absent
+    assert np.isnan(irmas_row[names.index("bass")]) and np.isnan(irmas_row[names.index("drums")])  # IRMAS has no name for them
+    assert not np.isnan(band.y[~irmas_test]).any()  # MedleyDB lists every instrument of a mix
     again = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))  # mixes are reused, not redrawn
     assert list(again.clips["path"]) == list(ds.clips["path"])
 
