@@ -45,7 +45,8 @@ from saz.datasets.base import Dataset, clips_frame  # noqa: E402
 from saz.features.cache import default_cache_dir  # noqa: E402
 from saz.compare import macro_f1_present  # noqa: E402
 from saz.labels import LabelSet  # noqa: E402
-from saz.metrics import evaluate, fpr_thresholds  # noqa: E402
+from saz.calibration import fit_thresholds  # noqa: E402
+from saz.metrics import evaluate  # noqa: E402
 from saz.models.checkpoint import Predictor, add_profile, load_dict, write_dict  # noqa: E402
 from saz.models.train import dataset_features  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
@@ -84,12 +85,12 @@ def fpr_cap(path: Path, heard: list[Dataset], unheard: Dataset, work: Path) -> P
     p_unheard, y_unheard = probs(unheard)
     tuned = np.asarray(ckpt["thresholds"], dtype=np.float32)
     scores = {}
-    for alpha in ALPHAS:
-        t = np.minimum(tuned, fpr_thresholds(y_heard, p_heard, alpha))
+    capped = {alpha: fit_thresholds(y_heard, p_heard, tuned, "fpr", alpha)[0] for alpha in ALPHAS}  # never raised
+    for alpha, t in capped.items():
         scores[alpha] = macro_f1_present(evaluate(y_unheard, p_unheard, pred.vocab, t))
         log(f"alpha {alpha}: unheard mixtures macro F1 over present classes {scores[alpha]:.3f}")
     best = max(ALPHAS, key=lambda a: scores[a])
-    ckpt["thresholds"] = [float(x) for x in np.minimum(tuned, fpr_thresholds(y_heard, p_heard, best))]
+    ckpt["thresholds"] = [float(x) for x in capped[best]]
     ckpt["info"] = {**ckpt["info"], "thresholds": {"rule": "fpr-cap", "alpha": best, "unheard_macro_f1": scores}}
     log(f"alpha {best} chosen")
     return write_dict(work / "ensemble-fpr-cap.pt", ckpt)

@@ -75,6 +75,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from generalisation import RESULTS, SEED, SHARED, build_corpus, eval_sets, log, score, source_table  # noqa: E402
 
 from saz import io, plots  # noqa: E402
+from saz.calibration import threshold_moves  # noqa: E402
 from saz.compare import load_run  # noqa: E402
 from saz.datasets import load  # noqa: E402
 from saz.metrics import paired_bootstrap  # noqa: E402
@@ -223,7 +224,7 @@ def profile_lines(ckpt: dict, tuned: dict) -> list[str]:
              "| --- | --- | --- | --- | --- |", f"| tuned (default) | tuned for F1 on the validation clips | {cells(tuned)} |"]
     lines += [f"| {name} | {p['about']} | {cells(p['scores'])} |" for name, p in profiles.items() if p["scores"]]
     for name, p in profiles.items():
-        moved = [f"{c} {a:.2f} -> {b:.2f}" for c, a, b in zip(names, ckpt["thresholds"], p["thresholds"]) if abs(a - b) >= 0.005]
+        moved = threshold_moves(names, ckpt["thresholds"], p["thresholds"])
         lines += ["", f"Thresholds that '{name}' moves: {', '.join(moved) or 'none'}."]
     return [*lines, ""]
 

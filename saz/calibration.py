@@ -51,6 +51,11 @@ def fit_thresholds(truth: np.ndarray, prob: np.ndarray, own: np.ndarray, rule: s
     return np.where(decided, fitted, own).astype(np.float32), decided
 
 
+def threshold_moves(names: list[str], before: np.ndarray, after: np.ndarray) -> list[str]:
+    """'class 0.72 -> 0.40' for every class whose threshold moved by 0.005 or more."""
+    return [f"{c} {a:.2f} -> {b:.2f}" for c, a, b in zip(names, before, after) if abs(a - b) >= 0.005]
+
+
 def fit_profile(predictor: Predictor, ds: Dataset, rule: str = "f1", rate: float = 0.05,
                 cache_dir: str | Path | None = None, progress: bool = True) -> tuple[np.ndarray, dict]:
     """Per-class thresholds for ``predictor`` fitted on the labelled clips of ``ds`` by ``rule``

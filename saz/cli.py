@@ -405,7 +405,7 @@ def models_profile(
     cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
 ) -> None:
     """Fit a threshold profile to your own labelled recordings and write the checkpoint with it."""
-    from saz.calibration import RULES, fit_profile
+    from saz.calibration import RULES, fit_profile, threshold_moves
     from saz.models.checkpoint import add_profile, write_dict
 
     predictor = _predictor(checkpoint, None)
@@ -424,7 +424,7 @@ def models_profile(
     if info["unknown_classes"]:
         err.print(f"[yellow]not in the model's vocabulary:[/yellow] {', '.join(info['unknown_classes'])}")
     write_dict(out, ckpt)
-    moved = [f"{c} {a:.2f} -> {b:.2f}" for c, a, b in zip(predictor.vocab.names, predictor.thresholds, thresholds) if abs(a - b) >= 0.005]
+    moved = threshold_moves(predictor.vocab.names, predictor.thresholds, thresholds)
     console.print(f"profile '{name}' ({len(info['fitted'])} classes fitted on {info['clips']} clips) -> {out}")
     console.print(f"thresholds moved: {', '.join(moved) or 'none'}")
 
