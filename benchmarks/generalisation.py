@@ -22,7 +22,9 @@ packages of ``--npm``, the default's other real sources, beside ``--samples``) a
 ``all:init:freepats`` (``all:init`` with Debian's freepats patches, :mod:`saz.synth.patches`, beside
 ``--samples``), ``all:init:smooth`` (``all:init`` with label smoothing 0.1), ``all:pcen`` (``all``
 with PCEN, :mod:`saz.features.pcen`, in place of the log-mel) and ``all:init:physical`` (``all:init``
-with physical-model notes, :mod:`saz.synth.physical`, beside ``--samples``).
+with physical-model notes, :mod:`saz.synth.physical`, beside ``--samples``) and ``all:init:isolated``
+(``all:init`` with presets playing isolated notes in silence, as recorded notes do, for 30 % of
+their stems, ``RenderConfig.preset_isolated``).
 Everything is resumable: a corpus chunk, an epoch and a scored row are kept, so
 running the command again continues (a row scored on an earlier version of the real set is
 scored again, and keeps its old numbers until then); ``--rows=`` with no row only rewrites the tables (after a new
@@ -65,7 +67,11 @@ SEED = 20261126
 REAL_SINGLE_BEFORE_AUDIBLE = 456  # size of `real single` before breath and key-noise layers were left out
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
         "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift", "all:init:npm",
-        "all:init:freepats", "all:init:smooth", "all:pcen", "all:init:physical")
+        "all:init:freepats", "all:init:smooth", "all:pcen", "all:init:physical", "all:init:isolated")
+RENDER_FLAGS = {  # row flag -> the RenderConfig field it sets
+    "shift": ("sample_shift", 2.0),  # real recordings played up to 2 semitones faster or slower
+    "isolated": ("preset_isolated", 0.3),  # presets play isolated notes in silence for 30 % of their stems
+}
 
 
 def log(msg: str) -> None:
@@ -75,8 +81,8 @@ def log(msg: str) -> None:
 def row_levers(row: str) -> tuple[str, ...]:
     """Levers of a row's corpus: 'base', 'all', '+LEVER' (base plus one), '-LEVER' (all but one),
     each optionally followed by ':fresh' (fresh clips every epoch), ':clip' or ':band'
-    (saznet's input normalisation), ':wide' (saznet's width 256), ':shift', ':npm' and ':freepats'
-    (corpus flags, see :func:`row_render`), ':physical' (the same), ':smooth' and ':pcen' (see
+    (saznet's input normalisation), ':wide' (saznet's width 256), ':shift', ':isolated', ':npm' and
+    ':freepats' (corpus flags, see :func:`row_render`), ':physical' (the same), ':smooth' and ':pcen' (see
     :func:`row_training`)."""
     name = row.split(":")[0]
     if name in ("base", "all"):
@@ -84,7 +90,7 @@ def row_levers(row: str) -> tuple[str, ...]:
     if name[:1] in "+-" and name[1:] in LEVERS:
         return (name[1:],) if name[0] == "+" else tuple(x for x in LEVERS if x != name[1:])
     raise ValueError(f"unknown row '{row}' (base, all, +LEVER, -LEVER with LEVER in {', '.join(LEVERS)}; "
-                     "then :fresh, :clip, :band, :wide, :init, :shift, :npm, :freepats, :physical, :smooth or :pcen)")
+                     "then :fresh, :clip, :band, :wide, :init, :shift, :isolated, :npm, :freepats, :physical, :smooth or :pcen)")
 
 
 class RowTraining(NamedTuple):
@@ -101,7 +107,8 @@ def row_training(row: str) -> RowTraining:
     ':smooth' = label smoothing 0.1, ':pcen' = PCEN instead of the log of the mel spectrogram (from
     scratch only: the v1 default heard log-mels)."""
     flags = row.split(":")[1:]
-    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "npm", "freepats", "physical", "smooth", "pcen"}
+    unknown = set(flags) - {"fresh", "clip", "band", "init", "wide", "shift", "isolated", "npm", "freepats", "physical", "smooth",
+                            "pcen"}
     if unknown:
         raise ValueError(f"unknown row flag(s) {', '.join(sorted(unknown))} in '{row}'")
     if {"pcen", "init"} <= set(flags):
@@ -114,15 +121,15 @@ def row_training(row: str) -> RowTraining:
 
 
 def row_render(row: str) -> tuple[str, dict, tuple[str, ...]]:
-    """The row's corpus folder name, its RenderConfig overrides (':shift' = real recordings
-    played up to 2 semitones faster or slower, ``sample_shift=2.0``) and the real sources it adds
+    """The row's corpus folder name, its RenderConfig overrides (:data:`RENDER_FLAGS`) and the real sources it adds
     to ``--samples`` ('npm': the packages of ``--npm``; 'freepats': :data:`FREEPATS`; 'physical':
     physical-model notes, :mod:`saz.synth.physical`, written once to WORK/physical); rows that
     render the same clips share a corpus."""
     flags = row.split(":")[1:]
     sources = ("npm", "freepats", "physical")
-    corpus = ":".join([row.split(":")[0], *(f for f in ("shift", *sources) if f in flags)])
-    return corpus, {"sample_shift": 2.0} if "shift" in flags else {}, tuple(f for f in sources if f in flags)
+    corpus = ":".join([row.split(":")[0], *(f for f in ("shift", "isolated", *sources) if f in flags)])
+    render = {k: v for k, v in RENDER_FLAGS.items() if k in flags}
+    return corpus, {name: value for name, value in render.values()}, tuple(f for f in sources if f in flags)
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
@@ -234,6 +241,8 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "`docs/generalisation.md`) added to the real sources, `:freepats` = Debian's freepats GUS patches read as "
              "recorded notes (`saz.synth.patches`) added to them, `:physical` = notes of physical models of plucked "
              "strings, bars, tines and pans (`saz.synth.physical`, 480 notes of 10 classes) added to them, "
+             "`:isolated` = presets play isolated notes in silence, as recorded notes sound, for 30 % of their stems "
+             "(`preset_isolated=0.3`), "
              "`:smooth` = label smoothing 0.1 (training targets 0.05 "
              "and 0.95), `:pcen` = per-channel energy normalisation of the mel spectrogram (`saz.features.pcen`) instead "
              "of its log. A row trains "

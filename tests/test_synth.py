@@ -2,6 +2,7 @@
 
 import hashlib
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from saz.synth.fluid import Note, Renderer
 from saz.synth.instruments import class_presets, coverage, default_vocabulary, load_map
 from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset, split_recordings
 from saz.synth.mix import MixConfig, activity, frame_rms_db, mix
-from saz.synth.parts import Part
+from saz.synth.parts import Part, isolated_notes
 from saz.synth.render import RenderConfig, RenderGenerator
 from saz.synth.soundfont import Preset, SoundFontError, find_soundfont, presets
 from conftest import FIXTURES, tone
@@ -115,6 +116,33 @@ def test_part_window_and_transposition():
     assert p.window(7.5, 1.0).notes == []  # a part resting through the window: nothing to label
     t = p.transposed(55, 79)
     assert all(55 <= n.pitch <= 79 for n in t.notes)
+
+
+def test_isolated_notes_stay_in_range_in_the_clip_and_apart():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        part = isolated_notes(rng, 5.0, (60, 72))
+        starts = [n.start for n in part.notes]
+        assert part.notes and starts == sorted(starts)
+        assert all(60 <= n.pitch <= 72 and 0 <= n.start and n.start + n.duration <= 5.0 + 1e-9 for n in part.notes)
+        assert all(a.start + a.duration <= b.start + 1e-9 for a, b in zip(part.notes, part.notes[1:]))  # one at a time
+    kit = isolated_notes(np.random.default_rng(1), 5.0, (49, 51, 57), drum=True)
+    assert {n.pitch for n in kit.notes} <= {49, 51, 57}
+    sparse = [isolated_notes(np.random.default_rng(k), 5.0, (60, 72), sparse=1.0) for k in range(20)]
+    assert max(len(p.notes) for p in sparse) <= 3  # alone in 1.5-4 s of silence: at most a few notes in 5 s
+
+
+def test_preset_isolated_renders_notes_in_silence_and_leaves_other_corpora_unchanged():
+    cfg = RenderConfig(soundfonts=("TimGM6mb",), seconds=3.0, classes=("flute", "cello"), max_instruments=1)
+    plain = list(RenderGenerator(cfg, seed=3)(0, list(range(4))))
+    off = list(RenderGenerator(replace(cfg, preset_isolated=0.0), seed=3)(0, list(range(4))))
+    assert _digest(plain) == _digest(off)  # the lever draws nothing while it is off
+    isolated = list(RenderGenerator(replace(cfg, preset_isolated=1.0, sample_sparse=1.0), seed=3)(0, list(range(4))))
+    assert _digest(isolated) != _digest(plain)
+    for clip in isolated:
+        assert clip.labels.sum() == 1 and np.isfinite(clip.audio).all()
+        frames = np.abs(clip.audio[: len(clip.audio) // 512 * 512]).reshape(-1, 512).max(axis=1)
+        assert (frames < 1e-4).mean() > 0.2  # sparse single notes leave long silences
 
 
 def _digest(clips):

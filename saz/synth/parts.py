@@ -222,6 +222,24 @@ def procedural_part(role: str, piece: Piece, rng: np.random.Generator, seconds: 
     return Part(role, WRITERS[role](piece, rng, t0, t1))
 
 
+def isolated_notes(rng: np.random.Generator, seconds: float, pitches: tuple[int, int] | tuple[int, ...],
+                   drum: bool = False, sparse: float = 0.3) -> Part:
+    """Single notes one after another with silence between them, as a recorded note of a sample
+    library sounds (:func:`saz.synth.library.sample_stem`, the texture of the ``real`` set's
+    mixtures): random pitches in the range ``pitches`` (``drum``: keys drawn from ``pitches``),
+    random lengths and levels, gaps up to 0.6 s or, with probability ``sparse``, one or two notes
+    alone in 1.5-4 s of silence."""
+    gap = (1.5, 4.0) if rng.random() < sparse else (0.0, 0.6)
+    t0, t1 = (0.0, seconds) if rng.random() < 0.4 else _span(rng, seconds, 0.0)
+    notes, t = [], t0
+    while t < t1:
+        pitch = int(rng.choice(pitches)) if drum else int(rng.integers(pitches[0], pitches[1] + 1))
+        length = float(min(rng.uniform(0.3, 2.0), t1 - t))
+        notes.append(Note(t, length, pitch, int(rng.integers(40, 121))))
+        t += length + float(rng.uniform(*gap))
+    return Part("isolated", notes)
+
+
 def drum_split(part: Part, cymbal_notes: tuple[int, ...]) -> tuple[Part, Part]:
     """Split a GM drum part into (drums, cymbals) so each class gets its own stem and labels."""
     cym = [n for n in part.notes if n.pitch in cymbal_notes]

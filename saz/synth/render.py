@@ -58,6 +58,7 @@ class RenderConfig:
     sample_fraction: float = 0.0               # P(a class with recordings is played by them, not a preset)
     sample_sparse: float = 0.0                 # P(such a stem is one or two recordings alone in silence)
     sample_shift: float = 0.0                  # semitones: each recording sped up or slowed down by up to this
+    preset_isolated: float = 0.0               # P(a preset plays isolated notes in silence, not a written part)
     distractor_fraction: float = 0.0           # P(an unlabelled real sound joins the clip)
     performance: PerformanceConfig | None = None
     acoustics: A.AcousticsConfig | None = None
@@ -175,7 +176,9 @@ class RenderGenerator:
                 continue
             renderer, preset = presets[c][int(rng.integers(0, len(presets[c])))]
             used_presets[c] = preset.name
-            if ic.is_drum:
+            if cfg.preset_isolated and rng.random() < cfg.preset_isolated:
+                part = P.isolated_notes(rng, cfg.seconds, ic.drum_notes or ic.range, ic.is_drum, cfg.sample_sparse)
+            elif ic.is_drum:
                 kit, cym = P.drum_split(drum_part, imap["cymbals"].drum_notes)
                 part = cym if c == "cymbals" else kit
             elif corpus_parts and c in melodic:
