@@ -40,6 +40,8 @@ def heatmap(matrix: np.ndarray, rows: Sequence[str], cols: Sequence[str], title:
         peak = np.nanmax(matrix) if matrix.size else 0
         for i in range(n_r):
             for j in range(n_c):
+                if not np.isfinite(matrix[i, j]):
+                    continue  # no value: an empty cell
                 ax.text(j, i, fmt.format(matrix[i, j]), ha="center", va="center", fontsize=6,
                         color="white" if matrix[i, j] > 0.6 * peak else "black")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)

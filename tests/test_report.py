@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image
 
 from saz.metrics import evaluate
-from saz.plots import cooccurrence
+from saz.plots import close, cooccurrence, heatmap
 from saz.report import single_label_confusion, write_report
 
 
@@ -31,3 +31,11 @@ def test_cooccurrence_and_confusion_by_hand():
     cm, idx = single_label_confusion(y, p)
     assert list(idx) == [1, 3]
     assert cm[0, 0] == 1 and cm[2, 0] == 1 and cm.sum() == 2
+
+
+def test_heatmap_writes_every_value_and_leaves_missing_cells_empty():
+    m = np.array([[0.25, np.nan], [0.5, 0.75]])
+    fig = heatmap(m, ["a", "b"], ["x", "y"], "t", fmt="{:.2f}")
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    close(fig)
+    assert texts == ["0.25", "0.50", "0.75"]
