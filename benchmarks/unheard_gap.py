@@ -1,7 +1,7 @@
 """Where does the default lose on real polyphonic audio? Mixing texture, recorded sound, or unheard sources.
 
     python benchmarks/unheard_gap.py --work DIR --tune-also RECIPEVAL BENCHVAL [--n 400]
-        [--samples ../shared/samples NPM SALAMANDER]
+        [--samples ../shared/samples NPM SALAMANDER] [--also NAME=CHECKPOINT ...]
 
 The `real` set's polyphonic clips are held-out recordings of single notes mixed by
 :func:`saz.synth.library.pool_mixtures` (notes one after another with silence between them), and
@@ -24,6 +24,9 @@ It then asks whether a clip's source can be told without labels, which a thresho
 regression on log-mel statistics (per band: mean, standard deviation, mean absolute change,
 10-90 % range) trained to tell recorded from rendered clips in one texture and tested in the
 other (ROC AUC; in its own texture by cross-validation). Only validation clips are used.
+
+``--also`` scores other checkpoints on the same clips (e.g. an ablation row and its reference), to see
+whether a lever moves what it was built to move.
 
 Results: ``benchmarks/results/unheard_gap.{md,json,png}``.
 """
@@ -50,6 +53,7 @@ from saz.datasets.base import Dataset, clips_frame  # noqa: E402
 from saz.evaluation import whole_clip_probabilities  # noqa: E402
 from saz.labels import LabelSet, binarize  # noqa: E402
 from saz.metrics import evaluate  # noqa: E402
+from saz.models.checkpoint import Predictor  # noqa: E402
 from saz.models.train import dataset_features  # noqa: E402
 from saz.prediction import load_predictor  # noqa: E402
 from saz.synth.fluid import Note, Renderer  # noqa: E402
@@ -150,6 +154,26 @@ def cross_texture_auc(rendered: dict[str, np.ndarray], recorded: dict[str, np.nd
     return out
 
 
+def scored(pred: Predictor, sets: dict[str, Dataset], work: Path) -> tuple[dict, dict, dict, dict]:
+    """For each set, as ``saz predict`` hears its clips: scores at the predictor's thresholds, the
+    median probability of each present class (5 positives or more), log-mel band statistics and
+    the clips' recorded shares."""
+    rows, medians, feats, shares = {}, {}, {}, {}
+    for name, ds in sets.items():
+        X, y, ok, _ = dataset_features(ds, pred.feature, pred.seconds, work / "features", progress=False)
+        prob = pred.probabilities(X)
+        whole_clip_probabilities(pred, ds.clips[ok], prob)
+        truth = binarize(y, 0.5)
+        r = evaluate(truth, prob, pred.vocab, pred.thresholds)
+        rows[name] = {"clips": int(len(truth)), "macro_f1_present": macro_f1_present(r), "map": r["map"],
+                      "classes_present": int(((truth == 1).sum(0) > 0).sum())}
+        medians[name] = [float(np.median(prob[truth[:, j] == 1, j])) if (truth[:, j] == 1).sum() >= 5 else None
+                         for j in range(truth.shape[1])]
+        feats[name], shares[name] = band_statistics(X), recorded_share(ds.subset(np.flatnonzero(ok)))
+        log(f"{pred.name} on {name}: macro F1 over present classes {rows[name]['macro_f1_present']:.3f}, mAP {r['map']:.3f}")
+    return rows, medians, feats, shares
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, required=True, help="notes, mixtures and features")
@@ -158,6 +182,8 @@ def main() -> None:
     ap.add_argument("--samples", type=Path, nargs="+", default=[SHARED / "samples"],
                     help="the real sources the default's members heard (their training side is mixed)")
     ap.add_argument("--n", type=int, default=400, help="mixtures per source kind")
+    ap.add_argument("--also", nargs="*", default=[], metavar="NAME=CHECKPOINT",
+                    help="other checkpoints to score on the same clips (e.g. two ablation rows)")
     args = ap.parse_args()
     work = args.work.resolve()
     pred = load_predictor("default")
@@ -171,19 +197,7 @@ def main() -> None:
             "unheard patches": unheard_mixtures(Path("/usr/share/midi/freepats"), args.n, work / "unheard")}
     real = load("real", SHARED, mixes=200, cache=str(work / "real-mix"))
     sets["real polyphonic (test)"] = real.subset(np.flatnonzero(real.clips["split"].isin(["mix", "band"]).to_numpy()))
-    rows, medians, feats, shares = {}, {}, {}, {}
-    for name, ds in sets.items():
-        X, y, ok, _ = dataset_features(ds, pred.feature, pred.seconds, work / "features", progress=False)
-        prob = pred.probabilities(X)
-        whole_clip_probabilities(pred, ds.clips[ok], prob)
-        truth = binarize(y, 0.5)
-        r = evaluate(truth, prob, pred.vocab, pred.thresholds)
-        rows[name] = {"clips": int(len(truth)), "macro_f1_present": macro_f1_present(r), "map": r["map"],
-                      "classes_present": int(((truth == 1).sum(0) > 0).sum())}
-        medians[name] = [float(np.median(prob[truth[:, j] == 1, j])) if (truth[:, j] == 1).sum() >= 5 else None
-                         for j in range(len(names))]
-        feats[name], shares[name] = band_statistics(X), recorded_share(ds.subset(np.flatnonzero(ok)))
-        log(f"{name}: macro F1 over present classes {rows[name]['macro_f1_present']:.3f}, mAP {r['map']:.3f}")
+    rows, medians, feats, shares = scored(pred, sets, work)
     recipe_share = shares["recipe validation"]
     rendered = {"saz-bench texture": np.concatenate([feats["saz-bench validation"], feats["recipe validation"][recipe_share == 0]]),
                 "isolated notes": feats["heard SoundFont notes"]}
@@ -191,10 +205,15 @@ def main() -> None:
     auc = cross_texture_auc(rendered, recorded)
     sizes = {k: [len(rendered[k]), len(recorded[k])] for k in rendered}
     log(f"source detector AUC: {auc}")
+    others = {}
+    for item in args.also:
+        label, _, path = item.partition("=")
+        o_rows, o_medians, _, _ = scored(Predictor.load(path), sets, work)
+        others[label] = {"checkpoint": path, "sets": o_rows, "median_positive_probability": o_medians}
     io.write_json(RESULTS / "unheard_gap.json", {"sets": rows, "median_positive_probability": medians, "classes": names,
                                                   "thresholds": [float(t) for t in pred.thresholds],
-                                                  "detector_auc": auc, "detector_clips": sizes})
-    write_markdown(rows, medians, names, pred.thresholds, auc, sizes, args)
+                                                  "detector_auc": auc, "detector_clips": sizes, "also": others})
+    write_markdown(rows, medians, names, pred.thresholds, auc, sizes, others, args)
     matrix = np.array([[np.nan if v is None else v for v in medians[k]] for k in sets])
     fig = plots.heatmap(np.r_[matrix, pred.thresholds[None]], [*sets, "threshold"], names,
                         "Median probability the default gives a present class", fmt="{:.2f}", cmap="viridis")
@@ -204,9 +223,10 @@ def main() -> None:
 
 
 def write_markdown(rows: dict, medians: dict, names: list[str], thresholds: np.ndarray, auc: dict, sizes: dict,
-                   args: argparse.Namespace) -> None:
+                   others: dict, args: argparse.Namespace) -> None:
     lines = ["# Where the default loses on real polyphonic audio", "",
-             f"Written by `python benchmarks/unheard_gap.py --work DIR --tune-also RECIPEVAL BENCHVAL --n {args.n}` "
+             f"Written by `python benchmarks/unheard_gap.py --work DIR --tune-also RECIPEVAL BENCHVAL --n {args.n}"
+             + "".join(f" --also {label}=CHECKPOINT" for label in others) + "` "
              "(see its docstring; RECIPEVAL and BENCHVAL as in `docs/generalisation.md`). The bundled default at its own "
              "thresholds; the mixtures are made as the `real` set makes its mixtures of held-out recordings.", "",
              "| clips | texture | sound | heard by the members | n | classes present | macro F1 over present | mAP |",
@@ -233,6 +253,13 @@ def write_markdown(rows: dict, medians: dict, names: list[str], thresholds: np.n
     for fit_on, scores in auc.items():
         lines.append(f"| {fit_on} ({sizes[fit_on][0]} rendered, {sizes[fit_on][1]} recorded) | "
                      + " | ".join(f"{v:.3f}" for v in scores.values()) + " |")
+    if others:
+        lines += ["", "Other checkpoints (`--also`) on the same clips, each at its own thresholds: macro F1 over present "
+                  "classes / mAP:", "", "| checkpoint | " + " | ".join(rows) + " |",
+                  "| --- | " + " | ".join("---" for _ in rows) + " |"]
+        for label, o in others.items():
+            lines.append(f"| {label} | " + " | ".join(f"{r['macro_f1_present']:.3f} / {r['map']:.3f}"
+                                                      for r in o["sets"].values()) + " |")
     io.write_text(RESULTS / "unheard_gap.md", "\n".join(lines) + "\n")
 
 
