@@ -242,7 +242,7 @@ def write_markdown(rows: dict, medians: dict, names: list[str], thresholds: np.n
                    textures: dict, others: dict, args: argparse.Namespace) -> None:
     lines = ["# Where the default loses on real polyphonic audio", "",
              f"Written by `python benchmarks/unheard_gap.py --work DIR --tune-also RECIPEVAL BENCHVAL --n {args.n}"
-             + "".join(f" --also {label}=CHECKPOINT" for label in others) + "` "
+             + (" --also " + " ".join(f"{label}=CHECKPOINT" for label in others) if others else "") + "` "
              "(see its docstring; RECIPEVAL and BENCHVAL as in `docs/generalisation.md`). The bundled default at its own "
              "thresholds; the mixtures are made as the `real` set makes its mixtures of held-out recordings.", "",
              "| clips | texture | sound | heard by the members | n | classes present | macro F1 over present | mAP |",
@@ -275,7 +275,8 @@ def write_markdown(rows: dict, medians: dict, names: list[str], thresholds: np.n
               "| clips | shipped | tuned over both textures |", "| --- | --- | --- |"]
     lines += [f"| {k} | {a:.3f} | {b:.3f} |" for k, (a, b) in textures["macro_f1_shipped_vs_both"].items()]
     if others:
-        lines += ["", "Other checkpoints (`--also`) on the same clips, each at its own thresholds: macro F1 over present "
+        lines += ["", "Other checkpoints (`--also`; an ablation row's is `WORK/rows/ROW/run/model.pt` of "
+                  "`benchmarks/generalisation.py`) on the same clips, each at its own thresholds: macro F1 over present "
                   "classes / mAP:", "", "| checkpoint | " + " | ".join(rows) + " |",
                   "| --- | " + " | ".join("---" for _ in rows) + " |"]
         for label, o in others.items():
