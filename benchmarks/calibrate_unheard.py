@@ -60,13 +60,17 @@ TESTED = ("v1_macro_f1", "real_single_top1", "real_poly_macro_f1_present")  # th
 ALPHAS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # the false-positive shares fpr-cap chooses from
 
 
+def mixtures(pool: list[tuple[str, str, str]], n: int, out: Path, seed: int, prefix: str) -> Dataset:
+    """``n`` validation clips mixed from ``pool`` as the ``real`` set mixes held-out recordings."""
+    vocab = default_vocabulary()
+    df = pool_mixtures(pool, vocab.names, n, out, seed, f"{prefix}-", split="validation")
+    rows = [{"clip_id": r.clip_id, "path": r.path, "split": "validation"} for r in df.itertuples()]
+    return Dataset(f"{prefix}-mixtures", out, clips_frame(rows), LabelSet(vocab, df[list(vocab.names)].to_numpy(np.float32)), [])
+
+
 def unheard_mixtures(patches: Path, n: int, out: Path) -> Dataset:
     """``n`` validation clips mixed from the notes of the patch set under ``patches``."""
-    vocab = default_vocabulary()
-    pool = patch_pool(patches, vocab.names, default_cache_dir())
-    df = pool_mixtures(pool, vocab.names, n, out, SEED, "unheard-", split="validation")
-    rows = [{"clip_id": r.clip_id, "path": r.path, "split": "validation"} for r in df.itertuples()]
-    return Dataset("unheard-mixtures", out, clips_frame(rows), LabelSet(vocab, df[list(vocab.names)].to_numpy(np.float32)), [])
+    return mixtures(patch_pool(patches, default_vocabulary().names, default_cache_dir()), n, out, SEED, "unheard")
 
 
 def fpr_cap(path: Path, heard: list[Dataset], unheard: Dataset, work: Path) -> Path:

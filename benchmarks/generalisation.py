@@ -127,9 +127,8 @@ def row_render(row: str) -> tuple[str, dict, tuple[str, ...]]:
     render the same clips share a corpus."""
     flags = row.split(":")[1:]
     sources = ("npm", "freepats", "physical")
-    corpus = ":".join([row.split(":")[0], *(f for f in ("shift", "isolated", *sources) if f in flags)])
-    render = {k: v for k, v in RENDER_FLAGS.items() if k in flags}
-    return corpus, {name: value for name, value in render.values()}, tuple(f for f in sources if f in flags)
+    corpus = ":".join([row.split(":")[0], *(f for f in (*RENDER_FLAGS, *sources) if f in flags)])
+    return corpus, dict(RENDER_FLAGS[f] for f in RENDER_FLAGS if f in flags), tuple(f for f in sources if f in flags)
 
 
 def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:

@@ -44,23 +44,22 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from calibrate_unheard import unheard_mixtures  # noqa: E402
+from calibrate_unheard import mixtures, unheard_mixtures  # noqa: E402
 from generalisation import RESULTS, SHARED, log  # noqa: E402
 
 from saz import io, plots  # noqa: E402
 from saz.compare import macro_f1_present  # noqa: E402
 from saz.datasets import load  # noqa: E402
-from saz.datasets.base import Dataset, clips_frame  # noqa: E402
+from saz.datasets.base import Dataset  # noqa: E402
 from saz.evaluation import whole_clip_probabilities  # noqa: E402
-from saz.labels import LabelSet, binarize  # noqa: E402
+from saz.labels import binarize  # noqa: E402
 from saz.calibration import threshold_moves  # noqa: E402
 from saz.metrics import evaluate, tune_thresholds  # noqa: E402
 from saz.models.checkpoint import Predictor  # noqa: E402
 from saz.models.train import dataset_features  # noqa: E402
 from saz.prediction import load_predictor  # noqa: E402
 from saz.synth.fluid import Note, Renderer  # noqa: E402
-from saz.synth.instruments import class_presets, default_vocabulary, load_map  # noqa: E402
-from saz.synth.library import pool_mixtures  # noqa: E402
+from saz.synth.instruments import class_presets, load_map  # noqa: E402
 from saz.synth.recipes import BASE_SOUNDFONTS  # noqa: E402
 from saz.synth.soundfont import find_soundfont  # noqa: E402
 from saz.synth.sources import real_pool  # noqa: E402
@@ -96,14 +95,6 @@ def soundfont_notes(out: Path, soundfonts: tuple[str, ...] = HEARD_SOUNDFONTS) -
         finally:
             renderer.close()
     return entries
-
-
-def mixtures(pool: list[tuple[str, str, str]], out: Path, seed: int, name: str, n: int) -> Dataset:
-    """``n`` clips mixed from ``pool`` as the real set mixes held-out recordings."""
-    vocab = default_vocabulary()
-    df = pool_mixtures(pool, vocab.names, n, out, seed, f"{name}-", split="validation")
-    rows = [{"clip_id": r.clip_id, "path": r.path, "split": "validation"} for r in df.itertuples()]
-    return Dataset(name, out, clips_frame(rows), LabelSet(vocab, df[list(vocab.names)].to_numpy(np.float32)), [])
 
 
 def recorded_share(ds: Dataset) -> np.ndarray | None:
@@ -205,9 +196,9 @@ def main() -> None:
     log("rendering heard SoundFont notes and mixing")
     sets = {"recipe validation": load("saz-bench", args.tune_also[0]).subset("validation"),
             "saz-bench validation": load("saz-bench", args.tune_also[1]).subset("validation"),
-            "heard SoundFont notes": mixtures(soundfont_notes(work / "notes"), work / "lg-soundfont", SEED + 1, "sfnotes", args.n),
-            "heard recordings": mixtures([e for e in real_pool(args.samples, names) if e[1]], work / "lg-recorded", SEED + 2,
-                                         "recorded", args.n),
+            "heard SoundFont notes": mixtures(soundfont_notes(work / "notes"), args.n, work / "lg-soundfont", SEED + 1, "sfnotes"),
+            "heard recordings": mixtures([e for e in real_pool(args.samples, names) if e[1]], args.n, work / "lg-recorded",
+                                         SEED + 2, "recorded"),
             "unheard patches": unheard_mixtures(Path("/usr/share/midi/freepats"), args.n, work / "unheard")}
     real = load("real", SHARED, mixes=200, cache=str(work / "real-mix"))
     sets["real polyphonic (test)"] = real.subset(np.flatnonzero(real.clips["split"].isin(["mix", "band"]).to_numpy()))
