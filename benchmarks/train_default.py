@@ -207,10 +207,11 @@ PROFILES_HEADING = "## Threshold profiles"
 
 
 def profile_lines(ckpt: dict, tuned: dict) -> list[str]:
-    """The card's section on the checkpoint's further threshold profiles (none: no section), each
-    scored beside the tuned thresholds (``tuned``: their scores)."""
-    profiles = ckpt.get("threshold_profiles", {})
-    if not profiles:
+    """The card's section on the checkpoint's further threshold profiles, each scored beside the
+    tuned thresholds (``tuned``: their scores), and on its thresholds for other prediction windows
+    (neither: no section)."""
+    profiles, windows = ckpt.get("threshold_profiles", {}), ckpt.get("window_thresholds")
+    if not profiles and not windows:
         return []
 
     def cells(sc: dict) -> str:
@@ -226,6 +227,13 @@ def profile_lines(ckpt: dict, tuned: dict) -> list[str]:
     for name, p in profiles.items():
         moved = threshold_moves(names, ckpt["thresholds"], p["thresholds"])
         lines += ["", f"Thresholds that '{name}' moves: {', '.join(moved) or 'none'}."]
+    if windows:
+        tabled = ", ".join(f"{row['window']:g}" for row in windows["windows"])
+        lines += ["", f"Prediction windows: `saz predict --window W` reads the probabilities with thresholds tuned again "
+                  f"at the nearest of {tabled} and {ckpt['seconds']:g} seconds ({windows['about']}). A shorter window gives a "
+                  "file more windows, and an absent instrument more chances to score high in one: with the 5-s thresholds "
+                  "macro F1 falls as the window shrinks, with these it holds (`benchmarks/results/window_length.md`). "
+                  "A threshold profile keeps its thresholds at every window."]
     return [*lines, ""]
 
 

@@ -7,6 +7,11 @@ own collection can fit them: :func:`fit_profile` reads the clips as ``saz predic
 (every window of a long clip, probabilities maxed) and fits each class the labels decide, by one
 of :data:`RULES`; the other classes keep the model's own thresholds. ``saz models profile``
 writes the result into a copy of the checkpoint as a named threshold profile.
+
+The same holds for the prediction window: a file's probability is its highest window's, so
+thresholds tuned at the model's clip length let more false positives through at shorter windows.
+:func:`window_thresholds` tunes them again per window; ``saz models windows`` writes them into a
+copy of the checkpoint, and ``saz predict --window`` then uses the nearest.
 """
 
 from __future__ import annotations
@@ -72,3 +77,43 @@ def fit_profile(predictor: Predictor, ds: Dataset, rule: str = "f1", rate: float
     info = {"clips": int(len(X)), "fitted": [n for n, d in zip(predictor.vocab.names, decided) if d],
             "skipped": problems, "unknown_classes": dropped}
     return thresholds, info
+
+
+def window_probabilities(predictor: Predictor, ds: Dataset, window: float, progress: bool = True
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Every clip of ``ds`` heard as ``saz predict --window`` ``window`` hears a file (hop half
+    the window, the highest window's probabilities): probabilities, and labels in the model's
+    vocabulary (NaN: unknown). Clips that cannot be read are left out."""
+    from saz.features.dataset import read_clip
+    from saz.prediction import predict_many
+    from saz.progress import track
+
+    sr = predictor.feature.sr
+    y, _ = align_labels(ds.y, ds.vocab, predictor.vocab)
+    read: list[int] = []
+
+    def waves():
+        for i, (_, row) in enumerate(track(ds.clips.iterrows(), f"{ds.name} at {window:g}-s windows", len(ds.clips), progress)):
+            wave = read_clip(row, sr)
+            if not isinstance(wave, str):
+                read.append(i)
+                yield wave
+
+    results = list(predict_many(waves(), predictor, sr=sr, window=window, hop=window / 2))
+    kept = [(i, r.probabilities) for i, r in zip(read, results) if r.ok]
+    if not kept:
+        raise ValueError(f"{ds.name}: no clip could be read")
+    return np.stack([p for _, p in kept]), y[[i for i, _ in kept]]
+
+
+def window_thresholds(predictor: Predictor, datasets: list[Dataset], windows: list[float],
+                      progress: bool = True) -> dict[float, np.ndarray]:
+    """Per-class thresholds tuned for F1 at each prediction window on the labelled clips of
+    ``datasets`` together (:func:`window_probabilities`); classes the labels do not decide keep
+    the model's own. For :func:`saz.models.checkpoint.add_window_thresholds`."""
+    table = {}
+    for window in windows:
+        parts = [window_probabilities(predictor, ds, window, progress) for ds in datasets]
+        prob, truth = np.concatenate([p for p, _ in parts]), binarize(np.concatenate([y for _, y in parts]), 0.5)
+        table[window] = fit_thresholds(truth, prob, predictor.thresholds, "f1")[0]
+    return table

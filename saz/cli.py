@@ -49,7 +49,7 @@ def features(
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute everything, write no cache."),
 ) -> None:
     """Compute a feature for audio files and folders, one .npy per file plus index.csv."""
-    from saz.features import FEATURES, FeatureCache, get_feature
+    from saz.features import FeatureCache, get_feature
     from saz.features.extract import extract_files, output_paths, write_index
 
     try:
@@ -346,6 +346,9 @@ def models_info(model: str = typer.Argument("default", help="'default', a model 
     console.print(table)
     for name, p in profiles.items():
         console.print(f"threshold profile '{name}' (saz predict --profile {name}): {p['about']}")
+    if tabled := ckpt.get("window_thresholds"):
+        windows = ", ".join(f"{row['window']:g}-s" for row in tabled["windows"])
+        console.print(f"thresholds for {windows} prediction windows (saz predict --window: the nearest): {tabled['about']}")
     console.print(f"validation: {info.get('validation')}")
 
 
@@ -429,6 +432,34 @@ def models_profile(
     console.print(f"thresholds moved: {', '.join(moved) or 'none'}")
 
 
+@models_app.command("windows")
+def models_windows(
+    checkpoint: str = typer.Argument(..., help="'default' or a checkpoint file."),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Labelled validation clips (e.g. saz-bench, csv)."),
+    root: Path = typer.Option(..., "--root", "-r"),
+    out: Path = typer.Option(..., "--out", "-o", help="The checkpoint to write: a copy with the window thresholds."),
+    window: List[float] = typer.Option(..., "--window", "-w", help="A prediction window in seconds (repeat)."),
+    split: str = typer.Option("validation", help="Split of the dataset to tune on ('all' for every clip)."),
+    option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
+) -> None:
+    """Tune the model's thresholds again for shorter or longer prediction windows (saz predict --window)."""
+    from saz.calibration import window_thresholds
+    from saz.models.checkpoint import add_window_thresholds, write_dict
+
+    predictor = _predictor(checkpoint, None)
+    ds = _load_dataset(dataset, root, option)
+    ds = ds if split == "all" else _split(ds, split)
+    try:
+        table = window_thresholds(predictor, [ds], sorted(set(window)))
+        about = f"tuned for F1 at each window on {len(ds.clips)} clips of {ds.name} ({root.name}, {split})"
+        ckpt = add_window_thresholds(predictor.ckpt, table, about)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(1)
+    write_dict(out, ckpt)
+    console.print(f"thresholds for {', '.join(f'{w:g}-s' for w in table)} windows -> {out}")
+
+
 def _load_dataset(name: str, root: Path, option: list[str]):
     from saz.datasets import DatasetError, load
 
@@ -481,6 +512,8 @@ def train(
                                           "(e.g. 0.1: 1 -> 0.95, 0 -> 0.05)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
+    import numpy as np
+
     from saz.datasets.splits import stratified_split
     from saz.models import get_model_class
     from saz.models.train import TrainConfig, train_on_dataset

@@ -81,7 +81,7 @@ class Prediction:
     window_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     envelope: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     error: str | None = None
-    thresholds_from: str = TUNED  # the threshold profile used, or "T for every class"
+    thresholds_from: str = TUNED  # the threshold profile used ("tuned at W-s windows"), or "T for every class"
 
     @property
     def ok(self) -> bool:
@@ -211,8 +211,9 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
 
     One model load; windows from consecutive files share batches. A file that cannot be
     decoded yields a :class:`Prediction` with ``error`` set, and the others go on. Detections use
-    the model's thresholds, those of its threshold ``profile`` (:meth:`Predictor.profiles`), or
-    one ``threshold`` for every class.
+    the model's thresholds (those tuned at the nearest window it has thresholds for,
+    :meth:`Predictor.threshold_window`), those of its threshold ``profile``
+    (:meth:`Predictor.profiles`), or one ``threshold`` for every class.
     """
     if threshold is not None and profile is not None:
         raise ValueError("give one threshold for every class or a threshold profile, not both")
@@ -224,8 +225,10 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
         raise ValueError(f"window and hop must be positive (got {window}, {hop})")
     w_n, h_n = int(round(window * fsr)), int(round(hop * fsr))
     classes = list(pred.vocab.names)
-    thresholds = pred.thresholds_for(profile) if threshold is None else np.full(len(classes), threshold, np.float32)
+    thresholds = pred.thresholds_for(profile, window) if threshold is None else np.full(len(classes), threshold, np.float32)
     label = f"{threshold:g} for every class" if threshold is not None else profile or TUNED
+    if label == TUNED and pred.threshold_window(window) != pred.seconds:
+        label = f"{TUNED} at {pred.threshold_window(window):g}-s windows"
     queue: deque[_File] = deque()
     pending: list[tuple[_File, int, np.ndarray]] = []
 

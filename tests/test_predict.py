@@ -240,3 +240,48 @@ def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
     np.testing.assert_array_equal(probs["centre"][1], probs["windows"][1])
     with pytest.raises(ValueError, match="long_clips"):
         evaluate_checkpoint(pred, ds, tmp_path / "x", long_clips="middle")
+
+
+def test_thresholds_tuned_per_prediction_window(model, tmp_path):
+    """`saz models windows` tunes the thresholds again at other windows; `saz predict --window`
+    then decides with those of the nearest window, and at the model's own window nothing changes."""
+    from saz.calibration import window_probabilities, window_thresholds
+    from saz.datasets import load
+    from saz.metrics import tune_thresholds
+    from saz.models.checkpoint import add_window_thresholds
+
+    rows = ["clip_id,path,labels"]
+    for k in range(8):
+        sf.write(tmp_path / f"c{k}.wav", tone(SR, 2.0 + k % 3, 220.0 * (1 + k)), SR)
+        rows.append(f"c{k},c{k}.wav,{['tar', 'ney', 'daf'][k % 3]}")
+    (tmp_path / "val.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "broken.wav").write_bytes(b"RIFF not audio")
+    (tmp_path / "with-bad.csv").write_text("\n".join([*rows, "bad,broken.wav,tar"]) + "\n")
+    pred, ds = load_predictor(model), load("csv", tmp_path / "val.csv")
+    prob, y = window_probabilities(pred, ds, 0.5, progress=False)
+    assert prob.shape == (8, 3) and np.array_equal(y[:, 0], [1, 0, 0, 1, 0, 0, 1, 0])
+    np.testing.assert_allclose(prob[3], predict(tmp_path / "c3.wav", model=pred, window=0.5).probabilities, atol=1e-6)
+    assert len(window_probabilities(pred, load("csv", tmp_path / "with-bad.csv"), 0.5, progress=False)[0]) == 8
+    table = window_thresholds(pred, [ds], [0.5, 1.0], progress=False)
+    np.testing.assert_allclose(table[0.5], tune_thresholds(y, prob))  # every class decided by these clips
+    with pytest.raises(ValueError, match="expected a positive window and 3 thresholds"):
+        add_window_thresholds(load_dict(model), {0.5: np.zeros(2)}, "x")
+
+    r = run_saz("models", "windows", model, "-d", "csv", "-r", tmp_path / "val.csv", "--split", "all",
+                "-w", "1", "-w", "0.5", "-o", tmp_path / "w.pt")
+    assert r.returncode == 0 and "thresholds for 0.5-s, 1-s windows" in r.stdout, r.stderr
+    tabled = load_predictor(tmp_path / "w.pt")
+    assert [tabled.threshold_window(w) for w in (0.4, 0.7, 0.8, 1.6, 5.0, None)] == [0.5, 0.5, 1.0, 2.0, 2.0, 2.0]
+    np.testing.assert_allclose(tabled.thresholds_for(None, 0.45), table[0.5])
+    assert np.array_equal(tabled.thresholds_for(None, 2.0), pred.thresholds)
+    at_half = predict(tmp_path / "c1.wav", model=tabled, window=0.5)
+    np.testing.assert_allclose(at_half.thresholds, table[0.5])
+    assert at_half.to_dict()["thresholds_from"] == "tuned at 0.5-s windows"
+    assert predict(tmp_path / "c1.wav", model=tabled).to_dict()["thresholds_from"] == "tuned"
+    plain = predict(tmp_path / "c1.wav", model=pred, window=0.5)  # a checkpoint without a table keeps its own
+    assert np.array_equal(plain.thresholds, pred.thresholds) and plain.to_dict()["thresholds_from"] == "tuned"
+    r = run_saz("models", "info", tmp_path / "w.pt")
+    said = " ".join(r.stdout.split())  # as printed, wrapped to the terminal's width
+    assert r.returncode == 0 and "0.5-s, 1-s prediction windows" in said and "8 clips of csv (val.csv, all)" in said, r.stderr
+    r = run_saz("models", "windows", model, "-d", "csv", "-r", tmp_path / "val.csv", "-w", "1", "-o", tmp_path / "x.pt")
+    assert r.returncode == 1 and "validation" in r.stderr and not (tmp_path / "x.pt").exists()

@@ -318,3 +318,21 @@ def test_a_max_ensemble_lets_the_surest_member_speak_and_tunes_its_own_threshold
     np.testing.assert_allclose(Predictor(old).probabilities(Xv), mean.probabilities(Xv), atol=1e-6)
     with pytest.raises(ValueError, match="unknown ensemble combination 'median'"):
         ensemble([a, b], Xv, yv, {}, combine="median")
+
+
+def test_train_without_a_validation_split_cuts_one_from_training(tmp_path):
+    """A manifest with a training split only: `saz train` validates on a stratified 15 % of it."""
+    import soundfile as sf
+
+    from conftest import tone
+
+    rows = ["clip_id,path,split,labels"]
+    for k in range(12):
+        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
+        rows.append(f"c{k},c{k}.wav,train,{VOCAB.names[k % 3]}")
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    r = run_saz("train", "saznet", "-d", "csv", "-r", tmp_path / "m.csv", "-o", tmp_path / "run", "--epochs", "1",
+                env={"SAZ_CACHE": str(tmp_path / "cache")})
+    assert r.returncode == 0 and "no 'validation' split: validating on a stratified 15 % of 'train'" in r.stderr, r.stderr
+    data = load_dict(tmp_path / "run" / "model.pt")["info"]["data"]
+    assert (data["train_clips"], data["validation_clips"]) == (9, 3)  # no clip in both, none left out

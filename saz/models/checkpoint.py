@@ -139,6 +139,25 @@ def add_profile(ckpt: dict[str, Any], name: str, thresholds: np.ndarray, about: 
     return {**ckpt, "threshold_profiles": profiles}
 
 
+def add_window_thresholds(ckpt: dict[str, Any], table: dict[float, np.ndarray], about: str) -> dict[str, Any]:
+    """``ckpt`` with its own thresholds tuned again for prediction windows other than its clip
+    length: ``table`` maps a window (seconds) to per-class thresholds tuned at it
+    (:func:`saz.calibration.window_thresholds`), ``about`` says on what. Replaces any earlier table.
+
+    A file's probability is its highest window's, so the shorter the window, the more windows a
+    clip has and the higher an absent class's highest probability: thresholds tuned at the clip
+    length let false positives through at short windows (``benchmarks/results/window_length.md``).
+    """
+    n = len(ckpt["vocabulary"]["names"])
+    rows = []
+    for window, thresholds in sorted(table.items()):
+        t = np.asarray(thresholds, dtype=np.float64)
+        if not window > 0 or t.shape != (n,) or not ((t >= 0) & (t <= 1)).all():
+            raise ValueError(f"window {window}: expected a positive window and {n} thresholds in [0, 1], got shape {t.shape}")
+        rows.append({"window": float(window), "thresholds": [float(x) for x in t]})
+    return {**ckpt, "window_thresholds": {"about": about, "windows": rows}}
+
+
 def load_dict(path: str | os.PathLike) -> dict[str, Any]:
     """The raw checkpoint dict; a clear :class:`CheckpointError` for anything else."""
     p = Path(path)
@@ -194,10 +213,21 @@ class Predictor:
         own = {TUNED: "tuned for F1 on the validation clips"}
         return own | {k: v["about"] for k, v in self.ckpt.get("threshold_profiles", {}).items()}
 
-    def thresholds_for(self, profile: str | None = None) -> np.ndarray:
-        """Per-class thresholds of ``profile`` (None or :data:`TUNED`: the checkpoint's own)."""
+    def threshold_window(self, window: float | None = None) -> float:
+        """The window whose tuned thresholds serve predictions at ``window`` seconds: the nearest
+        of the clip length (the checkpoint's own thresholds) and the windows it has thresholds
+        for (:func:`add_window_thresholds`)."""
+        tabled = [row["window"] for row in self.ckpt.get("window_thresholds", {}).get("windows", [])]
+        return self.seconds if window is None else min([self.seconds, *tabled], key=lambda w: (abs(w - window), w))
+
+    def thresholds_for(self, profile: str | None = None, window: float | None = None) -> np.ndarray:
+        """Per-class thresholds of ``profile`` (None or :data:`TUNED`: the checkpoint's own, at the
+        prediction ``window`` if it has thresholds tuned for windows; see :meth:`threshold_window`)."""
         if profile in (None, TUNED):
-            return self.thresholds
+            w = self.threshold_window(window)
+            rows = self.ckpt.get("window_thresholds", {}).get("windows", [])
+            return next((np.asarray(r["thresholds"], np.float32) for r in rows if r["window"] == w and w != self.seconds),
+                        self.thresholds)
         found = self.ckpt.get("threshold_profiles", {}).get(profile)
         if found is None:
             raise ValueError(f"{self.source}: no threshold profile '{profile}' (it has: {', '.join(self.profiles)})")
