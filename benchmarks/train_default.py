@@ -210,8 +210,8 @@ def profile_lines(ckpt: dict, tuned: dict) -> list[str]:
     """The card's section on the checkpoint's further threshold profiles, each scored beside the
     tuned thresholds (``tuned``: their scores), and on its thresholds for other prediction windows
     (neither: no section)."""
-    profiles, windows = ckpt.get("threshold_profiles", {}), ckpt.get("window_thresholds")
-    if not profiles and not windows:
+    profiles = ckpt.get("threshold_profiles", {})
+    if not profiles and not ckpt.get("window_thresholds"):
         return []
 
     def cells(sc: dict) -> str:
@@ -227,14 +227,33 @@ def profile_lines(ckpt: dict, tuned: dict) -> list[str]:
     for name, p in profiles.items():
         moved = threshold_moves(names, ckpt["thresholds"], p["thresholds"])
         lines += ["", f"Thresholds that '{name}' moves: {', '.join(moved) or 'none'}."]
-    if windows:
-        tabled = ", ".join(f"{row['window']:g}" for row in windows["windows"])
-        lines += ["", f"Prediction windows: `saz predict --window W` reads the probabilities with thresholds tuned again "
-                  f"at the nearest of {tabled} and {ckpt['seconds']:g} seconds ({windows['about']}). A shorter window gives a "
-                  "file more windows, and an absent instrument more chances to score high in one: with the 5-s thresholds "
-                  "macro F1 falls as the window shrinks, with these it holds (`benchmarks/results/window_length.md`). "
-                  "A threshold profile keeps its thresholds at every window."]
-    return [*lines, ""]
+    return [*lines, *window_lines(ckpt), ""]
+
+
+WINDOWS_PARAGRAPH = "Prediction windows: "
+
+
+def window_lines(ckpt: dict) -> list[str]:
+    """The card's paragraph on the checkpoint's thresholds for other prediction windows (none: no lines)."""
+    windows = ckpt.get("window_thresholds")
+    if not windows:
+        return []
+    tabled = ", ".join(f"{row['window']:g}" for row in windows["windows"])
+    return ["", f"{WINDOWS_PARAGRAPH}`saz predict --window W` reads the probabilities with thresholds tuned again "
+            f"at the nearest of {tabled} and {ckpt['seconds']:g} seconds ({windows['about']}). A shorter window gives a "
+            "file more windows, and an absent instrument more chances to score high in one "
+            "(`benchmarks/results/window_length.md`). "
+            "A threshold profile keeps its thresholds at every window."]
+
+
+def with_windows(card_text: str, ckpt: dict) -> str:
+    """``card_text`` with its paragraph on prediction windows (re)written from ``ckpt``, at the end
+    of the threshold-profile section; the rest of the card is left as it is."""
+    if PROFILES_HEADING not in card_text:
+        raise ValueError("the card has no threshold-profile section")
+    before, sep, after = card_text.partition("## Scores per class")
+    kept = [block for block in before.rstrip("\n").split("\n\n") if not block.startswith(WINDOWS_PARAGRAPH)]
+    return "\n\n".join(kept + [line for line in window_lines(ckpt) if line]) + "\n\n" + sep + after
 
 
 def with_profiles(card_text: str, ckpt: dict, tuned: dict) -> str:
