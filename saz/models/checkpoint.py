@@ -225,9 +225,10 @@ class Predictor:
         prediction ``window`` if it has thresholds tuned for windows; see :meth:`threshold_window`)."""
         if profile in (None, TUNED):
             w = self.threshold_window(window)
-            rows = self.ckpt.get("window_thresholds", {}).get("windows", [])
-            return next((np.asarray(r["thresholds"], np.float32) for r in rows if r["window"] == w and w != self.seconds),
-                        self.thresholds)
+            if w == self.seconds:
+                return self.thresholds
+            row = next(r for r in self.ckpt["window_thresholds"]["windows"] if r["window"] == w)
+            return np.asarray(row["thresholds"], np.float32)
         found = self.ckpt.get("threshold_profiles", {}).get(profile)
         if found is None:
             raise ValueError(f"{self.source}: no threshold profile '{profile}' (it has: {', '.join(self.profiles)})")
