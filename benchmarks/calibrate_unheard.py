@@ -50,7 +50,7 @@ from saz.metrics import evaluate  # noqa: E402
 from saz.models.checkpoint import Predictor, add_profile, load_dict, write_dict  # noqa: E402
 from saz.models.train import dataset_features  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
-from saz.synth.instruments import default_vocabulary  # noqa: E402
+from saz.vocabulary import default_vocabulary  # noqa: E402
 from saz.synth.library import pool_mixtures  # noqa: E402
 from saz.synth.patches import patch_pool  # noqa: E402
 

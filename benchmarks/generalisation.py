@@ -52,7 +52,7 @@ from saz.models.checkpoint import Predictor
 from saz.models.train import TrainConfig, train_on_dataset
 from saz.synth.bench import Spec, _generator
 from saz.synth.corpus import build_split
-from saz.synth.instruments import load_map
+from saz.vocabulary import load_map
 from saz.synth.patches import FREEPATS
 from saz.synth.physical import is_physical_set, render_notes
 from saz.synth.recipes import LEVERS, parse_levers, recipe, timbre_sources

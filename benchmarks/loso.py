@@ -43,7 +43,7 @@ from saz.evaluation import evaluate_checkpoint  # noqa: E402
 from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict  # noqa: E402
 from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
 from saz.synth.corpus import build_split  # noqa: E402
-from saz.synth.instruments import load_map  # noqa: E402
+from saz.vocabulary import load_map  # noqa: E402
 from saz.synth.recipes import recipe  # noqa: E402
 from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces  # noqa: E402
 

@@ -20,7 +20,6 @@ memory is the maximum resident set size of a fresh process that predicts the 60-
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess

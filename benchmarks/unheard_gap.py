@@ -59,7 +59,8 @@ from saz.models.checkpoint import Predictor  # noqa: E402
 from saz.models.train import dataset_features  # noqa: E402
 from saz.prediction import load_predictor  # noqa: E402
 from saz.synth.fluid import Note, Renderer  # noqa: E402
-from saz.synth.instruments import class_presets, load_map  # noqa: E402
+from saz.synth.instruments import class_presets  # noqa: E402
+from saz.vocabulary import load_map  # noqa: E402
 from saz.synth.recipes import BASE_SOUNDFONTS  # noqa: E402
 from saz.synth.soundfont import find_soundfont  # noqa: E402
 from saz.synth.sources import real_pool  # noqa: E402

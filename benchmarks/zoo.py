@@ -219,7 +219,7 @@ def markdown(s: dict) -> str:
     for doc, ranking in DOCUMENT_RANKINGS.items():
         lines.append(f"- {doc}: " + " > ".join(f"`{m}` ({v})" for m, v in ranking))
     order = sorted(s["tests"]["test"]["models"], key=lambda m: -s["tests"]["test"]["models"][m]["macro_f1"]["mean"])
-    lines += [f"- saz-bench v1 `test`, by macro F1: " + " > ".join(f"`{m}`" for m in order), ""]
+    lines += ["- saz-bench v1 `test`, by macro F1: " + " > ".join(f"`{m}`" for m in order), ""]
     return "\n".join(lines) + "\n"
 
 

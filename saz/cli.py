@@ -233,8 +233,9 @@ def synth_mix(
 
     from saz.datasets import load
     from saz.synth.corpus import build_split
-    from saz.synth.instruments import default_vocabulary
-    from saz.synth.library import LibraryConfig, LibraryGenerator, default_class_map, pools_from_dataset
+    from saz.vocabulary import default_vocabulary
+    from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset
+    from saz.vocabulary import default_class_map
     from saz.synth.mix import MixConfig
 
     if class_map == "default":

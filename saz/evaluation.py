@@ -20,9 +20,10 @@ import pandas as pd
 
 from saz import io, metrics, report
 from saz.datasets.base import Dataset
-from saz.labels import Vocabulary, normalise_name
+from saz.labels import Vocabulary
 from saz.models.checkpoint import Predictor
 from saz.models.train import dataset_features, evaluation_truth
+from saz.vocabulary import resolve_name
 
 LONG_CLIPS = ("windows", "centre")
 
@@ -33,13 +34,10 @@ def align_labels(y: np.ndarray, source: Vocabulary, target: Vocabulary) -> tuple
     A name ``target`` does not know is looked up in saz's table of instrument names
     (``saz/data/sample_names.toml``, e.g. HamNava's ``santour`` -> ``dulcimer``), as the ``real``
     set maps it, before it is dropped."""
-    from saz.synth.library import default_class_map
-
-    table = {normalise_name(k): v for k, v in default_class_map().items()}
     out = np.full((len(y), len(target)), np.nan, dtype=np.float32)
     dropped = []
     for j, name in enumerate(source.names):
-        canonical = target.resolve(name, strict=False) or target.resolve(table.get(normalise_name(name), ""), strict=False)
+        canonical = resolve_name(target, name)
         if canonical is None:
             dropped.append(name)
         else:  # two source names of one class (singer and voice): either one says it plays

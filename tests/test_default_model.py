@@ -9,7 +9,7 @@ import pytest
 
 from conftest import EXAMPLES, REPO, run_saz
 from saz.prediction import DEFAULT_MODEL, load_predictor, predict
-from saz.synth.instruments import default_vocabulary
+from saz.vocabulary import default_vocabulary
 
 GOLDEN = REPO / "tests" / "golden" / "ensemble.json"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from saz.synth.instruments import load_map
+from saz.vocabulary import load_map
 from saz.synth.library import pool_mixtures
 from saz.synth.patches import NOTE_SECONDS, is_patch_set, note, patch_pool, read_patch
 from saz.synth.sources import real_pool

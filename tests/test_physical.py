@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from conftest import run_saz
-from saz.synth.instruments import default_vocabulary
+from saz.vocabulary import default_vocabulary
 from saz.synth.physical import SR, is_physical_set, modal, models, physical_pool, pluck, render_notes
 from saz.synth.sources import real_pool
 

@@ -10,9 +10,8 @@ import pytest
 import soundfile as sf
 
 from saz.datasets import load
-from saz.synth.instruments import class_presets, ensembles, load_map
-from saz.synth.performance import PerformanceConfig
-from saz.synth.acoustics import AcousticsConfig
+from saz.synth.instruments import class_presets, ensembles
+from saz.vocabulary import load_map
 from saz.synth.recipes import LEVERS, parse_levers, recipe
 from saz.synth.render import RenderConfig, RenderGenerator
 from saz.synth.soundfont import find_soundfont

@@ -1,7 +1,6 @@
 """Generators: labels match the audio, the same seed gives the same bytes, mixes never clip."""
 
 import hashlib
-import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -11,13 +10,14 @@ import soundfile as sf
 
 from saz.datasets import DatasetError, load
 from saz.synth.fluid import Note, Renderer
-from saz.synth.instruments import class_presets, coverage, default_vocabulary, load_map
+from saz.synth.instruments import class_presets, coverage
+from saz.vocabulary import default_vocabulary, load_map
 from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset, split_recordings
 from saz.synth.mix import MixConfig, activity, frame_rms_db, mix
 from saz.synth.parts import Part, isolated_notes
 from saz.synth.render import RenderConfig, RenderGenerator
 from saz.synth.soundfont import Preset, SoundFontError, find_soundfont, presets
-from conftest import FIXTURES, tone
+from conftest import tone
 
 SR = 22050
 

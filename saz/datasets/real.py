@@ -35,19 +35,17 @@ import pandas as pd
 from saz.audio import AudioError, is_audible
 from saz.features.cache import default_cache_dir
 from saz.datasets.base import Dataset, DatasetError, clips_frame, register
-from saz.labels import LabelSet, Vocabulary, normalise_name
+from saz.labels import LabelSet, Vocabulary
+from saz.vocabulary import default_vocabulary, resolve_name
 
 MIX_SEED = 20261126
 
 
 def _mapped(y: np.ndarray, names: tuple[str, ...], vocab: Vocabulary, complete: bool) -> np.ndarray:
     """Columns of ``y`` mapped onto ``vocab`` (max over synonyms); unmapped classes 0 or NaN."""
-    from saz.synth.library import default_class_map
-
-    alias = {normalise_name(k): v for k, v in default_class_map().items()}
     out = np.full((len(y), len(vocab)), 0.0 if complete else np.nan, dtype=np.float32)
     for j, name in enumerate(names):
-        target = vocab.resolve(alias.get(normalise_name(name), normalise_name(name)), strict=False)
+        target = resolve_name(vocab, name)
         if target is None:
             continue
         k = vocab.names.index(target)
@@ -88,7 +86,6 @@ def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path,
 def load_real(root: Path, *, mixes: int = 200, cache: str | None = None) -> Dataset:
     """Read the real evaluation set from a ``../shared``-like ``root``."""
     from saz.datasets import load
-    from saz.synth.instruments import default_vocabulary
     from saz.synth.sources import held_out
 
     samples, fixtures = root / "samples", root / "fixtures"

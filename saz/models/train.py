@@ -362,7 +362,7 @@ def train_on_dataset(cfg: TrainConfig, train: "Dataset", val: "Dataset", run_dir
     trainer = Trainer(cfg, feature, seconds, train.vocab, run_dir, progress=progress, data_info=info)
     if fresh_recipe is None:
         return trainer.fit(X, y, X_val, y_val, resume=resume)
-    from saz.synth.instruments import load_map
+    from saz.vocabulary import load_map
     from saz.synth.render import RenderGenerator
     from saz.synth.stream import FreshClips
 

@@ -21,11 +21,12 @@ import pandas as pd
 
 from saz import io, plots
 from saz.synth.corpus import build_split
-from saz.synth.instruments import coverage, load_map
-from saz.synth.library import LibraryConfig, LibraryGenerator, default_class_map, pools_from_dataset
+from saz.synth.instruments import coverage
+from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset
 from saz.synth.mix import MixConfig
 from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces
 from saz.synth.soundfont import find_soundfont
+from saz.vocabulary import default_class_map, default_vocabulary, load_map
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,6 @@ def _generator(spec: Spec, split: str, s: dict, scale: float) -> tuple[Callable,
         return RenderGenerator(cfg, seed, prefix=s.get("prefix", split[0])), n
     if s["generator"] == "mix":
         from saz.datasets import load
-        from saz.synth.instruments import default_vocabulary
 
         vocab = default_vocabulary()
         root = (spec.path.parent / s["library"]).resolve()

@@ -1,46 +1,16 @@
-"""The instrument map (``saz/data/instruments.toml``) and its resolution against SoundFonts."""
+"""The instrument map resolved against SoundFonts, and the real instrumentations (``saz/data/ensembles.toml``)."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from saz.labels import Vocabulary, normalise_name
 from saz.synth.soundfont import Preset, presets
+from saz.vocabulary import InstrumentClass, load_map
 
 DRUM_BANK = 128
-
-
-@dataclass(frozen=True)
-class InstrumentClass:
-    """How one class is played: GM programs, preset names, drum keys, range and roles."""
-
-    name: str
-    programs: tuple[int, ...] = ()
-    presets: tuple[str, ...] = ()
-    drum_notes: tuple[int, ...] = ()
-    range: tuple[int, int] = (0, 127)
-    roles: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def is_drum(self) -> bool:
-        return bool(self.drum_notes)
-
-
-@lru_cache(maxsize=4)
-def load_map(path: str | None = None) -> dict[str, InstrumentClass]:
-    """Classes of the instrument map, in file order (the default vocabulary's order)."""
-    text = Path(path).read_text() if path else resources.files("saz.data").joinpath("instruments.toml").read_text()
-    out = {}
-    for name, d in tomllib.loads(text)["classes"].items():
-        out[normalise_name(name)] = InstrumentClass(
-            normalise_name(name), tuple(d.get("programs", ())), tuple(d.get("presets", ())),
-            tuple(d.get("drum_notes", ())), tuple(d.get("range", (0, 127))), tuple(d.get("roles", ())),
-        )
-    return out
 
 
 @lru_cache(maxsize=1)
@@ -49,11 +19,6 @@ def ensembles() -> dict[str, dict]:
     table = tomllib.loads(resources.files("saz.data").joinpath("ensembles.toml").read_text())["ensembles"]
     return {k: {"core": tuple(v.get("core", ())), "options": tuple(v.get("options", ())), "max": int(v.get("max", 6))}
             for k, v in table.items()}
-
-
-def default_vocabulary() -> Vocabulary:
-    """The 20 OpenMIC-2018 classes plus the cultural instruments the SoundFonts carry."""
-    return Vocabulary.from_names(load_map().keys())
 
 
 def class_presets(soundfont: str | Path, cls: InstrumentClass, variations: bool = False) -> list[Preset]:

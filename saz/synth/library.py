@@ -9,10 +9,7 @@ is labelled only where it is audible in the mix.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -24,12 +21,6 @@ from saz.synth.corpus import Clip
 from saz.synth.mix import MixConfig, activity, mix
 
 FADE = 0.02  # seconds of fade-out where a sample is cut
-
-
-@lru_cache(maxsize=1)
-def default_class_map() -> dict[str, str]:
-    """Sample-library instrument names -> default vocabulary (``saz/data/sample_names.toml``)."""
-    return tomllib.loads(resources.files("saz.data").joinpath("sample_names.toml").read_text())["map"]
 
 
 def split_recordings(clips: pd.DataFrame, test_fraction: float, seed: int) -> pd.Series:

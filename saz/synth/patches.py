@@ -25,6 +25,8 @@ from typing import Iterable
 import numpy as np
 import soundfile as sf
 
+from saz.vocabulary import load_map
+
 FREEPATS = Path("/usr/share/midi/freepats")
 NOTE_SECONDS = 2.0
 FADE_SECONDS = 0.05
@@ -92,7 +94,6 @@ def note(sample: PatchSample, seconds: float = NOTE_SECONDS) -> np.ndarray:
 
 def _classes(kind: str) -> dict[int, str]:
     """GM program (``Tone``) or percussion key (``Drum``) -> class of the default vocabulary."""
-    from saz.synth.instruments import load_map
 
     return {n: name for name, c in load_map().items() for n in (c.programs if kind == "Tone" else c.drum_notes)}
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from saz.synth.acoustics import AcousticsConfig
-from saz.synth.instruments import load_map
+from saz.vocabulary import load_map
 from saz.synth.performance import PerformanceConfig
 from saz.synth.render import RenderConfig, corpus_pieces
 from saz.synth.sources import debian_pool, real_pool

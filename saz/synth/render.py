@@ -25,7 +25,8 @@ from saz.synth import acoustics as A
 from saz.synth import parts as P
 from saz.synth.corpus import Clip
 from saz.synth.fluid import Renderer
-from saz.synth.instruments import InstrumentClass, class_presets, ensembles, load_map
+from saz.synth.instruments import class_presets, ensembles
+from saz.vocabulary import InstrumentClass, load_map
 from saz.synth.library import sample_stem
 from saz.synth.mix import MixConfig, activity, mix
 from saz.synth.performance import PerformanceConfig, perform

@@ -30,6 +30,7 @@ from typing import Iterable
 
 from saz.audio import AUDIO_EXTENSIONS
 from saz.labels import normalise_name
+from saz.vocabulary import default_class_map
 
 Entry = tuple[str, str, str]  # (path, class or "" for a distractor, source)
 # Real sources kept out of every training pool: the `real` evaluation set is made of them.
@@ -68,7 +69,6 @@ def library_pool(root: str | Path, classes: Iterable[str], side: str = "train") 
     or 'all') of :func:`held_out`. Instruments outside ``classes`` become distractors (class '').
     """
     from saz.datasets.samples import load_samples
-    from saz.synth.library import default_class_map
 
     ds = load_samples(Path(root), class_map=default_class_map())
     names = ds.vocab.names
@@ -98,7 +98,6 @@ def package_pool(folder: str | Path, classes: Iterable[str]) -> list[Entry]:
     """Entries of the npm packages of :data:`PACKAGE_FAMILIES` under ``folder`` (an ``npm install
     --prefix`` folder or unpacked tarballs): the audio files anywhere in a package. Instruments
     outside ``classes`` become distractors (class '')."""
-    from saz.synth.library import default_class_map
 
     cmap, wanted = default_class_map(), set(classes)
     out: list[Entry] = []

@@ -1,0 +1,69 @@
+"""saz's label space: the instrument map, the default vocabulary and the table of instrument names.
+
+The instrument map (``saz/data/instruments.toml``) lists the default model's classes in order,
+with how each is played (GM programs, preset names, drum keys, range, roles); the name table
+(``saz/data/sample_names.toml``) maps the names datasets and sample libraries use to those classes
+(HamNava's ``santour`` -> ``dulcimer``). Everything here is data: it imports nothing of saz above
+:mod:`saz.labels`, so readers, training and scoring use it without the synthesiser.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from saz.labels import Vocabulary, normalise_name
+
+
+@dataclass(frozen=True)
+class InstrumentClass:
+    """How one class is played: GM programs, preset names, drum keys, range and roles."""
+
+    name: str
+    programs: tuple[int, ...] = ()
+    presets: tuple[str, ...] = ()
+    drum_notes: tuple[int, ...] = ()
+    range: tuple[int, int] = (0, 127)
+    roles: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_drum(self) -> bool:
+        return bool(self.drum_notes)
+
+
+@lru_cache(maxsize=4)
+def load_map(path: str | None = None) -> dict[str, InstrumentClass]:
+    """Classes of the instrument map, in file order (the default vocabulary's order)."""
+    text = Path(path).read_text() if path else resources.files("saz.data").joinpath("instruments.toml").read_text()
+    out = {}
+    for name, d in tomllib.loads(text)["classes"].items():
+        out[normalise_name(name)] = InstrumentClass(
+            normalise_name(name), tuple(d.get("programs", ())), tuple(d.get("presets", ())),
+            tuple(d.get("drum_notes", ())), tuple(d.get("range", (0, 127))), tuple(d.get("roles", ())),
+        )
+    return out
+
+
+def default_vocabulary() -> Vocabulary:
+    """The 20 OpenMIC-2018 classes plus the cultural instruments the SoundFonts carry."""
+    return Vocabulary.from_names(load_map().keys())
+
+
+@lru_cache(maxsize=1)
+def default_class_map() -> dict[str, str]:
+    """Instrument names of datasets and sample libraries -> default vocabulary (``saz/data/sample_names.toml``)."""
+    return tomllib.loads(resources.files("saz.data").joinpath("sample_names.toml").read_text())["map"]
+
+
+@lru_cache(maxsize=1)
+def _name_table() -> dict[str, str]:
+    return {normalise_name(k): v for k, v in default_class_map().items()}
+
+
+def resolve_name(vocab: Vocabulary, name: str) -> str | None:
+    """The class of ``vocab`` that ``name`` means: the name itself or one of its aliases, else its
+    entry in saz's name table; None when neither is in ``vocab``."""
+    return vocab.resolve(name, strict=False) or vocab.resolve(_name_table().get(normalise_name(name), ""), strict=False)
