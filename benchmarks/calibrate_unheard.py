@@ -29,48 +29,31 @@ This script:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
+from saz import io
+from saz.datasets import Dataset, load
+from saz.evaluation import card
+from saz.evaluation.acceptance import refusals
+from saz.evaluation.calibration import ensemble_of_files, fit_thresholds
+from saz.evaluation.compare import macro_f1_present
+from saz.evaluation.suite import eval_sets, score
+from saz.metrics import evaluate
+from saz.models.checkpoint import Predictor, add_profile, load_dict, write_dict
+from saz.models.train import dataset_features
+from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL
+from saz.progress import log
+from saz.synth.patches import patch_mixtures
 
-from generalisation import eval_sets, log, score  # noqa: E402
-from train_default import combine, refusals, with_profiles  # noqa: E402
-
-from saz import io  # noqa: E402
-from saz.datasets import load  # noqa: E402
-from saz.datasets.base import Dataset, clips_frame  # noqa: E402
-from saz.features.cache import default_cache_dir  # noqa: E402
-from saz.compare import macro_f1_present  # noqa: E402
-from saz.labels import LabelSet  # noqa: E402
-from saz.calibration import fit_thresholds  # noqa: E402
-from saz.metrics import evaluate  # noqa: E402
-from saz.models.checkpoint import Predictor, add_profile, load_dict, write_dict  # noqa: E402
-from saz.models.train import dataset_features  # noqa: E402
-from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
-from saz.vocabulary import default_vocabulary  # noqa: E402
-from saz.synth.library import pool_mixtures  # noqa: E402
-from saz.synth.patches import patch_pool  # noqa: E402
-
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SPEC = ROOT / "benchmarks" / "saz-bench-v1.toml"
 MODELS = Path(__file__).parent / "models"
 SEED = 20261202
 TESTED = ("v1_macro_f1", "real_single_top1", "real_poly_macro_f1_present")  # the three targets' scores
 ALPHAS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # the false-positive shares fpr-cap chooses from
-
-
-def mixtures(pool: list[tuple[str, str, str]], n: int, out: Path, seed: int, prefix: str) -> Dataset:
-    """``n`` validation clips mixed from ``pool`` as the ``real`` set mixes held-out recordings."""
-    vocab = default_vocabulary()
-    df = pool_mixtures(pool, vocab.names, n, out, seed, f"{prefix}-", split="validation")
-    rows = [{"clip_id": r.clip_id, "path": r.path, "split": "validation"} for r in df.itertuples()]
-    return Dataset(f"{prefix}-mixtures", out, clips_frame(rows), LabelSet(vocab, df[list(vocab.names)].to_numpy(np.float32)), [])
-
-
-def unheard_mixtures(patches: Path, n: int, out: Path) -> Dataset:
-    """``n`` validation clips mixed from the notes of the patch set under ``patches``."""
-    return mixtures(patch_pool(patches, default_vocabulary().names, default_cache_dir()), n, out, SEED, "unheard")
 
 
 def fpr_cap(path: Path, heard: list[Dataset], unheard: Dataset, work: Path) -> Path:
@@ -118,7 +101,9 @@ def add_to_default(name: str, candidate: Path, scores: dict, shipped_scores: dic
     kept = {k: scores[k] for k in TESTED}
     updated = add_profile(default, name, np.asarray(ckpt["thresholds"]), about, kept)
     write_dict(DEFAULT_MODEL, updated)
-    io.write_text(DEFAULT_CARD, with_profiles(DEFAULT_CARD.read_text(), updated, shipped_scores))
+    facts = card.read_facts(card.facts_path(DEFAULT_CARD))
+    card.write(updated, {**facts, "tuned_scores": {k: shipped_scores[k] for k in TESTED}}, DEFAULT_CARD,
+               card.facts_path(DEFAULT_CARD))
     log(f"profile '{name}' added to {DEFAULT_MODEL} and its card")
 
 
@@ -135,19 +120,21 @@ def main() -> None:
     ap.add_argument("--add-profile", metavar="NAME", help="add the candidate's thresholds to the shipped default as "
                     "this threshold profile (fpr-cap only), whatever the acceptance rule says")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--shared", type=Path, default=SHARED, help="the folder the real set is read from (samples/, fixtures/)")
     args = ap.parse_args()
     work = args.work.resolve()
     if args.add_profile and args.rule != "fpr-cap":
         raise SystemExit("--add-profile needs --rule fpr-cap")
     log(f"mixing {args.n} clips of {args.patches}")
-    unheard = unheard_mixtures(args.patches, args.n, work / "unheard")
+    unheard = patch_mixtures(args.patches, args.n, work / "unheard", SEED)
     heard = [load("saz-bench", d).subset("validation") for d in args.tune_also]
     if args.rule == "retune":
-        path = combine(args.members[0], args.members[1:], [*heard, unheard], work)
+        path = write_dict(work / "ensemble.pt", ensemble_of_files(args.members, [*heard, unheard], cache_dir=work / "features", progress=False))
     else:
-        path = fpr_cap(combine(args.members[0], args.members[1:], heard, work), heard, unheard, work)
+        joined = write_dict(work / "ensemble.pt", ensemble_of_files(args.members, heard, cache_dir=work / "features", progress=False))
+        path = fpr_cap(joined, heard, unheard, work)
     log("scoring the candidate and the shipped default")
-    sets = eval_sets(work, args.workers)
+    sets = eval_sets(SPEC, args.shared, work, args.workers)
     candidate = score(path, sets, work / "eval", work / "features")
     shipped = score(DEFAULT_MODEL, sets, work / "eval-shipped", work / "features")
     io.write_json(work / "candidate.json", candidate)

@@ -35,35 +35,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
-
 from saz import io
-from saz.compare import macro_f1_present
-from saz.datasets import Dataset, load
-from saz.evaluation import evaluate_checkpoint
-from saz.metrics import bootstrap_intervals, top1_hits
+from saz.datasets import load
+from saz.evaluation.card import source_table
+from saz.evaluation.suite import eval_sets, score
 from saz.models import get_model_class
-from saz.models.checkpoint import Predictor
 from saz.models.train import TrainConfig, train_on_dataset
-from saz.synth.bench import Spec, _generator
-from saz.synth.corpus import build_split
-from saz.vocabulary import load_map
+from saz.progress import log
 from saz.synth.patches import FREEPATS
 from saz.synth.physical import is_physical_set, render_notes
-from saz.synth.recipes import LEVERS, parse_levers, recipe, timbre_sources
-from saz.synth.render import RenderConfig, RenderGenerator
+from saz.synth.recipes import (
+    LEVERS,
+    RECIPE_SEED,
+    build_corpus,
+    parse_levers,
+    recipe,
+    timbre_sources,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 RESULTS = ROOT / "benchmarks" / "results"
 V1_DEFAULT = ROOT / "benchmarks" / "models" / "default-v1.pt"
 SAZNET_FEATURE = get_model_class("saznet").default_feature
-SEED = 20261126
 REAL_SINGLE_BEFORE_AUDIBLE = 456  # size of `real single` before breath and key-noise layers were left out
 ROWS = ("v1-default", "base", "+acoustics", "all", "all:clip", "all:init", "+timbres", "+performance", "+ensembles", "all:fresh",
         "all:band", "all:wide", "-timbres", "-acoustics", "-performance", "-ensembles", "all:init:shift", "all:init:npm",
@@ -72,10 +69,6 @@ RENDER_FLAGS = {  # row flag -> the RenderConfig field it sets
     "shift": ("sample_shift", 2.0),  # real recordings played up to 2 semitones faster or slower
     "isolated": ("preset_isolated", 0.3),  # presets play isolated notes in silence for 30 % of their stems
 }
-
-
-def log(msg: str) -> None:
-    print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
 def row_levers(row: str) -> tuple[str, ...]:
@@ -129,78 +122,6 @@ def row_render(row: str) -> tuple[str, dict, tuple[str, ...]]:
     sources = ("npm", "freepats", "physical")
     corpus = ":".join([row.split(":")[0], *(f for f in (*RENDER_FLAGS, *sources) if f in flags)])
     return corpus, dict(RENDER_FLAGS[f] for f in RENDER_FLAGS if f in flags), tuple(f for f in sources if f in flags)
-
-
-def build_corpus(cfg: RenderConfig, out: Path, n_train: int, workers: int) -> None:
-    classes = list(load_map())
-    for split, n, seed in (("train", n_train, SEED), ("validation", n_train // 5, SEED + 1)):
-        build_split(RenderGenerator(cfg, seed, prefix=split[:2]), out, split, n, classes, cfg.sr, 100, workers)
-
-
-def eval_sets(work: Path, workers: int) -> dict:
-    """saz-bench v1's unseen-SoundFont test (first 500 clips) and the real set."""
-    spec = Spec.load(ROOT / "benchmarks" / "saz-bench-v1.toml")
-    gen, n = _generator(spec, "test", spec.splits["test"], 0.25)
-    v1 = work / "v1-test"
-    build_split(gen, v1, "test", n, list(load_map()), spec.sr, spec.chunk_size, workers)
-    real = load("real", SHARED, mixes=200, cache=str(work / "real-mix"))
-    return {"v1": load("saz-bench", v1), "real": real}
-
-
-def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
-    """The rows' scores: saz-bench v1's unseen-SoundFont test, the real set (:func:`score_real`) and
-    the model's own validation and training figures."""
-    pred = Predictor.load(model)
-    r_v1 = evaluate_checkpoint(pred, sets["v1"], out / "v1-test", cache_dir=cache, progress=False)
-    info = pred.info
-    return {"v1_macro_f1": r_v1["macro"]["f1"], "v1_map": r_v1["map"], **score_real(pred, sets["real"], out, cache),
-            "val_macro_f1": info["validation"]["macro"]["f1"], "val_map": info["validation"]["map"],
-            "best_epoch": info["best_epoch"], "epochs": info["epochs_run"], "cpu_minutes": info["cpu_seconds"] / 60}
-
-
-def score_real(pred: Predictor, real: Dataset, out: Path, cache: Path) -> dict:
-    """Scores on the ``real`` set: top-1 on single-instrument recordings, macro F1 over the classes
-    present and mAP on polyphonic audio. Clips longer than the 5-s window are scored on their
-    centre window (as every ablation row so far) and, in the ``*_windows`` keys, over all their
-    windows as `saz predict` hears a recording (:func:`saz.evaluation.whole_clip_probabilities`).
-    The ``*_interval`` keys are 95 % bootstrap intervals over clips
-    (:func:`saz.metrics.bootstrap_intervals`). ``real_partial_*``: the excerpts annotated for a few
-    classes only (HamNava's voice and santur), per class, kept apart from the polyphonic score."""
-    single = real.subset("single")
-    poly = real.subset(np.flatnonzero(real.clips["split"].isin(["mix", "band"]).to_numpy()))
-    sources = single.clips["source"].to_numpy()
-    scores: dict = {}
-    for mode, suffix in (("centre", ""), ("windows", "_windows")):
-        r_single = evaluate_checkpoint(pred, single, out / f"real-single{suffix}", protocol="hard", cache_dir=cache,
-                                       progress=False, long_clips=mode)
-        npz = np.load(out / f"real-single{suffix}" / "predictions.npz")
-        hit = top1_hits(npz["y_true"], npz["y_prob"])
-        r_poly = evaluate_checkpoint(pred, poly, out / f"real-poly{suffix}", protocol="hard", cache_dir=cache,
-                                     progress=False, long_clips=mode)
-        poly_npz = np.load(out / f"real-poly{suffix}" / "predictions.npz")
-        scores.update({f"real_single_top1{suffix}": float(hit.mean()),
-                       f"real_single_by_source{suffix}": {str(s): [int((sources == s).sum()), float(hit[sources == s].mean())]
-                                                          for s in np.unique(sources)},
-                       f"real_single_detected{suffix}": r_single["micro"]["recall"],
-                       f"real_poly_macro_f1_present{suffix}": macro_f1_present(r_poly), f"real_poly_map{suffix}": r_poly["map"],
-                       f"real_single_top1_interval{suffix}":
-                           bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["top1"],
-                       f"real_poly_macro_f1_present_interval{suffix}":
-                           bootstrap_intervals(poly_npz["y_true"], poly_npz["y_prob"], poly_npz["thresholds"])["macro_f1_present"]})
-    if (real.clips["split"] == "partial").any():  # excerpts annotated for a few classes only: per class
-        r = evaluate_checkpoint(pred, real.subset("partial"), out / "real-partial", protocol="hard", cache_dir=cache,
-                                progress=False)
-        scores["real_partial_n"] = r["n_clips"]
-        scores["real_partial_by_class"] = {c["class"]: {k: c[k] for k in ("support", "known", "precision", "recall", "f1")}
-                                           for c in r["per_class"] if c["support"] > 0}
-    return {**scores, "real_single_n": int(len(single.clips)), "real_poly_n": int(len(poly.clips))}
-
-
-def source_table(by_source: dict[str, list]) -> list[str]:
-    """Markdown lines: real single-instrument top-1 per held-out source (``score``'s ``real_single_by_source``)."""
-    return ["No source is in training except Philharmonia, of which one recording in five is held out.", "",
-            "| source | recordings | top-1 |", "| --- | --- | --- |",
-            *[f"| {s} | {n} | {100 * t:.1f} % |" for s, (n, t) in by_source.items()]]
 
 
 def real_single_sizes(results: dict) -> str:
@@ -292,6 +213,7 @@ def main() -> None:
     ap.add_argument("--workers", "-j", type=int, default=2)
     ap.add_argument("--samples", type=Path, nargs="+", default=[SHARED / "samples"],
                     help="sample libraries and/or folders of npm instrument packages (saz.synth.sources.PACKAGE_FAMILIES)")
+    ap.add_argument("--shared", type=Path, default=SHARED, help="the folder the real set is read from (samples/, fixtures/)")
     ap.add_argument("--npm", type=Path, nargs="*", default=[],
                     help="folders of npm instrument packages that only ':npm' rows add to --samples")
     args = ap.parse_args()
@@ -300,7 +222,7 @@ def main() -> None:
     results_path = work / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     log("evaluation sets")
-    sets = eval_sets(work, args.workers)
+    sets = eval_sets(ROOT / "benchmarks" / "saz-bench-v1.toml", args.shared, work, args.workers)
     n_single = len(sets["real"].subset("single").clips)
     for row in filter(None, args.rows.split(",")):
         if row in results and results[row]["real_single_n"] == n_single:
@@ -329,7 +251,7 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
         render_notes(work / "physical")
     extra_roots = [*(args.npm if "npm" in extra else []), *([FREEPATS] if "freepats" in extra else []),
                    *([work / "physical"] if "physical" in extra else [])]
-    cfg = recipe(levers, [*args.samples, *extra_roots], seed=SEED, **render)
+    cfg = recipe(levers, [*args.samples, *extra_roots], seed=RECIPE_SEED, **render)
     folder = work / "rows" / row
     corpus = work / "rows" / corpus_name / "corpus"
     log(f"{row}: corpus ({', '.join(levers) or 'no levers'})")
@@ -345,4 +267,4 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

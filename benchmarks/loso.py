@@ -17,7 +17,7 @@ was trained in runs) and scores the continued model alone and an ensemble of the
 (probabilities averaged, thresholds tuned on validation): evidence, independent of the real
 sets, on whether such an ensemble transfers better than its newest member. All three
 checkpoints of each fold are also scored on the ``real`` set
-(:func:`generalisation.score_real`), the real-audio line every benchmark reports.
+(:func:`saz.evaluation.suite.score_real`), the real-audio line every benchmark reports.
 
 Every fold's corpus chunks, epochs and scores are kept, so running again continues. The folds
 that train on TimGM6mb are separate models: saz-bench v1's unseen-SoundFont test is untouched.
@@ -28,24 +28,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
+from saz import io, metrics
+from saz.datasets import Dataset, load
+from saz.evaluation.realset import load_real
+from saz.evaluation.scoring import evaluate_checkpoint
+from saz.evaluation.suite import REAL_MIXES, score_real
+from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict
+from saz.models.train import TrainConfig, dataset_features, train_on_dataset
+from saz.progress import log
+from saz.synth.corpus import build_split
+from saz.synth.recipes import RECIPE_SEED, build_corpus, recipe
+from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces
+from saz.vocabulary import load_map
 
-from generalisation import RESULTS, SEED, SHARED, build_corpus, log, score_real  # noqa: E402
-
-from saz import io, metrics  # noqa: E402
-from saz.datasets import Dataset, load  # noqa: E402
-from saz.evaluation import evaluate_checkpoint  # noqa: E402
-from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict  # noqa: E402
-from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
-from saz.synth.corpus import build_split  # noqa: E402
-from saz.vocabulary import load_map  # noqa: E402
-from saz.synth.recipes import recipe  # noqa: E402
-from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+RESULTS = ROOT / "benchmarks" / "results"
 
 SOURCES = ("FluidR3_GM", "MuseScore_General", "sf_GMbank", "TimGM6mb")
 LEVERS = ("performance", "acoustics", "ensembles")
@@ -56,11 +58,11 @@ def run_fold(held: str, args: argparse.Namespace, work: Path, real: Dataset) -> 
     """Render the fold's corpus and its held-out test, train, score (each step resumable)."""
     others = tuple(s for s in SOURCES if s != held)
     folder = work / held
-    cfg = recipe(LEVERS, seed=SEED, soundfonts=others)
+    cfg = recipe(LEVERS, seed=RECIPE_SEED, soundfonts=others)
     log(f"{held}: corpus from {', '.join(others)}")
     build_corpus(cfg, folder / "corpus", args.train, args.workers)
-    test_cfg = RenderConfig(soundfonts=(held,), corpus_pieces=corpus_pieces("test", SEED), corpus_fraction=0.3)
-    build_split(RenderGenerator(test_cfg, SEED + 2, prefix="te"), folder / "corpus", "test", args.test,
+    test_cfg = RenderConfig(soundfonts=(held,), corpus_pieces=corpus_pieces("test", RECIPE_SEED), corpus_fraction=0.3)
+    build_split(RenderGenerator(test_cfg, RECIPE_SEED + 2, prefix="te"), folder / "corpus", "test", args.test,
                 list(load_map()), test_cfg.sr, 100, args.workers)
     ds = load("saz-bench", folder / "corpus")
     log(f"{held}: training")
@@ -152,11 +154,12 @@ def main() -> None:
     ap.add_argument("--test", type=int, default=400)
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--workers", "-j", type=int, default=2)
+    ap.add_argument("--shared", type=Path, default=SHARED, help="the folder the real set is read from (samples/, fixtures/)")
     args = ap.parse_args()
     work = args.work.resolve()
     results_path = work / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
-    real = load("real", SHARED, mixes=200, cache=str(work / "real-mix"))
+    real = load_real(args.shared, mixes=REAL_MIXES, cache=str(work / "real-mix"))
     for held in filter(None, args.folds.split(",")):
         if held not in SOURCES:
             raise SystemExit(f"unknown SoundFont '{held}' (choose from {', '.join(SOURCES)})")
@@ -169,4 +172,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -5,7 +5,7 @@
 Takes the real polyphonic clips of the `real` set (200 mixtures of held-out recordings and the
 real band excerpts), scores them once with the bundled default as `saz predict` hears them, then,
 for each size n and repeat, draws n clips as "your labelled recordings", fits threshold profiles on
-them (:func:`saz.calibration.fit_thresholds`, rules ``f1`` and ``fpr`` at 5 %) and scores the other
+them (:func:`saz.evaluation.calibration.fit_thresholds`, rules ``f1`` and ``fpr`` at 5 %) and scores the other
 clips: macro F1 over the classes present there, beside the default's tuned thresholds and its
 shipped ``sensitive`` profile on the same clips. The labelled and the scored clips come from one
 collection (the held-out recordings recur across the mixtures), as a user's own archive would:
@@ -18,26 +18,26 @@ Results: ``benchmarks/results/own_labels.{md,json,png}``.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from generalisation import RESULTS, SHARED, log  # noqa: E402
-
-from saz import io, plots  # noqa: E402
-from saz.calibration import fit_thresholds  # noqa: E402
-from saz.compare import macro_f1_present  # noqa: E402
-from saz.datasets import load  # noqa: E402
-from saz.evaluation import whole_clip_probabilities  # noqa: E402
-from saz.labels import binarize  # noqa: E402
-from saz.metrics import evaluate  # noqa: E402
-from saz.models.train import dataset_features  # noqa: E402
-from saz.prediction import load_predictor  # noqa: E402
+from saz import io, plots
+from saz.evaluation.calibration import fit_thresholds
+from saz.evaluation.compare import macro_f1_present
+from saz.evaluation.realset import load_real
+from saz.evaluation.scoring import whole_clip_probabilities
+from saz.evaluation.suite import REAL_MIXES
+from saz.labels import binarize
+from saz.metrics import evaluate
+from saz.models.train import dataset_features
+from saz.prediction import load_predictor
+from saz.progress import log
 
 SEED = 20261202
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+RESULTS = ROOT / "benchmarks" / "results"
 
 
 def scored(truth: np.ndarray, prob: np.ndarray, thresholds: np.ndarray, vocab) -> float:
@@ -49,10 +49,11 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True, help="the real set's mixtures and features")
     ap.add_argument("--sizes", default="25,50,100", help="numbers of labelled clips to fit on")
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--shared", type=Path, default=SHARED, help="the folder the real set is read from (samples/, fixtures/)")
     args = ap.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     pred = load_predictor("default")
-    real = load("real", SHARED, mixes=200, cache=str(args.work / "real-mix"))
+    real = load_real(args.shared, mixes=REAL_MIXES, cache=str(args.work / "real-mix"))
     poly = real.subset(np.flatnonzero(real.clips["split"].isin(["mix", "band"]).to_numpy()))
     log(f"scoring {len(poly.clips)} real polyphonic clips")
     X, y, ok, _ = dataset_features(poly, pred.feature, pred.seconds, args.work / "features", progress=False)

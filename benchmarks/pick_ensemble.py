@@ -15,16 +15,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from train_default import combine  # noqa: E402
-
-from saz import io  # noqa: E402
-from saz.datasets import load  # noqa: E402
-from saz.models.checkpoint import load_dict  # noqa: E402
+from saz import io
+from saz.datasets import load
+from saz.evaluation.calibration import ensemble_of_files
 
 
 def main() -> None:
@@ -38,8 +33,8 @@ def main() -> None:
     ranking = []
     for combo in itertools.combinations(args.checkpoints, args.size):
         name = " + ".join(p.stem for p in combo)
-        folder = args.work / "+".join(p.stem for p in combo)
-        v = load_dict(combine(combo[0], list(combo[1:]), validations, folder))["info"]["validation"]
+        ckpt = ensemble_of_files(list(combo), validations, cache_dir=args.work / "features", progress=False)
+        v = ckpt["info"]["validation"]
         ranking.append({"ensemble": name, "macro_f1": v["macro"]["f1"], "map": v["map"]})
         print(f"{name}: validation macro F1 {v['macro']['f1']:.4f}, mAP {v['map']:.4f}", flush=True)
     ranking.sort(key=lambda r: -r["macro_f1"])

@@ -36,36 +36,38 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from calibrate_unheard import mixtures, unheard_mixtures  # noqa: E402
-from generalisation import RESULTS, SHARED, log  # noqa: E402
-
-from saz import io, plots  # noqa: E402
-from saz.compare import macro_f1_present  # noqa: E402
-from saz.datasets import load  # noqa: E402
-from saz.datasets.base import Dataset  # noqa: E402
-from saz.evaluation import whole_clip_probabilities  # noqa: E402
-from saz.labels import binarize  # noqa: E402
-from saz.calibration import threshold_moves  # noqa: E402
-from saz.metrics import evaluate, tune_thresholds  # noqa: E402
-from saz.models.checkpoint import Predictor  # noqa: E402
-from saz.models.train import dataset_features  # noqa: E402
-from saz.prediction import load_predictor  # noqa: E402
-from saz.synth.fluid import Note, Renderer  # noqa: E402
-from saz.synth.instruments import class_presets  # noqa: E402
-from saz.vocabulary import load_map  # noqa: E402
-from saz.synth.recipes import BASE_SOUNDFONTS  # noqa: E402
-from saz.synth.soundfont import find_soundfont  # noqa: E402
-from saz.synth.sources import real_pool  # noqa: E402
+from saz import io, plots
+from saz.datasets import load
+from saz.datasets.base import Dataset
+from saz.evaluation.calibration import threshold_moves
+from saz.evaluation.compare import macro_f1_present
+from saz.evaluation.realset import load_real
+from saz.evaluation.scoring import whole_clip_probabilities
+from saz.evaluation.suite import REAL_MIXES
+from saz.labels import binarize
+from saz.metrics import evaluate, tune_thresholds
+from saz.models.checkpoint import Predictor
+from saz.models.train import dataset_features
+from saz.prediction import load_predictor
+from saz.progress import log
+from saz.synth.fluid import Note, Renderer
+from saz.synth.instruments import class_presets
+from saz.synth.library import mixture_dataset
+from saz.synth.patches import patch_mixtures
+from saz.synth.recipes import BASE_SOUNDFONTS
+from saz.synth.soundfont import find_soundfont
+from saz.synth.sources import real_pool
+from saz.vocabulary import load_map
 
 SEED = 20261202
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+RESULTS = ROOT / "benchmarks" / "results"
 HEARD_SOUNDFONTS = (*BASE_SOUNDFONTS, "sf_GMbank")  # the recipes' SoundFonts (TimGM6mb stays unseen)
 NOTES_PER_PRESET = 6
 SR = 22050
@@ -190,6 +192,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=400, help="mixtures per source kind")
     ap.add_argument("--also", nargs="*", default=[], metavar="NAME=CHECKPOINT",
                     help="other checkpoints to score on the same clips (e.g. two ablation rows)")
+    ap.add_argument("--shared", type=Path, default=SHARED, help="the folder the real set is read from (samples/, fixtures/)")
     args = ap.parse_args()
     work = args.work.resolve()
     pred = load_predictor("default")
@@ -197,11 +200,11 @@ def main() -> None:
     log("rendering heard SoundFont notes and mixing")
     sets = {"recipe validation": load("saz-bench", args.tune_also[0]).subset("validation"),
             "saz-bench validation": load("saz-bench", args.tune_also[1]).subset("validation"),
-            "heard SoundFont notes": mixtures(soundfont_notes(work / "notes"), args.n, work / "lg-soundfont", SEED + 1, "sfnotes"),
-            "heard recordings": mixtures([e for e in real_pool(args.samples, names) if e[1]], args.n, work / "lg-recorded",
+            "heard SoundFont notes": mixture_dataset(soundfont_notes(work / "notes"), args.n, work / "lg-soundfont", SEED + 1, "sfnotes"),
+            "heard recordings": mixture_dataset([e for e in real_pool(args.samples, names) if e[1]], args.n, work / "lg-recorded",
                                          SEED + 2, "recorded"),
-            "unheard patches": unheard_mixtures(Path("/usr/share/midi/freepats"), args.n, work / "unheard")}
-    real = load("real", SHARED, mixes=200, cache=str(work / "real-mix"))
+            "unheard patches": patch_mixtures(Path("/usr/share/midi/freepats"), args.n, work / "unheard", SEED)}
+    real = load_real(args.shared, mixes=REAL_MIXES, cache=str(work / "real-mix"))
     sets["real polyphonic (test)"] = real.subset(np.flatnonzero(real.clips["split"].isin(["mix", "band"]).to_numpy()))
     rows, medians, feats, shares, outputs = scored(pred, sets, work)
     textures = both_textures(pred, outputs)

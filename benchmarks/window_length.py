@@ -7,10 +7,10 @@
 each instrument its highest window probability; shorter windows draw a finer timeline. The
 members were trained on 5-s clips, and their thresholds were tuned at 5 s. For each window this
 script hears every validation clip of each folder (saz-bench format) as ``saz predict`` does
-(:func:`saz.calibration.window_probabilities`) and scores macro F1 over the classes present and
+(:func:`saz.evaluation.calibration.window_probabilities`) and scores macro F1 over the classes present and
 mAP, with the thresholds tuned at 5 s and with thresholds tuned again at that window on the
-``--tune`` folders' clips (:func:`saz.calibration.fit_thresholds`, as
-:func:`saz.calibration.window_thresholds` does). ``--also`` folders are scored only: e.g. the
+``--tune`` folders' clips (:func:`saz.evaluation.calibration.fit_thresholds`, as
+:func:`saz.evaluation.calibration.window_thresholds` does). ``--also`` folders are scored only: e.g. the
 ``lg-*`` and ``unheard`` folders of ``benchmarks/unheard_gap.py``'s work folder, mixtures in the
 texture of the real polyphonic clips (single notes with silence between them), to see whether a
 shorter window helps there. Only validation clips are read.
@@ -25,25 +25,24 @@ Results: ``benchmarks/results/window_length.{md,json,png}``.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
+from saz import io, plots
+from saz.datasets import load
+from saz.evaluation import card
+from saz.evaluation.calibration import fit_thresholds, window_probabilities
+from saz.evaluation.compare import macro_f1_present
+from saz.labels import binarize
+from saz.metrics import evaluate
+from saz.models.checkpoint import add_window_thresholds, load_dict, write_dict
+from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL, load_predictor
+from saz.progress import log
 
-from generalisation import RESULTS, log  # noqa: E402
-from train_default import with_windows  # noqa: E402
-
-from saz import io, plots  # noqa: E402
-from saz.calibration import fit_thresholds, window_probabilities  # noqa: E402
-from saz.compare import macro_f1_present  # noqa: E402
-from saz.datasets import load  # noqa: E402
-from saz.labels import binarize  # noqa: E402
-from saz.metrics import evaluate  # noqa: E402
-from saz.models.checkpoint import add_window_thresholds, load_dict, write_dict  # noqa: E402
-from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL, load_predictor  # noqa: E402
-
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+RESULTS = ROOT / "benchmarks" / "results"
 
 def scores(y: np.ndarray, p: np.ndarray, names: list[str], thresholds: np.ndarray) -> dict:
     r = evaluate(y, p, names, thresholds)
@@ -125,7 +124,7 @@ def main() -> None:
                  f"{at[pred.seconds, last]['shipped']['macro_f1_present']:.3f} at {pred.seconds:g} s")
         ckpt = add_window_thresholds(load_dict(DEFAULT_MODEL), others, about)
         write_dict(DEFAULT_MODEL, ckpt)
-        io.write_text(DEFAULT_CARD, with_windows(DEFAULT_CARD.read_text(), ckpt))
+        card.write(ckpt, card.read_facts(card.facts_path(DEFAULT_CARD)), DEFAULT_CARD, card.facts_path(DEFAULT_CARD))
         log(f"wrote thresholds for {', '.join(f'{w:g}-s' for w in others)} windows into {DEFAULT_MODEL}")
 
 

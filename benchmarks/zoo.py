@@ -13,7 +13,7 @@ Stages, each resumable (rerun the same command after an interruption):
 4. every run evaluated on ``test`` (unseen SoundFont, unseen pieces), ``test_mix`` (real
    recorded samples) and, from the ``real`` set of ``--real`` (default ``../shared``; ``--real ''``
    skips it), ``real_single`` (held-out single-instrument recordings; top-1 too) and ``real_poly``
-   (mixtures of held-out recordings, band excerpts); ``saz.compare`` per test part (mean ± std over
+   (mixtures of held-out recordings, band excerpts); ``saz.evaluation.compare`` per test part (mean ± std over
    seeds, paired bootstrap against the best model); inference time per 5-s clip (features +
    network, batch of 64);
 5. ``benchmarks/results/zoo.md`` and ``zoo.json`` (plus the comparison folders).
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -32,17 +31,18 @@ from pathlib import Path
 # time spent waiting for a core that another process holds.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from saz import compare, io  # noqa: E402
-from saz.datasets import load  # noqa: E402
-from saz.evaluation import evaluate_checkpoint  # noqa: E402
-from saz.features import feature_from_config  # noqa: E402
-from saz.metrics import top1_hits  # noqa: E402
-from saz.models import MODELS  # noqa: E402
-from saz.models.checkpoint import Predictor, load_dict  # noqa: E402
-from saz.models.train import Trainer, TrainConfig, dataset_features  # noqa: E402
+from saz import io
+from saz.datasets import load
+from saz.evaluation import compare
+from saz.evaluation.scoring import evaluate_checkpoint
+from saz.features import feature_from_config
+from saz.metrics import top1_hits
+from saz.models import MODELS
+from saz.models.checkpoint import Predictor, load_dict
+from saz.models.train import TrainConfig, Trainer, dataset_features
 
 RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -258,4 +258,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

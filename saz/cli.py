@@ -106,6 +106,7 @@ app.add_typer(datasets_app, name="datasets")
 @datasets_app.command("list")
 def datasets_list() -> None:
     """List the dataset readers."""
+    import saz.evaluation  # noqa: F401  (registers the real set)
     from saz.datasets import DESCRIPTIONS
 
     table = Table("name", "what it reads")
@@ -124,6 +125,7 @@ def datasets_info(
 ) -> None:
     """Clips per split and class, labels per clip, soft-label histogram, co-occurrence, problems."""
     from saz import io
+    import saz.evaluation  # noqa: F401  (registers the real set)
     from saz.datasets import DatasetError, load
     from saz.datasets.summary import plot_summary
 
@@ -409,7 +411,7 @@ def models_profile(
     cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
 ) -> None:
     """Fit a threshold profile to your own labelled recordings and write the checkpoint with it."""
-    from saz.calibration import RULES, fit_profile, threshold_moves
+    from saz.evaluation.calibration import RULES, fit_profile, threshold_moves
     from saz.models.checkpoint import add_profile, write_dict
 
     predictor = _predictor(checkpoint, None)
@@ -444,7 +446,7 @@ def models_windows(
     option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
 ) -> None:
     """Tune the model's thresholds again for shorter or longer prediction windows (saz predict --window)."""
-    from saz.calibration import window_thresholds
+    from saz.evaluation.calibration import window_thresholds
     from saz.models.checkpoint import add_window_thresholds, write_dict
 
     predictor = _predictor(checkpoint, None)
@@ -462,6 +464,7 @@ def models_windows(
 
 
 def _load_dataset(name: str, root: Path, option: list[str]):
+    import saz.evaluation  # noqa: F401  (registers the real set)
     from saz.datasets import DatasetError, load
 
     try:
@@ -570,7 +573,7 @@ def evaluate(
                                           "instead of its tuned thresholds."),
 ) -> None:
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
-    from saz.evaluation import LONG_CLIPS, evaluate_checkpoint
+    from saz.evaluation.scoring import LONG_CLIPS, evaluate_checkpoint
 
     if long_clips not in LONG_CLIPS:
         err.print(f"[red]error:[/red] --long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')")

@@ -10,6 +10,7 @@ import matplotlib.patches
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 
@@ -116,3 +117,24 @@ def timeline(envelope: np.ndarray, envelope_rate: float, duration: float, starts
 
 def close(fig: Figure) -> None:
     plt.close(fig)
+
+
+def training_curve(log: pd.DataFrame, previous: list[dict] | None = None, title: str = "training curve") -> Figure:
+    """Validation macro F1 and mAP per epoch of a training ``log`` (``log.csv`` of a run), with
+    training loss on a second axis. ``previous`` (the ``--init`` checkpoint's own history) is drawn
+    first, so a model trained in several runs shows one curve, a dotted line where this run starts."""
+    before = pd.DataFrame(previous or [], columns=log.columns)
+    df = pd.concat([before, log.assign(epoch=log["epoch"] + len(before))], ignore_index=True)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(df["epoch"], df["val_macro_f1"], label="validation macro F1")
+    ax.plot(df["epoch"], df["val_map"], label="validation mAP")
+    if len(before):
+        ax.axvline(len(before) + 0.5, color="black", linestyle=":", linewidth=1, label="restart from --init")
+    ax.set_xlabel("epoch")
+    ax.set_ylim(0, 1)
+    ax2 = ax.twinx()
+    ax2.plot(df["epoch"], df["train_loss"], color="grey", linestyle=":", label="training loss")
+    ax2.set_ylabel("training loss")
+    ax.legend(loc="lower right")
+    ax.set_title(title)
+    return fig

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Iterable, Iterator, TypeVar
 
 from rich.console import Console
@@ -27,3 +28,8 @@ def track(items: Iterable[T], description: str, total: int | None = None, enable
         for item in items:
             yield item
             bar.advance(task)
+
+
+def log(message: str) -> None:
+    """A timestamped line on standard output, flushed: the progress of long scripts run in the background."""
+    print(time.strftime("%H:%M:%S"), message, flush=True)

@@ -63,3 +63,15 @@ def edge_cases(tmp_path: Path) -> dict[str, Path]:
     out["unsupported"] = tmp_path / "score.xyz"
     out["unsupported"].write_bytes(b"\x00\x01binary")
     return out
+
+
+def sample_library(root: Path, sources: dict[str, dict[str, int]], sr: int = 22050) -> Path:
+    """A sample library laid out as ``../shared/samples``: ``source/instrument/`` folders of ten
+    0.5-s tones each, at the given base frequency per instrument."""
+    for source, insts in sources.items():
+        for inst, f in insts.items():
+            d = root / source / inst
+            d.mkdir(parents=True)
+            for k in range(10):
+                sf.write(d / f"{inst}_{k}.wav", tone(sr, 0.5, f * (1 + 0.05 * k)), sr)
+    return root

@@ -151,7 +151,7 @@ def test_paired_bootstrap_detects_a_better_model_and_not_a_twin(data):
 
 
 def test_bootstrap_intervals_bracket_the_score_and_narrow_with_more_clips(data):
-    from saz.compare import macro_f1_present
+    from saz.evaluation.compare import macro_f1_present
 
     y, p = data
     y = y.copy()

@@ -187,7 +187,7 @@ def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):
 
 
 def test_a_profile_fitted_to_ones_own_labelled_recordings(model, tmp_path):
-    from saz.calibration import fit_profile
+    from saz.evaluation.calibration import fit_profile
     from saz.datasets import load
     from saz.metrics import evaluate
 
@@ -223,7 +223,7 @@ def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
     """`saz evaluate` scores a clip longer than the window over all its windows (the same numbers
     `saz predict` gives the file); 'centre' scores only its centre window; short clips agree."""
     from saz.datasets import load
-    from saz.evaluation import evaluate_checkpoint
+    from saz.evaluation.scoring import evaluate_checkpoint
     from saz.models.checkpoint import Predictor
 
     sf.write(tmp_path / "long.wav", np.concatenate([tone(SR, 1.0, 330.0), np.zeros(SR * 5, np.float32)]), SR)
@@ -245,7 +245,7 @@ def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
 def test_thresholds_tuned_per_prediction_window(model, tmp_path):
     """`saz models windows` tunes the thresholds again at other windows; `saz predict --window`
     then decides with those of the nearest window, and at the model's own window nothing changes."""
-    from saz.calibration import window_probabilities, window_thresholds
+    from saz.evaluation.calibration import window_probabilities, window_thresholds
     from saz.datasets import load
     from saz.metrics import tune_thresholds
     from saz.models.checkpoint import add_window_thresholds

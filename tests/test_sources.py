@@ -1,6 +1,5 @@
-"""Timbre sources, the render levers and the `real` evaluation set."""
+"""Timbre sources and the render levers."""
 
-import shutil
 import zlib
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from saz.synth.render import RenderConfig, RenderGenerator
 from saz.synth.soundfont import find_soundfont
 from saz.synth.sources import (HELD_OUT_SOURCES, by_class, flat_pool, held_out, keyword_class, library_pool,
                                package_pool, real_pool)
-from conftest import FIXTURES, tone
+from conftest import sample_library, tone
 
 SR = 22050
 
@@ -28,18 +27,8 @@ def test_keyword_classes_of_drum_kit_file_names():
     assert keyword_class("loop_amen") == "-" and keyword_class("tabla_na") == ""
 
 
-def _library(root, sources: dict[str, dict[str, int]]):
-    for source, insts in sources.items():
-        for inst, f in insts.items():
-            d = root / source / inst
-            d.mkdir(parents=True)
-            for k in range(10):
-                sf.write(d / f"{inst}_{k}.wav", tone(SR, 0.5, f * (1 + 0.05 * k)), SR)
-    return root
-
-
 def test_library_pool_sides_are_disjoint_and_hold_out_whole_sources(tmp_path):
-    root = _library(tmp_path / "samples", {"philharmonia": {"cello": 130, "bassoon": 90}, "mtg_solosax": {"saxophone": 300}})
+    root = sample_library(tmp_path / "samples", {"philharmonia": {"cello": 130, "bassoon": 90}, "mtg_solosax": {"saxophone": 300}})
     train = library_pool(root, list(load_map()), side="train")
     test = library_pool(root, list(load_map()), side="test")
     assert not {p for p, _, _ in train} & {p for p, _, _ in test}
@@ -93,7 +82,7 @@ def test_package_pool_reads_the_salamander_piano_layers_as_one_source(tmp_path):
 
 def test_real_pool_reads_libraries_and_packages_together(tmp_path):
     npm = _npm(tmp_path / "npm", {"tonejs-instrument-saxophone-mp3": 4})
-    lib = _library(tmp_path / "samples", {"philharmonia": {"cello": 130}})
+    lib = sample_library(tmp_path / "samples", {"philharmonia": {"cello": 130}})
     pool = real_pool([lib, npm], list(load_map()))
     assert {c for _, c, _ in pool} == {"cello", "saxophone"}
     assert pool == library_pool(lib, list(load_map()), side="train") + package_pool(npm, list(load_map()))
@@ -124,7 +113,7 @@ def test_parse_levers():
 
 
 def test_render_with_every_lever_labels_real_stems_and_never_distractors(tmp_path):
-    lib = _library(tmp_path / "samples", {"philharmonia": {"cello": 130, "saxophone": 250, "bassoon": 90}})
+    lib = sample_library(tmp_path / "samples", {"philharmonia": {"cello": 130, "saxophone": 250, "bassoon": 90}})
     cfg = recipe(("timbres", "performance", "acoustics", "ensembles"), lib, seed=1, corpus_fraction=0.0)
     cfg = RenderConfig(**{**cfg.__dict__, "sample_fraction": 1.0, "distractor_fraction": 1.0})
     clips = list(RenderGenerator(cfg, seed=3)(0, list(range(12))))
@@ -138,77 +127,6 @@ def test_render_with_every_lever_labels_real_stems_and_never_distractors(tmp_pat
     assert recorded > 0  # cello and saxophone stems came from the recordings
     again = list(RenderGenerator(cfg, seed=3)(0, list(range(3))))
     assert all(np.array_equal(a.audio, b.audio) for a, b in zip(clips, again))
-
-
-@pytest.fixture
-def shared_like(tmp_path):
-    """A ../shared-like folder: a sample library and the repo's real fixtures."""
-    root = tmp_path / "shared"
-    _library(root / "samples", {"philharmonia": {"cello": 130, "flute": 600}, "mtg_solosax": {"saxophone": 300}})
-    for name in ("irmas", "medleydb", "tinysol", "medley_solos_db", "hamnava", "openmic2018"):
-        shutil.copytree(FIXTURES / name, root / "fixtures" / name)
-    _breath(root / "samples" / "mtg_solosax" / "saxophone" / "sax_breath.wav")
-    return root
-
-
-def _breath(path):
-    """A -66 dBFS noise layer, as sample libraries ship breath and key noise under an instrument's name."""
-    sf.write(path, 0.0005 * np.random.default_rng(0).standard_normal(SR // 2).astype(np.float32), SR)
-
-
-def test_real_dataset_splits_and_label_mapping(shared_like, tmp_path):
-    ds = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))
-    splits = ds.clips["split"].value_counts().to_dict()
-    assert splits["mix"] == 4 and splits["band"] == 2
-    names = ds.vocab.names
-    single = ds.subset("single")
-    sax = single.clips["path"].str.contains("mtg_solosax").to_numpy()
-    assert sax.sum() == 10 and (single.y[sax, names.index("saxophone")] == 1).all()  # not the breath layer
-    assert (single.clips["source"][sax] == "held-out samples: mtg_solosax").all()  # per-source scores need this
-    held = [p for p in single.clips["path"] if "philharmonia" in p]
-    assert all(zlib.crc32(p.rsplit("/", 1)[1].encode()) % 5 == 0 for p in held)  # only the held-out side
-    irmas_train = single.clips["source"].eq("irmas").to_numpy()
-    row = single.y[irmas_train][0]
-    assert row[names.index("clarinet")] == 1 and np.isnan(row[names.index("violin")])  # IRMAS names one instrument
-    band = ds.subset("band")
-    irmas_test = band.clips["source"].eq("irmas").to_numpy()
-    irmas_row = band.y[irmas_test][0]
-    assert {names[j] for j in np.flatnonzero(irmas_row == 1)} == {"guitar", "voice"}
-    assert irmas_row[names.index("piano")] == 0  # an IRMAS class it does not list: absent
-    assert np.isnan(irmas_row[names.index("bass")]) and np.isnan(irmas_row[names.index("drums")])  # IRMAS has no name for them
-    assert not np.isnan(band.y[~irmas_test]).any()  # MedleyDB lists every instrument of a mix
-    again = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))  # mixes are reused, not redrawn
-    assert list(again.clips["path"]) == list(ds.clips["path"])
-
-
-def test_real_dataset_partial_split_keeps_known_classes_only(shared_like, tmp_path):
-    ds = load("real", shared_like, mixes=4, cache=str(tmp_path / "cache"))
-    names = ds.vocab.names
-    partial = ds.subset("partial")
-    hamnava = partial.clips["source"].eq("hamnava").to_numpy()
-    ids = set(partial.clips["clip_id"][hamnava])
-    assert len(ids) == 11 and "ABKBOC.mp3" not in ids  # the fixture's audio file without a label row stays out
-    known = ~np.isnan(partial.y[hamnava])
-    assert {names[j] for j in np.flatnonzero(known.any(axis=0))} == {"voice", "dulcimer"}  # singer, santour
-    row = partial.y[hamnava][list(partial.clips["clip_id"][hamnava]).index("ADWZFO.mp3")]
-    assert row[names.index("dulcimer")] == 1 and row[names.index("voice")] == 0  # santour, no singer
-    assert (partial.y[hamnava][:, names.index("voice")] == 0).sum() >= 5  # a known absence keeps its clip
-    openmic = partial.clips["source"].eq("openmic2018").to_numpy()
-    assert list(partial.clips["clip_id"][openmic]) == ["000046_3840"]  # the one key whose audio ships
-    assert partial.clips["path"].map(lambda p: Path(p).is_file()).all()
-    assert ds.clips["split"].value_counts()["band"] == 2  # complete-label splits unchanged
-
-
-def test_real_dataset_leaves_out_breath_and_key_noise_layers(tmp_path):
-    root = _library(tmp_path / "shared" / "samples", {"philharmonia": {"cello": 130, "flute": 600}})
-    (root / "mtg_solosax" / "saxophone").mkdir(parents=True)
-    for k in range(6):
-        _breath(root / "mtg_solosax" / "saxophone" / f"sax_key_{k}.wav")
-    ds = load("real", root.parent, mixes=6, cache=str(tmp_path / "cache"))
-    sax = ds.vocab.names.index("saxophone")
-    assert not ds.clips["path"].str.contains("mtg_solosax").any()
-    assert (ds.subset("mix").y[:, sax] == 0).all()  # never mixed in as an inaudible 'saxophone'
-    assert (ds.subset("mix").y.sum(axis=1) >= 1).all()
 
 
 def test_fresh_clips_arrive_from_a_worker_process_featurised():
@@ -275,7 +193,7 @@ def _alive(pid: int) -> bool:
 def test_timbre_sources_count_what_the_lever_adds(tmp_path):
     from saz.synth.recipes import timbre_sources
 
-    lib = _library(tmp_path / "samples", {"philharmonia": {"cello": 130}})
+    lib = sample_library(tmp_path / "samples", {"philharmonia": {"cello": 130}})
     base = timbre_sources(recipe((), None))
     more = timbre_sources(recipe(("timbres",), lib))
     assert base["cello"]["recordings"] == 0 and 0 < more["cello"]["recordings"] <= 10

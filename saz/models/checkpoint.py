@@ -142,7 +142,7 @@ def add_profile(ckpt: dict[str, Any], name: str, thresholds: np.ndarray, about: 
 def add_window_thresholds(ckpt: dict[str, Any], table: dict[float, np.ndarray], about: str) -> dict[str, Any]:
     """``ckpt`` with its own thresholds tuned again for prediction windows other than its clip
     length: ``table`` maps a window (seconds) to per-class thresholds tuned at it
-    (:func:`saz.calibration.window_thresholds`), ``about`` says on what. Replaces any earlier table.
+    (:func:`saz.evaluation.calibration.window_thresholds`), ``about`` says on what. Replaces any earlier table.
 
     A file's probability is its highest window's, so the shorter the window, the more windows a
     clip has and the higher an absent class's highest probability: thresholds tuned at the clip

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from saz import io, plots
+from saz.datasets import load
 from saz.synth.corpus import build_split
 from saz.synth.instruments import coverage
 from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset
@@ -48,7 +49,9 @@ class Spec:
                    int(d.get("chunk_size", 100)), dict(d["splits"]), p)
 
 
-def _generator(spec: Spec, split: str, s: dict, scale: float) -> tuple[Callable, int]:
+def split_generator(spec: Spec, split: str, scale: float = 1.0) -> tuple[Callable, int]:
+    """The clip factory of the spec's ``split`` and how many clips it makes at ``scale``."""
+    s = spec.splits[split]
     n = max(1, int(round(s["n"] * scale)))
     seed = spec.seed + 1000 * list(spec.splits).index(split)
     mixcfg = MixConfig(**s.get("mix", {}))
@@ -59,8 +62,6 @@ def _generator(spec: Spec, split: str, s: dict, scale: float) -> tuple[Callable,
                            corpus_fraction=float(s.get("corpus_fraction", 0.3)), corpus_pieces=pieces, mix=mixcfg)
         return RenderGenerator(cfg, seed, prefix=s.get("prefix", split[0])), n
     if s["generator"] == "mix":
-        from saz.datasets import load
-
         vocab = default_vocabulary()
         root = (spec.path.parent / s["library"]).resolve()
         ds = load("samples", root, class_map=default_class_map(), vocab=vocab)
@@ -84,10 +85,10 @@ def build(spec_path: str | Path, out: str | Path, scale: float = 1.0, workers: i
     classes = list(load_map())
     t0 = time.time()
     manifests = {}
-    for split, s in spec.splits.items():
+    for split in spec.splits:
         if splits and split not in splits:
             continue
-        gen, n = _generator(spec, split, s, scale)
+        gen, n = split_generator(spec, split, scale)
         done = [0]
 
         def tick(k: int, split: str = split, n: int = n, done: list = done) -> None:

@@ -17,8 +17,11 @@ import numpy as np
 import pandas as pd
 
 from saz import audio
-from saz.synth.corpus import Clip
+from saz.datasets.base import Dataset, clips_frame
+from saz.labels import LabelSet
+from saz.synth.corpus import Clip, build_split
 from saz.synth.mix import MixConfig, activity, mix
+from saz.vocabulary import default_vocabulary
 
 FADE = 0.02  # seconds of fade-out where a sample is cut
 
@@ -148,10 +151,17 @@ def pool_mixtures(pool: Sequence[tuple[str, str, str]], classes: Sequence[str], 
     """``n`` polyphonic clips mixed from the labelled entries of ``pool`` (distractors left out),
     written once under ``out`` (resumable, :func:`saz.synth.corpus.build_split`): their manifest,
     paths made absolute."""
-    from saz.synth.corpus import build_split
-
     cfg = LibraryConfig()
     gen = LibraryGenerator(tuple(e for e in pool if e[1]), tuple(classes), cfg, seed, prefix=prefix)
     df = pd.read_csv(build_split(gen, out, split, n, list(classes), cfg.sr, 50))
     df["path"] = [str(out / p) for p in df["path"]]
     return df
+
+
+def mixture_dataset(pool: Sequence[tuple[str, str, str]], n: int, out: Path, seed: int, prefix: str) -> Dataset:
+    """``n`` validation clips mixed from ``pool`` (as the ``real`` set mixes held-out recordings),
+    labelled in the default vocabulary, as a dataset (written once under ``out``)."""
+    vocab = default_vocabulary()
+    df = pool_mixtures(pool, vocab.names, n, out, seed, f"{prefix}-", split="validation")
+    rows = [{"clip_id": r.clip_id, "path": r.path, "split": "validation"} for r in df.itertuples()]
+    return Dataset(f"{prefix}-mixtures", out, clips_frame(rows), LabelSet(vocab, df[list(vocab.names)].to_numpy(np.float32)), [])

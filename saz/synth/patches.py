@@ -25,7 +25,10 @@ from typing import Iterable
 import numpy as np
 import soundfile as sf
 
-from saz.vocabulary import load_map
+from saz.datasets.base import Dataset
+from saz.features.cache import default_cache_dir
+from saz.synth.library import mixture_dataset
+from saz.vocabulary import default_vocabulary, load_map
 
 FREEPATS = Path("/usr/share/midi/freepats")
 NOTE_SECONDS = 2.0
@@ -138,3 +141,10 @@ def _write_notes(patch: Path, target: Path) -> list[Path]:
 def is_patch_set(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` holds GUS patches in the freepats layout."""
     return any(Path(folder).glob(_LAYOUT))
+
+
+def patch_mixtures(root: str | Path, n: int, out: str | Path, seed: int, cache: str | Path | None = None) -> Dataset:
+    """``n`` validation clips mixed from the notes of the patch set under ``root`` (a source the
+    default never heard), as a dataset written once under ``out``."""
+    pool = patch_pool(Path(root), default_vocabulary().names, Path(cache) if cache else default_cache_dir())
+    return mixture_dataset(pool, n, Path(out), seed, "unheard")

@@ -24,11 +24,13 @@ from typing import Iterable, Sequence
 from saz.synth.acoustics import AcousticsConfig
 from saz.vocabulary import load_map
 from saz.synth.performance import PerformanceConfig
-from saz.synth.render import RenderConfig, corpus_pieces
+from saz.synth.corpus import build_split
+from saz.synth.render import RenderConfig, RenderGenerator, corpus_pieces
 from saz.synth.sources import debian_pool, real_pool
 
 LEVERS = ("timbres", "performance", "acoustics", "ensembles")
 BASE_SOUNDFONTS = ("FluidR3_GM", "MuseScore_General")
+RECIPE_SEED = 20261126  # the seed the default's corpora are rendered with
 
 
 def parse_levers(text: str | Iterable[str]) -> tuple[str, ...]:
@@ -72,6 +74,15 @@ def recipe(levers: Iterable[str], samples: Samples = None, seed: int = 0, **opti
         opts.update(lever_options(lever, samples))
     opts.update(options)
     return RenderConfig(**opts)
+
+
+def build_corpus(cfg: RenderConfig, out: str | Path, n_train: int, workers: int = 1, seed: int = RECIPE_SEED) -> Path:
+    """Render a recipe's corpus under ``out``: ``n_train`` training clips and a fifth as many for
+    validation, in saz-bench's layout (resumable, :func:`saz.synth.corpus.build_split`)."""
+    classes = list(load_map())
+    for split, n, s in (("train", n_train, seed), ("validation", n_train // 5, seed + 1)):
+        build_split(RenderGenerator(cfg, s, prefix=split[:2]), Path(out), split, n, classes, cfg.sr, 100, workers)
+    return Path(out)
 
 
 def timbre_sources(cfg: RenderConfig) -> dict[str, dict[str, int]]:

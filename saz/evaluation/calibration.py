@@ -17,14 +17,15 @@ copy of the checkpoint, and ``saz predict --window`` then uses the nearest.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from saz.datasets.base import Dataset
-from saz.evaluation import align_labels, whole_clip_probabilities
+from saz.evaluation.scoring import align_labels, whole_clip_probabilities
 from saz.labels import binarize
 from saz.metrics import fpr_thresholds, tune_thresholds
-from saz.models.checkpoint import Predictor
+from saz.models.checkpoint import Predictor, ensemble, load_dict
 from saz.models.train import dataset_features
 
 RULES = {
@@ -117,3 +118,27 @@ def window_thresholds(predictor: Predictor, datasets: list[Dataset], windows: li
         prob, truth = np.concatenate([p for p, _ in parts]), binarize(np.concatenate([y for _, y in parts]), 0.5)
         table[window] = fit_thresholds(truth, prob, predictor.thresholds, "f1")[0]
     return table
+
+
+def members_info(members: list[dict[str, Any]], others: list[str]) -> dict[str, Any]:
+    """The info of an ensemble led by ``members[0]``: its info, the members' parameters summed and
+    the names of the ``others`` it joins."""
+    return {**members[0]["info"], "parameters": sum(m["info"]["parameters"] for m in members), "ensemble": list(others)}
+
+
+def ensemble_of_files(paths: list[str | Path], datasets: list[Dataset], combine: str = "mean",
+                      cache_dir: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
+    """:func:`tune_ensemble` of the checkpoint files ``paths``, the first leading (:func:`members_info`)."""
+    members = [load_dict(p) for p in paths]
+    info = members_info(members, [Path(p).name for p in paths[1:]])
+    return tune_ensemble(members, datasets, info, combine, cache_dir, progress)[0]
+
+
+def tune_ensemble(members: list[dict[str, Any]], datasets: list[Dataset], info: dict[str, Any], combine: str = "mean",
+                  cache_dir: str | Path | None = None, progress: bool = True) -> tuple[dict[str, Any], list[str]]:
+    """An ensemble checkpoint of ``members`` whose thresholds are tuned on the clips of all
+    ``datasets`` together; returns it and the clips that could not be read."""
+    first = Predictor(members[0])
+    parts = [dataset_features(ds, first.feature, first.seconds, cache_dir, progress) for ds in datasets]
+    X, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return ensemble(members, X, y, info, combine), [line for p in parts for line in p[3]]

@@ -1,6 +1,6 @@
 """Compare evaluation runs of several models and seeds (``saz compare``).
 
-Input: folders written by :func:`saz.evaluation.evaluate_checkpoint` (``report.json`` and
+Input: folders written by :func:`saz.evaluation.scoring.evaluate_checkpoint` (``report.json`` and
 ``predictions.npz``), all on the same clips. Output: mean and standard deviation over seeds of
 micro/macro F1 and mAP per model, box plots of macro precision, recall and F1 over seeds
 (openmic-attention-review.txt Figure 2), a per-class F1 table (mean over seeds), and for every

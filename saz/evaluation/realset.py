@@ -34,8 +34,11 @@ import pandas as pd
 
 from saz.audio import AudioError, is_audible
 from saz.features.cache import default_cache_dir
+from saz.datasets import load
 from saz.datasets.base import Dataset, DatasetError, clips_frame, register
 from saz.labels import LabelSet, Vocabulary
+from saz.synth.library import pool_mixtures
+from saz.synth.sources import held_out, library_pool
 from saz.vocabulary import default_vocabulary, resolve_name
 
 MIX_SEED = 20261126
@@ -71,8 +74,6 @@ def _part(ds: Dataset, source: str | np.ndarray, split: str, vocab: Vocabulary, 
 
 def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path,
            audible: Callable[[str], bool]) -> tuple[pd.DataFrame, np.ndarray]:
-    from saz.synth.library import pool_mixtures
-    from saz.synth.sources import library_pool
 
     pool = tuple((p, c, s) for p, c, s in library_pool(samples, vocab.names, side="test") if c and audible(p))
     cache = cache / f"real-mix-{n}-{zlib.crc32(repr(pool).encode()):08x}"  # new mixtures when the pool changes
@@ -85,8 +86,6 @@ def _mixes(samples: Path, vocab: Vocabulary, n: int, cache: Path,
 @register("real", "real recordings only (held-out samples, fixtures): single, mix and band splits, default vocabulary")
 def load_real(root: Path, *, mixes: int = 200, cache: str | None = None) -> Dataset:
     """Read the real evaluation set from a ``../shared``-like ``root``."""
-    from saz.datasets import load
-    from saz.synth.sources import held_out
 
     samples, fixtures = root / "samples", root / "fixtures"
     if not samples.is_dir() and not fixtures.is_dir():

@@ -8,7 +8,7 @@ protocols). A clip longer than the model's window is scored, by default, the way
 hears a recording: every window of it, probabilities maxed over windows (``long_clips="windows"``);
 ``"centre"`` scores only the window at its centre, the fixed-length features training uses.
 ``predictions.npz`` keeps clip ids, truth, probabilities and thresholds so that
-:mod:`saz.compare` can run paired tests between models later.
+:mod:`saz.evaluation.compare` can run paired tests between models later.
 """
 
 from __future__ import annotations
