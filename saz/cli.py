@@ -751,7 +751,7 @@ def serve(
 @app.command()
 def version() -> None:
     """Print the saz version."""
-    from saz import __version__
+    from saz._version import __version__
 
     console.print(__version__)
 

@@ -3,7 +3,7 @@
 Each clip (its file, or its ``offset``/``duration`` window) is decoded at the extractor's rate
 and fitted to a fixed length (cropped around its centre, or padded with silence at the end)
 so the clips stack into one ``(n_clips, ...)`` array. Clips are processed in blocks; each
-block is cached as one ``.npy`` keyed by the extractor, the length and the identity of every
+block is cached as one ``.npz`` (:class:`saz.features.cache.FeatureCache`) keyed by the extractor, the length and the identity of every
 file in it, so a rerun after an interruption computes only the missing blocks and an edited
 file invalidates only its block. A clip that cannot be decoded gets NaN features and a
 problem line naming the file; the rest of the dataset goes on.
@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from saz import audio, io
+from saz import audio
 from saz.features.base import Feature
-from saz.features.cache import default_cache_dir, file_identity
+from saz.features.cache import FeatureCache, file_identity
 from saz.progress import track
 
 BLOCK = 256
@@ -89,37 +89,35 @@ def _block_key(feature: Feature, seconds: float, rows: pd.DataFrame) -> str:
     return h.hexdigest()[:24]
 
 
+def _compute_block(rows: pd.DataFrame, feature: Feature, n_samples: int, pool: ThreadPoolExecutor) -> dict[str, np.ndarray]:
+    """Features of a block of clips: ``X`` (NaN where a clip does not decode), ``ok`` and ``problems``."""
+    loaded = list(pool.map(lambda r: _load_clip(r[1], feature.sr, n_samples), rows.iterrows()))
+    good = np.array([not isinstance(y, str) for y in loaded])
+    waves = np.stack([y if not isinstance(y, str) else np.zeros(n_samples, np.float32) for y in loaded])
+    X = np.concatenate([feature(waves[i:i + 64]) for i in range(0, len(waves), 64)])
+    X[~good] = np.nan
+    return {"X": X, "ok": good, "problems": np.array([y for y in loaded if isinstance(y, str)], dtype=str)}
+
+
 def clip_features(clips: pd.DataFrame, feature: Feature, seconds: float, cache_dir: str | Path | None = None,
                   use_cache: bool = True, progress: bool = True, workers: int = 4) -> ClipFeatures:
     """Features of every row of a clips table (see :class:`saz.datasets.Dataset`)."""
     n_samples = int(round(seconds * feature.sr))
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "clip-features"
+    cache = FeatureCache(cache_dir) if use_cache else None
     blocks, ok, problems = [], [], []
     starts = range(0, len(clips), BLOCK)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for start in track(starts, f"features {feature.name}", total=len(starts), enabled=progress):
             rows = clips.iloc[start:start + BLOCK]
-            path = root / feature.key() / f"{_block_key(feature, seconds, rows)}.npz"
-            if use_cache and path.exists():
-                try:
-                    with np.load(path, allow_pickle=False) as z:
-                        blocks.append(z["X"])
-                        ok.append(z["ok"])
-                        problems += [str(p) for p in z["problems"]]
-                    continue
-                except (ValueError, OSError, KeyError, EOFError):
-                    path.unlink(missing_ok=True)
-            loaded = list(pool.map(lambda r: _load_clip(r[1], feature.sr, n_samples), rows.iterrows()))
-            good = np.array([not isinstance(y, str) for y in loaded])
-            block_problems = [y for y in loaded if isinstance(y, str)]
-            waves = np.stack([y if not isinstance(y, str) else np.zeros(n_samples, np.float32) for y in loaded])
-            X = np.concatenate([feature(waves[i:i + 64]) for i in range(0, len(waves), 64)])
-            X[~good] = np.nan
-            if use_cache:
-                io.atomic_write(path, lambda f: np.savez(f, X=X, ok=good, problems=np.array(block_problems, dtype=str)))
-            blocks.append(X)
-            ok.append(good)
-            problems += block_problems
+            key = _block_key(feature, seconds, rows)
+            block = cache.get_block(feature, key, ("X", "ok", "problems")) if cache else None
+            if block is None:
+                block = _compute_block(rows, feature, n_samples, pool)
+                if cache:
+                    cache.put_block(feature, key, **block)
+            blocks.append(block["X"])
+            ok.append(block["ok"])
+            problems += [str(p) for p in block["problems"]]
     if not blocks:
         raise ValueError("no clips to compute features for")
     return ClipFeatures(np.concatenate(blocks), np.concatenate(ok), problems)

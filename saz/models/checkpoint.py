@@ -28,7 +28,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from saz import __version__, io
+from saz import io
+from saz._version import __version__
 from saz.features import Feature, feature_from_config
 from saz.labels import Vocabulary
 from saz.models.base import SklearnModel, TorchModel, build

@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.requests import ClientDisconnect
 
-from saz import __version__
+from saz._version import __version__
 from saz.prediction import default_card, load_predictor, predict_many, resolve_model
 
 STATIC = Path(__file__).parent / "static"

@@ -9,7 +9,6 @@ every split for CI while keeping everything else identical.
 
 from __future__ import annotations
 
-import json
 import time
 import tomllib
 from dataclasses import dataclass
@@ -144,7 +143,3 @@ def write_card(spec: Spec, out: Path, summary: dict) -> Path:
     lines += ["", f"![co-occurrence]({'cooccurrence.png'})", ""]
     io.write_json(out / "card.json", {"summary": summary, "clips_per_class": {s: {c: int(frames[s][c].sum()) for c in classes} for s in built}})
     return io.write_text(out / "CARD.md", "\n".join(lines) + "\n")
-
-
-def load_card(out: str | Path) -> dict:
-    return json.loads((Path(out) / "card.json").read_text())

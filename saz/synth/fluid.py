@@ -20,6 +20,7 @@ import numpy as np
 
 from saz.synth.instruments import DRUM_BANK
 from saz.synth.soundfont import Preset
+from saz.synth import optional
 
 BLOCK = 64  # FluidSynth's internal block size
 DRUM_CHANNEL = 9
@@ -47,24 +48,11 @@ class Control:
     number: int = 0
 
 
-class SynthUnavailable(RuntimeError):
-    """FluidSynth (Debian package fluidsynth / libfluidsynth3) is not installed."""
-
-
-def _load_fluidsynth():
-    try:
-        import fluidsynth  # pyfluidsynth
-    except (ImportError, OSError) as e:
-        raise SynthUnavailable(f"FluidSynth is not available ({e}); install the Debian package 'fluidsynth' "
-                               "and the Python package 'pyfluidsynth'") from None
-    return fluidsynth
-
-
 class Renderer:
     """A FluidSynth instance with one SoundFont, rendering mono float32 stems at ``sr``."""
 
     def __init__(self, soundfont: str | os.PathLike, sr: int = 22050):
-        fluidsynth = _load_fluidsynth()
+        fluidsynth = optional.fluidsynth()
         self.soundfont = Path(soundfont)
         self.sr = sr
         self._fs = fluidsynth.Synth(samplerate=float(sr), gain=0.5)
@@ -72,7 +60,7 @@ class Renderer:
         self._fs.setting("synth.chorus.active", 0)
         self._sfid = self._fs.sfload(str(self.soundfont))
         if self._sfid < 0:
-            raise SynthUnavailable(f"{self.soundfont}: FluidSynth could not load this SoundFont")
+            raise optional.SynthUnavailable(f"{self.soundfont}: FluidSynth could not load this SoundFont")
         self._all_sounds_off = fluidsynth._fl.fluid_synth_all_sounds_off
         self._all_sounds_off.argtypes = [ctypes.c_void_p, ctypes.c_int]
         self._write = fluidsynth._fl.fluid_synth_write_float

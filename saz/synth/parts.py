@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from saz.synth.fluid import Note
+from saz.synth import optional
 
 SCALES: dict[str, tuple[int, ...]] = {
     "major": (0, 2, 4, 5, 7, 9, 11),
@@ -32,7 +33,6 @@ METRES: dict[str, tuple[int, tuple[float, ...]]] = {
     "5/4": (5, (0.0, 3.0)),
     "7/8": (7, (0.0, 2.0, 4.0)),
 }
-ROLES = ("melody", "bass", "chords", "ostinato", "percussion", "percussion_pitched")
 KICK, SNARE, CLOSED_HAT, OPEN_HAT, LOW_TOM, HIGH_TOM = 36, 38, 42, 46, 45, 50
 CRASH, RIDE, SPLASH = 49, 51, 55
 
@@ -252,8 +252,7 @@ def corpus_parts(path: str | Path, rng: np.random.Generator, max_parts: int = 6)
 
     Each part's role is melody for the highest, bass for the lowest and chords otherwise.
     """
-    from music21 import converter
-
+    converter = optional.music21("converter")
     score = converter.parse(str(path))
     seconds_per_quarter = 60.0 / rng.uniform(60, 140)
     parts = []

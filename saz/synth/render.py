@@ -32,11 +32,9 @@ from saz.synth.mix import MixConfig, activity, mix
 from saz.synth.performance import PerformanceConfig, perform
 from saz.synth.soundfont import Preset, find_soundfont
 from saz.synth.sources import Entry, by_class
+from saz.synth import optional
 
 DISTRACTOR = "_distractor"
-
-MELODIC_ROLES = ("melody", "bass", "chords", "ostinato")
-
 
 @dataclass(frozen=True)
 class RenderConfig:
@@ -88,8 +86,7 @@ def corpus_pieces(selection: str, seed: int, test_fraction: float = 0.2, limit: 
 
     The split depends only on ``seed``, so training and test clips never share a piece.
     """
-    from music21 import corpus
-
+    corpus = optional.music21("corpus")
     paths: list[str] = []
     for composer in ("bach", "monteverdi", "palestrina"):
         paths += [str(p) for p in corpus.getComposer(composer)]
@@ -220,8 +217,3 @@ def _corpus_window(path: str, rng: np.random.Generator, seconds: float) -> list[
     start = float(rng.uniform(0, max(0.0, end - seconds)))
     windows = [p.window(start, seconds) for p in parts]
     return [w for w in windows if w.notes]
-
-
-def generator_for(soundfonts: Sequence[str], seed: int, **options) -> RenderGenerator:
-    """A :class:`RenderGenerator` from CLI-style options."""
-    return RenderGenerator(RenderConfig(soundfonts=tuple(soundfonts), **options), seed)

@@ -1,0 +1,40 @@
+"""The shape of the package: imports run one way, prediction needs no synthesiser, functions stay short."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+MAX_LINES = 60
+
+
+def test_imports_follow_the_layers_of_pyproject():
+    if shutil.which("lint-imports") is None:
+        pytest.skip("import-linter is not installed (pip install -e '.[dev]')")
+    run = subprocess.run(["lint-imports", "--no-cache"], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:]
+
+
+def test_prediction_and_scoring_import_neither_music21_nor_fluidsynth():
+    code = ("import sys, saz.prediction, saz.models, saz.datasets, saz.evaluation.scoring, saz.serve.app;"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('music21', 'fluidsynth')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_no_function_of_the_package_is_longer_than_sixty_lines():
+    long = []
+    for path in sorted((REPO / "saz").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_LINES:
+                    long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({n} lines)")
+    assert not long, "\n".join(long)
