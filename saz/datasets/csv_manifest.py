@@ -72,6 +72,38 @@ def _load_activity(rows: list[dict], base: Path, n_classes: int, problems: list[
     return out, rates.pop()
 
 
+def _label_space(df: pd.DataFrame, path: Path, classes: Sequence[str] | None) -> tuple[Vocabulary, list[str]]:
+    """The manifest's vocabulary and its class columns (none for a ';'-separated ``labels`` column)."""
+    if "labels" in df.columns:
+        names = sorted({n.strip() for cell in df["labels"] for n in cell.split(";") if n.strip()})
+        return (Vocabulary.from_names(classes) if classes is not None else Vocabulary.from_found(names)), []
+    class_cols = list(classes) if classes is not None else [c for c in df.columns if c not in RESERVED and _numeric_label_column(df[c])]
+    missing = [c for c in class_cols if c not in df.columns]
+    if missing:
+        raise DatasetError(f"{path}: class columns {missing} not in the header")
+    if not class_cols:
+        raise DatasetError(f"{path}: no label columns (need a 'labels' column or numeric class columns)")
+    return Vocabulary.from_names(class_cols), class_cols
+
+
+def _row_values(rec: dict[str, str], vocab: Vocabulary, class_cols: list[str]) -> tuple[np.ndarray, float, float]:
+    """A row's labels, offset and duration (NaN: to the end); ValueError or UnknownClassError if malformed."""
+    y = np.zeros(len(vocab), dtype=np.float32)
+    if class_cols:
+        for j, c in enumerate(class_cols):
+            cell = rec[c].strip()
+            y[j] = np.nan if cell == "" else float(cell)
+            if not (np.isnan(y[j]) or 0 <= y[j] <= 1):
+                raise ValueError(f"{c}={cell} outside [0, 1]")
+    else:
+        for n in (n.strip() for n in rec["labels"].split(";")):
+            if n:
+                y[vocab.index(n)] = 1.0
+    offset = float(rec.get("offset") or 0.0)
+    duration = float(rec["duration"]) if rec.get("duration") else np.nan
+    return y, offset, duration
+
+
 @register("csv", "a CSV manifest: path column + one column per class or a ';'-separated labels column")
 def load_csv(
     root: Path,
@@ -93,39 +125,15 @@ def load_csv(
     if "path" not in df.columns:
         raise DatasetError(f"{path}: no 'path' column (header: {', '.join(df.columns)})")
     problems: list[str] = []
-    if "labels" in df.columns:
-        names = sorted({n.strip() for cell in df["labels"] for n in cell.split(";") if n.strip()})
-        vocab = Vocabulary.from_names(classes) if classes is not None else Vocabulary.from_found(names)
-        class_cols: list[str] = []
-    else:
-        class_cols = list(classes) if classes is not None else [c for c in df.columns if c not in RESERVED and _numeric_label_column(df[c])]
-        missing = [c for c in class_cols if c not in df.columns]
-        if missing:
-            raise DatasetError(f"{path}: class columns {missing} not in the header")
-        if not class_cols:
-            raise DatasetError(f"{path}: no label columns (need a 'labels' column or numeric class columns)")
-        vocab = Vocabulary.from_names(class_cols)
-
+    vocab, class_cols = _label_space(df, path, classes)
     rows, labels = [], []
     for line, rec in enumerate(df.to_dict("records"), start=2):
         audio = (base / rec["path"]).resolve() if rec["path"] else None
         if audio is None or (check_audio and not audio.exists()):
             problems.append(f"{path}:{line}: audio file not found ({audio})")
             continue
-        y = np.zeros(len(vocab), dtype=np.float32)
         try:
-            if class_cols:
-                for j, c in enumerate(class_cols):
-                    cell = rec[c].strip()
-                    y[j] = np.nan if cell == "" else float(cell)
-                    if not (np.isnan(y[j]) or 0 <= y[j] <= 1):
-                        raise ValueError(f"{c}={cell} outside [0, 1]")
-            else:
-                for n in (n.strip() for n in rec["labels"].split(";")):
-                    if n:
-                        y[vocab.index(n)] = 1.0
-            offset = float(rec.get("offset") or 0.0)
-            duration = float(rec["duration"]) if rec.get("duration") else np.nan
+            y, offset, duration = _row_values(rec, vocab, class_cols)
         except (ValueError, UnknownClassError) as e:
             problems.append(f"{path}:{line}: malformed row ({e}); skipped")
             continue

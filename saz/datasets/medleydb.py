@@ -263,6 +263,59 @@ def _units(
     return [(f"{track.name}_{s.id}", paths[s.id], s) for s in track.stems if s.id not in missing and classes[s.id]]
 
 
+def _validate_options(level: str, labels: str, segment: float | None) -> None:
+    if level not in ("mix", "stem"):
+        raise ValueError(f"level must be 'mix' or 'stem', got {level!r}")
+    if labels not in ("raw", "macro"):
+        raise ValueError(f"labels must be 'raw' or 'macro', got {labels!r}")
+    if segment is not None and not segment > 0:
+        raise ValueError(f"segment must be a positive number of seconds, got {segment}")
+
+
+def _orphan_audio(root: Path, tracks: dict, problems: list[str]) -> None:
+    """A problem line for each audio folder that no metadata file describes."""
+    if (root / "Audio").is_dir():
+        for d in sorted(p for p in (root / "Audio").iterdir() if p.is_dir()):
+            if d.name not in tracks and not (d / f"{d.name}{METADATA_SUFFIX}").exists():
+                problems.append(f"{d.relative_to(root)}: audio folder without metadata")
+
+
+def _clip_row(clip_id: str, path: Path, offset: float, duration: float, segment: float | None, name: str,
+              track, level: str, stem) -> dict:
+    """One row of the clips table: the clip's audio window and its track's metadata."""
+    return {
+        "clip_id": clip_id if segment is None else f"{clip_id}@{offset}",
+        "path": str(path.resolve()),
+        "offset": offset,
+        "duration": duration,
+        "split": None,
+        "track": name,
+        "artist": track.meta.get("artist"),
+        "genre": track.meta.get("genre"),
+        "has_bleed": _yes_no(track.meta.get("has_bleed")),
+        "instrumental": _yes_no(track.meta.get("instrumental")),
+        "level": level,
+        "stem_id": None if stem is None else stem.id,
+        "instrument": None if stem is None else "|".join(stem.instruments),
+    }
+
+
+def _labels(label_rows: list[list[int]], acts: list[np.ndarray | None], n_classes: int,
+            hop: float | None) -> tuple[np.ndarray, np.ndarray | None, float | None]:
+    """Clip labels (n, classes), frame activity (n, frames, classes; NaN past a clip's end) and its rate."""
+    y = np.zeros((len(label_rows), n_classes), dtype=np.float32)
+    for i, js in enumerate(label_rows):
+        y[i, js] = 1.0
+    n_frames = max((len(a) for a in acts if a is not None), default=0)
+    if not n_frames:
+        return y, None, None
+    activity = np.full((len(label_rows), n_frames, n_classes), np.nan, dtype=np.float32)
+    for i, a in enumerate(acts):
+        if a is not None:
+            activity[i, : len(a)] = a
+    return y, activity, 1.0 / hop
+
+
 @register("medleydb", "MedleyDB multitracks: mixes (multi-label) or stems, raw or 17 macro classes, frame activity")
 def load_medleydb(
     root: Path,
@@ -273,22 +326,12 @@ def load_medleydb(
     metadata_dir: str | Path | None = None,
 ) -> Dataset:
     """MedleyDB mixes or stems with raw or macro labels, optionally cut into ``segment``-second clips."""
-    if level not in ("mix", "stem"):
-        raise ValueError(f"level must be 'mix' or 'stem', got {level!r}")
-    if labels not in ("raw", "macro"):
-        raise ValueError(f"labels must be 'raw' or 'macro', got {labels!r}")
-    if segment is not None and not segment > 0:
-        raise ValueError(f"segment must be a positive number of seconds, got {segment}")
+    _validate_options(level, labels, segment)
     root = Path(root)
     problems: list[str] = []
     tracks = _read_tracks(root, metadata_dir, problems)
     vocab, class_of = _vocabulary(tracks, labels, problems)
-
-    if (root / "Audio").is_dir():
-        for d in sorted(p for p in (root / "Audio").iterdir() if p.is_dir()):
-            if d.name not in tracks and not (d / f"{d.name}{METADATA_SUFFIX}").exists():
-                problems.append(f"{d.relative_to(root)}: audio folder without metadata")
-
+    _orphan_audio(root, tracks, problems)
     rows: list[dict] = []
     label_rows: list[list[int]] = []
     acts: list[np.ndarray | None] = []
@@ -299,10 +342,8 @@ def load_medleydb(
         units = _units(root, track, level, classes, problems)
         if not units:
             continue
-
         act = _track_activation(root, track, hop, problems)
         hop = act.hop if hop is None and act is not None else hop
-
         for clip_id, path, stem in units:
             stem_ids = [s.id for s in track.stems] if stem is None else [stem.id]
             try:
@@ -311,37 +352,12 @@ def load_medleydb(
                 problems.append(f"{name}: {e}")
                 continue
             for offset, duration in _windows(length, segment):
-                rows.append({
-                    "clip_id": clip_id if segment is None else f"{clip_id}@{offset}",
-                    "path": str(path.resolve()),
-                    "offset": offset,
-                    "duration": duration,
-                    "split": None,
-                    "track": name,
-                    "artist": track.meta.get("artist"),
-                    "genre": track.meta.get("genre"),
-                    "has_bleed": _yes_no(track.meta.get("has_bleed")),
-                    "instrumental": _yes_no(track.meta.get("instrumental")),
-                    "level": level,
-                    "stem_id": None if stem is None else stem.id,
-                    "instrument": None if stem is None else "|".join(stem.instruments),
-                })
+                rows.append(_clip_row(clip_id, path, offset, duration, segment, name, track, level, stem))
                 label_rows.append(sorted({j for sid in stem_ids for j in classes[sid]}))
                 end = length if math.isnan(duration) else offset + duration
                 acts.append(None if act is None else _clip_activity(
                     act, [(sid, classes[sid]) for sid in stem_ids], offset, end, len(vocab)))
-
-    y = np.zeros((len(rows), len(vocab)), dtype=np.float32)
-    for i, js in enumerate(label_rows):
-        y[i, js] = 1.0
-    activity, frame_rate = None, None
-    n_frames = max((len(a) for a in acts if a is not None), default=0)
-    if n_frames:
-        activity = np.full((len(rows), n_frames, len(vocab)), np.nan, dtype=np.float32)
-        for i, a in enumerate(acts):
-            if a is not None:
-                activity[i, : len(a)] = a
-        frame_rate = 1.0 / hop
+    y, activity, frame_rate = _labels(label_rows, acts, len(vocab), hop)
     return Dataset("medleydb", root, clips_frame(rows), LabelSet(vocab, y, activity, frame_rate), problems)
 
 
