@@ -153,7 +153,7 @@ def score(model: Path, sets: dict, out: Path, cache: Path) -> dict:
     pred = Predictor.load(model)
     r_v1 = evaluate_checkpoint(pred, sets["v1"], out / "v1-test", cache_dir=cache, progress=False)
     info = pred.info
-    return {"v1_macro_f1": r_v1["macro"]["f1"], "v1_map": r_v1["map"], **score_real(pred, sets["real"], out, cache),
+    return {"v1_macro_f1": r_v1.macro.f1, "v1_map": r_v1.map, **score_real(pred, sets["real"], out, cache),
             "val_macro_f1": info["validation"]["macro"]["f1"], "val_map": info["validation"]["map"],
             "best_epoch": info["best_epoch"], "epochs": info["epochs_run"], "cpu_minutes": info["cpu_seconds"] / 60}
 
@@ -181,8 +181,8 @@ def score_real(pred: Predictor, real: Dataset, out: Path, cache: Path) -> dict:
         scores.update({f"real_single_top1{suffix}": float(hit.mean()),
                        f"real_single_by_source{suffix}": {str(s): [int((sources == s).sum()), float(hit[sources == s].mean())]
                                                           for s in np.unique(sources)},
-                       f"real_single_detected{suffix}": r_single["micro"]["recall"],
-                       f"real_poly_macro_f1_present{suffix}": macro_f1_present(r_poly), f"real_poly_map{suffix}": r_poly["map"],
+                       f"real_single_detected{suffix}": r_single.micro.recall,
+                       f"real_poly_macro_f1_present{suffix}": macro_f1_present(r_poly), f"real_poly_map{suffix}": r_poly.map,
                        f"real_single_top1_interval{suffix}":
                            bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["top1"],
                        f"real_poly_macro_f1_present_interval{suffix}":
@@ -190,9 +190,9 @@ def score_real(pred: Predictor, real: Dataset, out: Path, cache: Path) -> dict:
     if (real.clips["split"] == "partial").any():  # excerpts annotated for a few classes only: per class
         r = evaluate_checkpoint(pred, real.subset("partial"), out / "real-partial", protocol="hard", cache_dir=cache,
                                 progress=False)
-        scores["real_partial_n"] = r["n_clips"]
-        scores["real_partial_by_class"] = {c["class"]: {k: c[k] for k in ("support", "known", "precision", "recall", "f1")}
-                                           for c in r["per_class"] if c["support"] > 0}
+        scores["real_partial_n"] = r.n_clips
+        scores["real_partial_by_class"] = {c.name: {k: getattr(c, k) for k in ("support", "known", "precision", "recall", "f1")}
+                                           for c in r.per_class if c.support > 0}
     return {**scores, "real_single_n": int(len(single.clips)), "real_poly_n": int(len(poly.clips))}
 
 

@@ -78,7 +78,7 @@ from saz import io, plots  # noqa: E402
 from saz.calibration import threshold_moves  # noqa: E402
 from saz.compare import load_run  # noqa: E402
 from saz.datasets import load  # noqa: E402
-from saz.metrics import paired_bootstrap  # noqa: E402
+from saz.metrics import Evaluation, paired_bootstrap  # noqa: E402
 from saz.models.checkpoint import COMBINE, Predictor, ensemble, load_dict, write_dict  # noqa: E402
 from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
@@ -267,7 +267,7 @@ def with_profiles(card_text: str, ckpt: dict, tuned: dict) -> str:
     return before + (section + "\n" if section else "") + sep + after
 
 
-def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...],
+def card(ckpt: dict, scores: dict, reports: dict[str, Evaluation], args: argparse.Namespace, levers: tuple[str, ...],
          cfg: RenderConfig) -> str:
     info = ckpt["info"]
     names = ckpt["vocabulary"]["names"]
@@ -327,9 +327,9 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
     for j, name in enumerate(names):
         cells = []
         for r in reports.values():
-            c = r["per_class"][j]
-            ap = "n/a" if c["ap"] is None else f"{c['ap']:.3f}"
-            cells.append(f"{c['f1']:.3f} | {ap} | {c['support']}")
+            c = r.per_class[j]
+            ap = "n/a" if c.ap is None else f"{c.ap:.3f}"
+            cells.append(f"{c.f1:.3f} | {ap} | {c.support}")
         lines.append(f"| {name} | {ckpt['thresholds'][j]:.2f} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -389,7 +389,7 @@ def main() -> None:
     log("scoring")
     sets = eval_sets(work, args.workers)
     scores = score(path, sets, work / "eval", work / "features")
-    reports = {name: json.loads((work / "eval" / name / "report.json").read_text())
+    reports = {name: Evaluation.from_dict(json.loads((work / "eval" / name / "report.json").read_text()))
                for name in ("v1-test", "real-single", "real-poly")}
     ckpt = load_dict(path)
     scores["training"] = f"started from {started(args.init)}; {stopping(ckpt['info'], args)}"

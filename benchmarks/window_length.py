@@ -47,7 +47,7 @@ from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL, load_predictor  # noqa: 
 
 def scores(y: np.ndarray, p: np.ndarray, names: list[str], thresholds: np.ndarray) -> dict:
     r = evaluate(y, p, names, thresholds)
-    return {"macro_f1_present": round(macro_f1_present(r), 4), "map": round(float(r["map"]), 4)}
+    return {"macro_f1_present": round(macro_f1_present(r), 4), "map": round(float(r.map), 4)}
 
 
 def table_md(rows: list[dict], folders: list[str], windows: list[float]) -> list[str]:
