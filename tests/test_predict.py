@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from conftest import run_saz, tone
+from saz.audio import AudioError, AudioFormatError
 from saz.features import get_feature
 from saz.labels import Vocabulary
 from saz.models.checkpoint import add_profile, load_dict, write_dict
@@ -150,6 +151,11 @@ def test_predict_errors(model, tmp_path):
     assert r.returncode == 2 and "unknown format" in r.stderr
     results = list(predict_many([tmp_path / "a.wav", tmp_path / "missing.wav", tmp_path / "a.wav"], model))
     assert [r.ok for r in results] == [True, False, True] and "missing.wav" in str(results[1].error)
+    assert type(results[1].error) is AudioError and results[1].to_dict() == {"source": str(tmp_path / "missing.wav"),
+                                                                             "error": str(results[1].error)}
+    (tmp_path / "notes.txt").write_text("not audio\n")
+    with pytest.raises(AudioFormatError, match="notes.txt: unsupported format"):  # the error's own type, raised again
+        predict(tmp_path / "notes.txt", model=model)
     assert load_predictor(model) is load_predictor(model)  # loaded once per process
 
 
