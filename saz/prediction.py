@@ -206,6 +206,15 @@ def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, co
         yield block
 
 
+def _audio_error(source: str, e: Exception) -> audio.AudioError:
+    """``e`` as the :class:`saz.audio.AudioError` of ``source`` (an OS or value error wrapped in one)."""
+    if isinstance(e, audio.AudioError):
+        return e
+    error = audio.AudioError(source, str(e))
+    error.__cause__ = e
+    return error
+
+
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
                  threshold: float | None = None, batch: int = 32, profile: str | None = None) -> Iterator[Prediction]:
@@ -267,11 +276,8 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
                 if len(pending) >= batch:
                     run()
                     yield from finished()
-        except audio.AudioError as e:
-            f.error = e
-        except (OSError, ValueError) as e:
-            f.error = audio.AudioError(f.source, str(e))
-            f.error.__cause__ = e
+        except (audio.AudioError, OSError, ValueError) as e:
+            f.error = _audio_error(f.source, e)
         f.closed = True
         yield from finished()
     run()
