@@ -88,9 +88,9 @@ def run_fold(held: str, args: argparse.Namespace, work: Path, real: Dataset) -> 
     real_scores = {name: score_real(Predictor.load(path), real, folder / f"real-{name}", work / "features")
                    for name, path in (("first", model), ("continued", later), ("ensemble", both))}
     return {"trained_on": list(others), "val_macro_f1": val["macro"]["f1"], "val_map": val["map"],
-            "held_out_macro_f1": r["macro"]["f1"], "held_out_macro_f1_at_half": half["macro"]["f1"],
-            "held_out_map": r["map"], "n_test": args.test,
-            **{f"{name}_{k}": v for name, e in scores.items() for k, v in (("macro_f1", e["macro"]["f1"]), ("map", e["map"]))},
+            "held_out_macro_f1": r.macro.f1, "held_out_macro_f1_at_half": half.macro.f1,
+            "held_out_map": r.map, "n_test": args.test,
+            **{f"{name}_{k}": v for name, e in scores.items() for k, v in (("macro_f1", e.macro.f1), ("map", e.map))},
             **{f"{name}_{k}": e[k] for name, e in real_scores.items() for k in REAL_KEYS}}
 
 

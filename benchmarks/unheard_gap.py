@@ -161,13 +161,13 @@ def scored(pred: Predictor, sets: dict[str, Dataset], work: Path) -> tuple[dict,
         whole_clip_probabilities(pred, ds.clips[ok], prob)
         truth = binarize(y, 0.5)
         r = evaluate(truth, prob, pred.vocab, pred.thresholds)
-        rows[name] = {"clips": int(len(truth)), "macro_f1_present": macro_f1_present(r), "map": r["map"],
+        rows[name] = {"clips": int(len(truth)), "macro_f1_present": macro_f1_present(r), "map": r.map,
                       "classes_present": int(((truth == 1).sum(0) > 0).sum())}
         medians[name] = [float(np.median(prob[truth[:, j] == 1, j])) if (truth[:, j] == 1).sum() >= 5 else None
                          for j in range(truth.shape[1])]
         feats[name], shares[name] = band_statistics(X), recorded_share(ds.subset(np.flatnonzero(ok)))
         outputs[name] = (truth, prob)
-        log(f"{pred.name} on {name}: macro F1 over present classes {rows[name]['macro_f1_present']:.3f}, mAP {r['map']:.3f}")
+        log(f"{pred.name} on {name}: macro F1 over present classes {rows[name]['macro_f1_present']:.3f}, mAP {r.map:.3f}")
     return rows, medians, feats, shares, outputs
 
 

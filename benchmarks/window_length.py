@@ -46,7 +46,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def scores(y: np.ndarray, p: np.ndarray, names: list[str], thresholds: np.ndarray) -> dict:
     r = evaluate(y, p, names, thresholds)
-    return {"macro_f1_present": round(macro_f1_present(r), 4), "map": round(float(r["map"]), 4)}
+    return {"macro_f1_present": round(macro_f1_present(r), 4), "map": round(float(r.map), 4)}
 
 
 def table_md(rows: list[dict], folders: list[str], windows: list[float]) -> list[str]:

@@ -126,7 +126,7 @@ class Zoo:
             r = evaluate_checkpoint(predictor, self.splits[split], out, protocol="hard" if real else None,
                                     cache_dir=self.cache, progress=False, long_clips="centre",
                                     title=f"{model} (seed {seed}) on {split if real else f'saz-bench v1 {split}'}")
-            log(f"  {model} s{seed} {split}: macro F1 {r['macro']['f1']:.3f} mAP {r['map']:.3f}")
+            log(f"  {model} s{seed} {split}: macro F1 {r.macro.f1:.3f} mAP {r.map:.3f}")
 
 
 @torch.no_grad()

@@ -1,7 +1,8 @@
 """Audio input: decode any file libsndfile reads (wav, flac, ogg/vorbis, mp3) to float32 mono.
 
 Every failure surfaces as :class:`AudioError` naming the file and the cause, so a batch can
-report one line per bad file and carry on. Windows (offset/duration) seek instead of reading
+report one line per bad file and carry on; :class:`AudioFormatError`, a kind of it, says the file
+is in no format saz decodes (rather than corrupt or unusable audio). Windows (offset/duration) seek instead of reading
 the whole file, and :func:`stream` yields fixed-length blocks so long recordings are processed
 with memory bounded by the block size.
 """
@@ -34,6 +35,15 @@ class AudioError(Exception):
         self.cause = cause
         super().__init__(f"{self.path}: {cause}")
 
+    def __reduce__(self) -> tuple:
+        return type(self), (self.path, self.cause)
+
+
+class AudioFormatError(AudioError):
+    """The file is not in an audio format saz decodes: not audio at all, or a format libsndfile
+    does not read (the web app answers 415 to it; other :class:`AudioError` s are corrupt or
+    unusable audio)."""
+
 
 @dataclass(frozen=True)
 class AudioInfo:
@@ -63,7 +73,7 @@ def info(path: str | os.PathLike) -> AudioInfo:
     try:
         i = sf.info(str(p))
     except sf.LibsndfileError as e:
-        raise AudioError(p, _describe_open_error(p, e)) from None
+        raise _open_error(p, e) from None
     except (RuntimeError, OSError) as e:
         raise AudioError(p, f"cannot open: {e}") from None
     if i.frames <= 0:
@@ -74,15 +84,16 @@ def info(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(str(p), int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
 
 
-def _describe_open_error(p: Path, e: Exception) -> str:
+def _open_error(p: Path, e: Exception) -> AudioError:
+    """The typed error for libsndfile refusing to open ``p`` (its words are all it tells)."""
     msg = str(e)
     if "unknown format" in msg.lower() or "format not recognised" in msg.lower():
         if p.suffix.lower() in AUDIO_EXTENSIONS:
-            return f"not audio or corrupt header ({p.suffix} file that libsndfile cannot parse)"
-        return f"unsupported format '{p.suffix or 'no extension'}'"
+            return AudioFormatError(p, f"not audio or corrupt header ({p.suffix} file that libsndfile cannot parse)")
+        return AudioFormatError(p, f"unsupported format '{p.suffix or 'no extension'}'")
     if "does not exist" in msg:  # libsndfile's words for data its decoders reject
         msg = "no decoder accepts the data"
-    return f"corrupt or undecodable audio ({msg.split(':', 1)[-1].strip() or msg})"
+    return AudioError(p, f"corrupt or undecodable audio ({msg.split(':', 1)[-1].strip() or msg})")
 
 
 def _declared_data_shortfall(extra_info: str) -> tuple[int, int] | None:

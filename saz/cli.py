@@ -582,12 +582,12 @@ def evaluate(
     ds = _load_dataset(dataset, root, option)
     ds = ds if split == "all" else _split(ds, split)
     result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
-    for line in result["run"]["skipped_clips"]:
+    for line in result.run.skipped_clips:
         err.print(f"[yellow]skipped:[/yellow] {line}")
-    extra = f", MSE {result['mse']:.4f}, R² {result['r2']:.3f}" if "mse" in result else ""
-    console.print(f"{predictor.name} on {dataset}/{split} ({result['n_clips']} clips): micro F1 {result['micro']['f1']:.3f}, "
-                  f"macro F1 {result['macro']['f1']:.3f}, mAP {result['map'] if result['map'] is None else round(result['map'], 3)}, "
-                  f"label accuracy {result['label_accuracy']:.3f}{extra} -> {out / 'report.md'}")
+    extra = f", MSE {result.mse:.4f}, R² {result.r2:.3f}" if result.mse is not None else ""
+    console.print(f"{predictor.name} on {dataset}/{split} ({result.n_clips} clips): micro F1 {result.micro.f1:.3f}, "
+                  f"macro F1 {result.macro.f1:.3f}, mAP {result.map if result.map is None else round(result.map, 3)}, "
+                  f"label accuracy {result.label_accuracy:.3f}{extra} -> {out / 'report.md'}")
 
 
 @app.command()

@@ -9,13 +9,17 @@ every number equals scikit-learn's; the tests hold them to that.
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, label_ranking_average_precision_score, r2_score, roc_auc_score
 
 from saz.labels import LabelKind, Vocabulary, binarize, label_kind, thresholds_array
+
+AVERAGES = ("micro", "macro", "weighted", "samples")  # the averagings of precision, recall and F1
+_OPTIONAL_RUN_KEYS = ("long_clips", "windowed_clips")  # absent from reports older than them
 
 
 def _div(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
@@ -51,18 +55,153 @@ def _ranking_metric(fn, t: np.ndarray, s: np.ndarray) -> float | None:
     return float(fn(t, s))
 
 
+@dataclass(frozen=True)
+class Averages:
+    """Precision, recall and F1 under one averaging (micro, macro, weighted or samples)."""
+
+    precision: float
+    recall: float
+    f1: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"precision": self.precision, "recall": self.recall, "f1": self.f1}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Averages:
+        return cls(d["precision"], d["recall"], d["f1"])
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    """One class's scores; ``ap`` and ``roc_auc`` are None where undefined (one truth value only)."""
+
+    name: str
+    known: int  # clips whose truth for the class is known
+    support: int  # known positives
+    precision: float
+    recall: float
+    f1: float
+    ap: float | None
+    roc_auc: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"class": self.name, "known": self.known, "support": self.support, "precision": self.precision,
+                "recall": self.recall, "f1": self.f1, "ap": self.ap, "roc_auc": self.roc_auc}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ClassScore:
+        return cls(d["class"], d["known"], d["support"], d["precision"], d["recall"], d["f1"], d["ap"], d["roc_auc"])
+
+
+@dataclass(frozen=True)
+class EvaluationRun:
+    """What was scored, and how: set by :func:`saz.evaluation.evaluate_checkpoint`.
+
+    ``long_clips`` and ``windowed_clips`` are None in reports written before saz scored long clips
+    over all their windows; they are left out of the JSON then."""
+
+    model: str
+    seed: int | None
+    checkpoint: str
+    dataset: str
+    root: str
+    protocol: str
+    long_clips: str | None = None
+    windowed_clips: int | None = None
+    dropped_classes: list[str] = field(default_factory=list)
+    skipped_clips: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None or k not in _OPTIONAL_RUN_KEYS}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EvaluationRun:
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+
+@dataclass
+class Evaluation:
+    """Every metric of the report (:func:`evaluate`); :meth:`to_dict` is the ``report.json`` layout.
+
+    ``map``, ``roc_auc`` and ``lrap`` are None when no class defines them; ``mse`` and ``r2`` are
+    set for soft labels only; ``run`` says what was scored when a checkpoint was evaluated on a
+    dataset."""
+
+    kind: LabelKind
+    n_clips: int
+    n_classes: int
+    micro: Averages
+    macro: Averages
+    weighted: Averages
+    samples: Averages
+    label_accuracy: float
+    subset_accuracy: float
+    map: float | None
+    roc_auc: float | None
+    lrap: float | None
+    per_class: list[ClassScore]
+    no_positive_classes: list[str]
+    mse: float | None = None
+    r2: float | None = None
+    run: EvaluationRun | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready dict (the layout of ``report.json``; keys in their order there)."""
+        d: dict[str, Any] = {"kind": self.kind.value, "n_clips": self.n_clips, "n_classes": self.n_classes}
+        d.update({avg: getattr(self, avg).to_dict() for avg in AVERAGES})
+        d.update(label_accuracy=self.label_accuracy, subset_accuracy=self.subset_accuracy, map=self.map,
+                 roc_auc=self.roc_auc, lrap=self.lrap)
+        if self.mse is not None:
+            d.update(mse=self.mse, r2=self.r2)
+        d.update(per_class=[c.to_dict() for c in self.per_class], no_positive_classes=list(self.no_positive_classes))
+        if self.run is not None:
+            d["run"] = self.run.to_dict()
+        return d
+
+    def subset(self, *keys: str) -> dict[str, Any]:
+        """The named keys of :meth:`to_dict` that this result has, in that order (e.g. the
+        validation summary a checkpoint keeps)."""
+        d = self.to_dict()
+        return {k: d[k] for k in keys if k in d}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Evaluation:
+        """The result of a ``report.json`` (as :meth:`to_dict` wrote it)."""
+        return cls(
+            LabelKind(d["kind"]), d["n_clips"], d["n_classes"], *(Averages.from_dict(d[a]) for a in AVERAGES),
+            d["label_accuracy"], d["subset_accuracy"], d["map"], d["roc_auc"], d["lrap"],
+            [ClassScore.from_dict(c) for c in d["per_class"]], list(d["no_positive_classes"]), d.get("mse"), d.get("r2"),
+            EvaluationRun.from_dict(d["run"]) if "run" in d else None)
+
+
+def _averages(c: dict[str, np.ndarray], p_c: np.ndarray, r_c: np.ndarray, f_c: np.ndarray,
+              support: np.ndarray) -> dict[str, Averages]:
+    """Micro, macro, support-weighted and per-sample averages of precision, recall and F1."""
+    mp, mr, mf = prf_from_counts(*(c[k].sum() for k in ("tp", "fp", "fn")))
+    w = _div(support, support.sum())
+    sp, sr, sf = prf_from_counts(*(c[k].sum(axis=1) for k in ("tp", "fp", "fn")))
+    return {
+        "micro": Averages(float(mp), float(mr), float(mf)),
+        "macro": Averages(float(p_c.mean()), float(r_c.mean()), float(f_c.mean())),
+        "weighted": Averages(float((p_c * w).sum()), float((r_c * w).sum()), float((f_c * w).sum())),
+        "samples": Averages(float(sp.mean()), float(sr.mean()), float(sf.mean())),
+    }
+
+
+def _mean_defined(values: list[float | None]) -> float | None:
+    defined = [v for v in values if v is not None]
+    return float(np.mean(defined)) if defined else None
+
+
 def evaluate(
     y_true: np.ndarray,
     y_prob: np.ndarray,
     vocab: Vocabulary | Sequence[str],
     threshold: float | Sequence[float] | np.ndarray = 0.5,
-) -> dict:
-    """Every metric of the report as one JSON-ready dict.
-
-    Keys: ``kind``, ``n_clips``, ``micro``/``macro``/``weighted``/``samples`` (precision,
-    recall, f1), ``label_accuracy``, ``subset_accuracy``, ``roc_auc``, ``map``, ``lrap``,
-    ``mse``/``r2`` (soft labels), ``per_class`` (list of dicts), ``no_positive_classes``.
-    """
+) -> Evaluation:
+    """Every metric of the report as an :class:`Evaluation` (``to_dict()`` for JSON): micro, macro,
+    weighted and per-sample averages, label and subset accuracy, ROC-AUC, mAP, LRAP, MSE and R^2
+    (soft labels), scores per class and the classes without a positive."""
     names = list(vocab.names if isinstance(vocab, Vocabulary) else vocab)
     y_true = np.asarray(y_true, dtype=np.float64)
     y_prob = np.asarray(y_prob, dtype=np.float64)
@@ -76,46 +215,25 @@ def evaluate(
     tp, fp, fn = (c[k].sum(axis=0) for k in ("tp", "fp", "fn"))
     support = tp + fn
     p_c, r_c, f_c = prf_from_counts(tp, fp, fn)
-    out: dict = {"kind": kind.value, "n_clips": int(y_true.shape[0]), "n_classes": len(names)}
-
-    mp, mr, mf = prf_from_counts(tp.sum(), fp.sum(), fn.sum())
-    out["micro"] = {"precision": float(mp), "recall": float(mr), "f1": float(mf)}
-    out["macro"] = {"precision": float(p_c.mean()), "recall": float(r_c.mean()), "f1": float(f_c.mean())}
-    w = _div(support, support.sum())
-    out["weighted"] = {"precision": float((p_c * w).sum()), "recall": float((r_c * w).sum()), "f1": float((f_c * w).sum())}
-    sp, sr, sf = prf_from_counts(*(c[k].sum(axis=1) for k in ("tp", "fp", "fn")))
-    out["samples"] = {"precision": float(sp.mean()), "recall": float(sr.mean()), "f1": float(sf.mean())}
-
-    correct = c["tp"] + c["tn"]
-    out["label_accuracy"] = float(correct.sum() / max(known.sum(), 1))
-    out["subset_accuracy"] = float(np.mean(correct.sum(axis=1) == known.sum(axis=1)))
-
     per_class = []
-    aps, aucs = [], []
     for j, name in enumerate(names):
-        kj = known[:, j]
-        tj, sj = t_hard[kj, j], y_prob[kj, j]
-        ap = _ranking_metric(average_precision_score, tj, sj)
-        auc = _ranking_metric(roc_auc_score, tj, sj)
-        aps.append(ap)
-        aucs.append(auc)
-        per_class.append({
-            "class": name, "known": int(kj.sum()), "support": int(support[j]),
-            "precision": float(p_c[j]), "recall": float(r_c[j]), "f1": float(f_c[j]),
-            "ap": ap, "roc_auc": auc,
-        })
-    defined_ap = [a for a in aps if a is not None]
-    defined_auc = [a for a in aucs if a is not None]
-    out["map"] = float(np.mean(defined_ap)) if defined_ap else None
-    out["roc_auc"] = float(np.mean(defined_auc)) if defined_auc else None
+        tj, sj = t_hard[known[:, j], j], y_prob[known[:, j], j]
+        per_class.append(ClassScore(name, int(known[:, j].sum()), int(support[j]), float(p_c[j]), float(r_c[j]),
+                                    float(f_c[j]), _ranking_metric(average_precision_score, tj, sj),
+                                    _ranking_metric(roc_auc_score, tj, sj)))
+    correct = c["tp"] + c["tn"]
     full = known.all(axis=1) & (t_hard == 1).any(axis=1)
-    out["lrap"] = float(label_ranking_average_precision_score(t_hard[full], y_prob[full])) if full.any() else None
-    if kind == LabelKind.SOFT:
-        out["mse"] = float(np.mean((y_true - y_prob) ** 2))
-        out["r2"] = float(r2_score(y_true, y_prob, multioutput="uniform_average"))
-    out["per_class"] = per_class
-    out["no_positive_classes"] = [n for n, s in zip(names, support) if s == 0]
-    return out
+    soft = kind == LabelKind.SOFT
+    return Evaluation(
+        kind, int(y_true.shape[0]), len(names), **_averages(c, p_c, r_c, f_c, support),
+        label_accuracy=float(correct.sum() / max(known.sum(), 1)),
+        subset_accuracy=float(np.mean(correct.sum(axis=1) == known.sum(axis=1))),
+        map=_mean_defined([s.ap for s in per_class]), roc_auc=_mean_defined([s.roc_auc for s in per_class]),
+        lrap=float(label_ranking_average_precision_score(t_hard[full], y_prob[full])) if full.any() else None,
+        per_class=per_class, no_positive_classes=[n for n, s in zip(names, support) if s == 0],
+        mse=float(np.mean((y_true - y_prob) ** 2)) if soft else None,
+        r2=float(r2_score(y_true, y_prob, multioutput="uniform_average")) if soft else None,
+    )
 
 
 def top1_hits(y_true: np.ndarray, y_prob: np.ndarray) -> np.ndarray:

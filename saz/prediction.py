@@ -68,7 +68,9 @@ class Segment:
 
 @dataclass
 class Prediction:
-    """Result for one recording; ``error`` is set (and the rest empty) when it could not be read."""
+    """Result for one recording; ``error`` is set (and the rest empty) when it could not be read:
+    an :class:`saz.audio.AudioError` (:class:`saz.audio.AudioFormatError` for a file in no format
+    saz decodes), whose text is one line ``source: cause``."""
 
     source: str
     classes: list[str]
@@ -80,7 +82,7 @@ class Prediction:
     window_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     window_probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     envelope: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    error: str | None = None
+    error: audio.AudioError | None = None
     thresholds_from: str = TUNED  # the threshold profile used ("tuned at W-s windows"), or "T for every class"
 
     @property
@@ -115,7 +117,7 @@ class Prediction:
     def to_dict(self, timeline: bool = True) -> dict:
         d: dict = {"source": self.source}
         if not self.ok:
-            return {**d, "error": self.error}
+            return {**d, "error": str(self.error)}
         d.update({"duration": round(self.duration, 3), "thresholds_from": self.thresholds_from,
                   "instruments": [{"instrument": n, "probability": round(p, 4)} for n, p in self.present],
                   "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, self.probabilities)}})
@@ -181,7 +183,7 @@ class _File:
         self.envelope: list[float] = []
         self.samples = 0
         self.closed = False
-        self.error: str | None = None
+        self.error: audio.AudioError | None = None
 
     @property
     def done(self) -> bool:
@@ -202,6 +204,15 @@ def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, co
     for block in audio.stream(item, sr=sr, block_seconds=30.0):
         counter.samples += len(block)
         yield block
+
+
+def _audio_error(source: str, e: Exception) -> audio.AudioError:
+    """``e`` as the :class:`saz.audio.AudioError` of ``source`` (an OS or value error wrapped in one)."""
+    if isinstance(e, audio.AudioError):
+        return e
+    error = audio.AudioError(source, str(e))
+    error.__cause__ = e
+    return error
 
 
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
@@ -266,7 +277,7 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
                     run()
                     yield from finished()
         except (audio.AudioError, OSError, ValueError) as e:
-            f.error = str(e) if isinstance(e, audio.AudioError) else f"{f.source}: {e}"
+            f.error = _audio_error(f.source, e)
         f.closed = True
         yield from finished()
     run()
@@ -280,8 +291,8 @@ def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None
     result = next(predict_many([path_or_array], model, sr, window, hop, threshold, profile=profile))
     if not result.ok:
         if isinstance(path_or_array, np.ndarray):
-            raise ValueError(result.error)
-        raise audio.AudioError(result.source, result.error.removeprefix(f"{result.source}: "))
+            raise ValueError(str(result.error))
+        raise result.error
     return result
 
 

@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from saz import io, plots
+from saz.metrics import AVERAGES, Evaluation
 
 
 def single_label_confusion(y_true: np.ndarray, y_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,34 +29,36 @@ def _fmt(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.3f}"
 
 
-def to_markdown(result: dict, title: str = "Evaluation") -> str:
+def to_markdown(result: Evaluation, title: str = "Evaluation") -> str:
     """Summary and per-class tables of an :func:`saz.metrics.evaluate` result."""
-    lines = [f"# {title}", "", f"{result['n_clips']} clips, {result['n_classes']} classes, {result['kind']} labels.", ""]
+    lines = [f"# {title}", "", f"{result.n_clips} clips, {result.n_classes} classes, {result.kind.value} labels.", ""]
     lines += ["| average | precision | recall | F1 |", "| --- | --- | --- | --- |"]
-    for avg in ("micro", "macro", "weighted", "samples"):
-        r = result[avg]
-        lines.append(f"| {avg} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} |")
+    for avg in AVERAGES:
+        r = getattr(result, avg)
+        lines.append(f"| {avg} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
     lines += ["", "| metric | value |", "| --- | --- |"]
-    for key in ("map", "roc_auc", "lrap", "label_accuracy", "subset_accuracy", "mse", "r2"):
-        if key in result:
-            lines.append(f"| {key} | {_fmt(result[key])} |")
+    values = {"map": result.map, "roc_auc": result.roc_auc, "lrap": result.lrap,
+              "label_accuracy": result.label_accuracy, "subset_accuracy": result.subset_accuracy}
+    if result.mse is not None:
+        values.update(mse=result.mse, r2=result.r2)
+    lines += [f"| {key} | {_fmt(v)} |" for key, v in values.items()]
     lines += ["", "## Per class", "", "| class | support | known | precision | recall | F1 | AP | ROC-AUC |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for c in result["per_class"]:
-        lines.append(f"| {c['class']} | {c['support']} | {c['known']} | {c['precision']:.3f} | {c['recall']:.3f} | "
-                     f"{c['f1']:.3f} | {_fmt(c['ap'])} | {_fmt(c['roc_auc'])} |")
-    if result.get("no_positive_classes"):
-        lines += ["", f"Classes with no positive clip (F1 undefined, counted as 0): {', '.join(result['no_positive_classes'])}."]
+    for c in result.per_class:
+        lines.append(f"| {c.name} | {c.support} | {c.known} | {c.precision:.3f} | {c.recall:.3f} | "
+                     f"{c.f1:.3f} | {_fmt(c.ap)} | {_fmt(c.roc_auc)} |")
+    if result.no_positive_classes:
+        lines += ["", f"Classes with no positive clip (F1 undefined, counted as 0): {', '.join(result.no_positive_classes)}."]
     return "\n".join(lines) + "\n"
 
 
-def write_report(result: dict, out_dir: str | Path, y_true: np.ndarray | None = None,
+def write_report(result: Evaluation, out_dir: str | Path, y_true: np.ndarray | None = None,
                  y_prob: np.ndarray | None = None, title: str = "Evaluation") -> dict[str, Path]:
     """Write ``report.json``, ``report.md`` and the PNG plots; returns the written paths."""
     out = Path(out_dir)
-    names: Sequence[str] = [c["class"] for c in result["per_class"]]
-    written = {"json": io.write_json(out / "report.json", result), "markdown": io.write_text(out / "report.md", to_markdown(result, title))}
-    fig = plots.bars([c["f1"] for c in result["per_class"]], names, f"{title}: per-class F1", "F1")
+    names: Sequence[str] = [c.name for c in result.per_class]
+    written = {"json": io.write_json(out / "report.json", result.to_dict()), "markdown": io.write_text(out / "report.md", to_markdown(result, title))}
+    fig = plots.bars([c.f1 for c in result.per_class], names, f"{title}: per-class F1", "F1")
     written["f1_png"] = io.save_figure(out / "per_class_f1.png", fig)
     plots.close(fig)
     if y_true is not None:

@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -101,6 +103,9 @@ def test_bad_files_raise_one_clear_error(edge_cases, case, words):
         audio.load(edge_cases[case])
     msg = str(e.value)
     assert "\n" not in msg and str(edge_cases[case]) in msg and words in msg
+    assert isinstance(e.value, audio.AudioFormatError) == (case in ("text", "unsupported"))  # no audio format, not bad audio
+    again = pickle.loads(pickle.dumps(e.value))  # crosses process boundaries with its type and parts
+    assert type(again) is type(e.value) and (again.path, again.cause, str(again)) == (e.value.path, e.value.cause, msg)
 
 
 def test_missing_file(tmp_path):

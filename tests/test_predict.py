@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from conftest import run_saz, tone
+from saz.audio import AudioError, AudioFormatError
 from saz.features import get_feature
 from saz.labels import Vocabulary
 from saz.models.checkpoint import add_profile, load_dict, write_dict
@@ -149,7 +150,12 @@ def test_predict_errors(model, tmp_path):
     r = run_saz("predict", tmp_path / "a.wav", "-m", model, "--format", "xml")
     assert r.returncode == 2 and "unknown format" in r.stderr
     results = list(predict_many([tmp_path / "a.wav", tmp_path / "missing.wav", tmp_path / "a.wav"], model))
-    assert [r.ok for r in results] == [True, False, True] and "missing.wav" in results[1].error
+    assert [r.ok for r in results] == [True, False, True] and "missing.wav" in str(results[1].error)
+    assert type(results[1].error) is AudioError and results[1].to_dict() == {"source": str(tmp_path / "missing.wav"),
+                                                                             "error": str(results[1].error)}
+    (tmp_path / "notes.txt").write_text("not audio\n")
+    with pytest.raises(AudioFormatError, match="notes.txt: unsupported format"):  # the error's own type, raised again
+        predict(tmp_path / "notes.txt", model=model)
     assert load_predictor(model) is load_predictor(model)  # loaded once per process
 
 
@@ -202,7 +208,7 @@ def test_a_profile_fitted_to_ones_own_labelled_recordings(model, tmp_path):
     assert info["clips"] == 8 and info["fitted"] == ["tar", "ney"] and fitted[2] == pred.thresholds[2]
     truth = np.array([[k % 2, 1 - k % 2, np.nan] for k in range(8)], np.float32)
     probs = np.stack([predict(tmp_path / f"c{k}.wav", model=pred).probabilities for k in range(8)])
-    f1 = lambda t: evaluate(truth, probs, pred.vocab, t)["macro"]["f1"]  # noqa: E731
+    f1 = lambda t: evaluate(truth, probs, pred.vocab, t).macro.f1  # noqa: E731
     assert f1(fitted) >= f1(pred.thresholds)  # the best on these clips can only match or beat the tuned ones
     capped, _ = fit_profile(pred, ds, "fpr", rate=0.0, progress=False)
     assert (capped <= pred.thresholds + 1e-6).all() and capped[2] == pred.thresholds[2]
@@ -233,7 +239,7 @@ def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
     probs = {}
     for mode in ("windows", "centre"):
         r = evaluate_checkpoint(pred, ds, tmp_path / mode, protocol="hard", progress=False, long_clips=mode)
-        assert r["run"]["windowed_clips"] == (1 if mode == "windows" else 0)
+        assert r.run.windowed_clips == (1 if mode == "windows" else 0)
         probs[mode] = np.load(tmp_path / mode / "predictions.npz")["y_prob"]
     np.testing.assert_allclose(probs["windows"][0], predict(tmp_path / "long.wav", model=model).probabilities, atol=1e-5)
     assert not np.allclose(probs["centre"][0], probs["windows"][0], atol=1e-3)

@@ -15,7 +15,7 @@ def test_report_files(tmp_path):
     p = np.clip(0.5 * y + 0.5 * rng.random(y.shape), 0, 1)
     res = evaluate(y, p, ["tar", "ney", "daf", "oud"])
     written = write_report(res, tmp_path, y, p, title="Test")
-    assert json.loads(written["json"].read_text())["macro"]["f1"] == res["macro"]["f1"]
+    assert json.loads(written["json"].read_text()) == res.to_dict()
     md = written["markdown"].read_text()
     assert "| macro |" in md and "| ney |" in md
     for key in ("f1_png", "cooccurrence_png", "confusion_png"):

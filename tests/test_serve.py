@@ -8,7 +8,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -58,7 +60,8 @@ def post(url: str, path: Path, **params) -> httpx.Response:
 
 
 def leftovers(tmp: Path) -> list[str]:
-    return [p.name for p in tmp.iterdir() if p.name.startswith("saz-upload-")]
+    """What the server left in its TMPDIR: its own copies (saz-upload-*) and Starlette's spooled parts alike."""
+    return sorted(p.name for p in tmp.iterdir())
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +80,72 @@ def files(tmp_path_factory) -> dict[str, Path]:
     out["big"] = d / "big.wav"
     sf.write(out["big"], np.zeros(SR * 60, np.float32), SR)  # 2.6 MB > the 2 MB limit
     return out
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory):
+    """The app in process (FastAPI's TestClient), with a 0.25 MB limit and its own temporary folder."""
+    with warnings.catch_warnings():  # Starlette's note that its test client will want httpx2
+        warnings.filterwarnings("ignore", message=".*httpx2")
+        from fastapi.testclient import TestClient
+    from saz.serve.app import create_app
+
+    tmp = tmp_path_factory.mktemp("app-tmp")
+    with TestClient(create_app(max_upload_mb=0.25, tmp_dir=str(tmp))) as client:
+        yield client, tmp
+
+
+def test_status_follows_the_error_type_not_its_text():
+    from saz.audio import AudioError, AudioFormatError
+    from saz.serve.app import BadParameter, UploadTooLarge, status_for
+
+    assert status_for(AudioFormatError("a.bin", "no decoder")) == 415
+    assert status_for(AudioError("a.wav", "unsupported format, not audio")) == 422  # its words do not decide
+    assert status_for(UploadTooLarge(2)) == 413 and status_for(BadParameter("threshold")) == 422
+    assert status_for(RuntimeError("unsupported format")) == 500
+
+
+@pytest.mark.parametrize("kind, code", [("AudioFormatError", 415), ("AudioError", 422)])
+def test_a_failed_prediction_answers_by_its_error_type(app_client, files, monkeypatch, kind, code):
+    from saz import audio
+    from saz.prediction import Prediction
+    from saz.serve import app as web
+
+    seen: list[Path] = []
+
+    def failing(paths, *args, **kwargs):
+        seen.append(Path(paths[0]))
+        yield Prediction(str(paths[0]), [], np.zeros(0), error=getattr(audio, kind)(paths[0], f"not audio: {paths[0]}"))
+
+    monkeypatch.setattr(web, "predict_many", failing)
+    client, tmp = app_client
+    r = client.post("/api/predict", files={"file": ("tone.wav", files["wav"].read_bytes())})
+    assert r.status_code == code and r.json() == {"detail": "tone.wav: not audio: tone.wav"}  # the upload's name only
+    assert seen[0].suffix == ".wav" and not seen[0].exists() and leftovers(tmp) == []
+
+
+def test_upload_limits_and_parameters_in_process(app_client):
+    client, tmp = app_client
+    limit = int(0.25 * 1024 * 1024)
+    too_big = {"detail": "upload larger than the limit of 0.25 MB"}
+    r = client.post("/api/predict", files={"file": ("x.wav", b"\0" * (limit + 1))})  # the body is within the framing room
+    assert r.status_code == 413 and r.json() == too_big
+    r = client.post("/api/predict", files={"file": ("x.wav", b"\0" * limit)})  # at the limit: read, and no audio
+    assert r.status_code == 415 and "x.wav: not audio" in r.json()["detail"]
+    body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.wav\"\r\n\r\n" + b"\0" * 2 * limit
+    r = client.post("/api/predict", content=iter([body]), headers={"content-type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 413 and r.json() == too_big  # no Content-Length: counted as it arrives
+    r = client.post("/api/predict", content=body, headers={"content-type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 413 and r.json() == too_big  # declared: refused before reading
+    r = client.post("/api/predict", files={"recording": ("x.wav", b"RIFF")})
+    assert r.status_code == 400 and r.json() == {"detail": "no 'file' field in the upload"}
+    for r in (client.post("/api/predict", data={"x": "1"}), client.post("/api/predict", json={})):
+        assert r.status_code == 400 and r.json() == {"detail": "send the recording as multipart/form-data with a 'file' field"}
+    for params, words in (({"threshold": 7}, "in [0, 1]"), ({"profile": "loud"}, "no threshold profile 'loud'"),
+                          ({"profile": "sensitive", "threshold": 0.5}, "give one")):
+        r = client.post("/api/predict", params=params, files={"file": ("x.wav", b"RIFF")})
+        assert r.status_code == 422 and words in r.json()["detail"], params
+    assert leftovers(tmp) == []
 
 
 def test_health_model_docs_and_page(server):
@@ -132,21 +201,60 @@ def test_threshold_profile_parameter(server):
     assert r.status_code == 422 and "give one" in r.json()["detail"]
 
 
+def raw_upload(url: str, head: bytes, headers: str) -> socket.socket:
+    """A socket with a multipart upload's request line, ``headers`` and ``head`` of its body sent."""
+    host, port = url.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)))
+    s.sendall(f"POST /api/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary=sazboundary\r\n"
+              f"{headers}\r\n".encode() + head)
+    return s
+
+
+PART_HEAD = (b'--sazboundary\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+             b"Content-Type: audio/wav\r\n\r\n")
+
+
 def test_client_disconnecting_mid_upload_leaves_nothing(server):
     url, tmp = server
-    host, port = url.removeprefix("http://").split(":")
-    boundary = "sazboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
-            "Content-Type: audio/wav\r\n\r\n").encode()
-    with socket.create_connection((host, int(port))) as s:
-        s.sendall((f"POST /api/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
-                   f"Content-Length: 1000000\r\n\r\n").encode() + head + b"\0" * 300_000)
+    with raw_upload(url, PART_HEAD + b"\0" * 1_500_000, "Content-Length: 1900000\r\n"):  # spooled past 1 MB, to disk
         time.sleep(0.5)
-        assert len(leftovers(tmp)) == 1  # the upload is being written...
-    for _ in range(50):  # ...and removed once the client has gone
+    for _ in range(50):  # the client has gone before the upload was whole: nothing stays
         if not leftovers(tmp):
             break
         time.sleep(0.1)
+    assert leftovers(tmp) == []
+    assert httpx.get(url + "/api/health").status_code == 200
+
+
+def read_answer(s: socket.socket, answer: bytearray) -> None:
+    """Append what the server sends on ``s`` to ``answer`` until its JSON error is whole or the line closes."""
+    try:
+        while not answer.endswith(b'MB"}') and (data := s.recv(65536)):
+            answer += data
+    except OSError:
+        pass
+
+
+def test_upload_without_length_is_cut_off_at_the_limit(server):
+    """Chunked, with no Content-Length: the server counts what arrives and answers 413 once it
+    passes the 2 MB limit, before the 64 MB the client would send have all arrived."""
+    url, tmp = server
+    total, answer, sent = 64 * 1024 * 1024, bytearray(), 0
+    framed = lambda data: b"%x\r\n%s\r\n" % (len(data), data)  # noqa: E731
+    with raw_upload(url, b"", "Transfer-Encoding: chunked\r\n") as s:
+        s.settimeout(10)
+        reader = threading.Thread(target=read_answer, args=(s, answer))
+        reader.start()
+        s.sendall(framed(PART_HEAD))
+        try:
+            while sent < total and not answer:
+                s.sendall(framed(b"\0" * 65536))
+                sent += 65536
+        except OSError:  # the server has answered and closed the line
+            pass
+        reader.join(15)
+    assert answer.startswith(b"HTTP/1.1 413") and answer.endswith(b'{"detail":"upload larger than the limit of 2 MB"}')
+    assert sent < total  # answered before the body ended: the rest was never read
     assert leftovers(tmp) == []
 
 

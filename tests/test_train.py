@@ -62,8 +62,8 @@ def test_every_model_trains_and_its_checkpoint_round_trips(name, tmp_path):
     assert p.shape == (48, 3)
     # the reloaded model reproduces the validation score the trainer measured in memory
     again = metrics.evaluate(yv, p, VOCAB, ckpt["thresholds"])
-    assert again["map"] == pytest.approx(info["validation"]["map"], abs=1e-9)
-    assert again["map"] > 0.7, (name, again["map"])  # chance is ~0.5 on separable data
+    assert again.map == pytest.approx(info["validation"]["map"], abs=1e-9)
+    assert again.map > 0.7, (name, again.map)  # chance is ~0.5 on separable data
     np.testing.assert_array_equal(Predictor.load(path).probabilities(Xv), p)
     predictor = Predictor.load(path)
     if predictor.has_frames:  # per-frame probabilities: one row per time step, bounding the clip's

@@ -23,19 +23,21 @@ def load_run(folder: str | Path) -> dict:
     """One evaluation run: its report and predictions."""
     folder = Path(folder)
     try:
-        result = json.loads((folder / "report.json").read_text())
+        result = metrics.Evaluation.from_dict(json.loads((folder / "report.json").read_text()))
         with np.load(folder / "predictions.npz", allow_pickle=False) as z:
             pred = {k: z[k] for k in z.files}
     except (OSError, ValueError, KeyError) as e:
         raise ValueError(f"{folder}: not an evaluation run ({e})") from None
-    return {"folder": str(folder), "model": result["run"]["model"], "seed": result["run"].get("seed"),
+    if result.run is None:
+        raise ValueError(f"{folder}: not an evaluation run (its report names no model)")
+    return {"folder": str(folder), "model": result.run.model, "seed": result.run.seed,
             "result": result, **pred}
 
 
-def macro_f1_present(result: dict) -> float:
+def macro_f1_present(result: metrics.Evaluation) -> float:
     """Macro F1 over the classes with at least one positive clip (absent classes score 0 in
     the plain macro F1, which a test set without them would otherwise cap)."""
-    f1 = [c["f1"] for c in result["per_class"] if c["support"] > 0]
+    f1 = [c.f1 for c in result.per_class if c.support > 0]
     return float(np.mean(f1)) if f1 else 0.0
 
 
@@ -70,14 +72,14 @@ def compare(folders: list[str | Path], n_boot: int = 2000) -> dict:
     models = {}
     for name, rs in by_model.items():
         entry = {"seeds": [r["seed"] for r in rs], "folders": [r["folder"] for r in rs]}
-        for key, get in (("micro_f1", lambda x: x["micro"]["f1"]), ("macro_f1", lambda x: x["macro"]["f1"]),
-                         ("macro_precision", lambda x: x["macro"]["precision"]),
-                         ("macro_recall", lambda x: x["macro"]["recall"]), ("map", lambda x: x["map"]),
+        for key, get in (("micro_f1", lambda x: x.micro.f1), ("macro_f1", lambda x: x.macro.f1),
+                         ("macro_precision", lambda x: x.macro.precision),
+                         ("macro_recall", lambda x: x.macro.recall), ("map", lambda x: x.map),
                          ("macro_f1_present", macro_f1_present)):
             vals = [get(r["result"]) for r in rs]
             entry[key] = {"values": vals, "mean": _mean_std(vals)[0], "std": _mean_std(vals)[1]}
-        classes = [c["class"] for c in rs[0]["result"]["per_class"]]
-        entry["per_class_f1"] = {c: float(np.mean([r["result"]["per_class"][j]["f1"] for r in rs])) for j, c in enumerate(classes)}
+        classes = [c.name for c in rs[0]["result"].per_class]
+        entry["per_class_f1"] = {c: float(np.mean([r["result"].per_class[j].f1 for r in rs])) for j, c in enumerate(classes)}
         models[name] = entry
     best = max(models, key=lambda m: models[m]["macro_f1"]["mean"])
     ref = by_model[best][0]

@@ -64,7 +64,7 @@ def whole_clip_probabilities(predictor: Predictor, clips: pd.DataFrame, prob: np
 
 def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, protocol: str | None = None,
                         cache_dir: str | Path | None = None, progress: bool = True, title: str | None = None,
-                        long_clips: str = "windows", profile: str | None = None) -> dict:
+                        long_clips: str = "windows", profile: str | None = None) -> metrics.Evaluation:
     """Score ``predictor`` on ``ds`` (with the thresholds of its threshold ``profile``, if given);
     writes report.json/.md, plots and predictions.npz to ``out_dir``."""
     if long_clips not in LONG_CLIPS:
@@ -80,10 +80,10 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
     prob = predictor.probabilities(X)
     n_long = whole_clip_probabilities(predictor, ds.clips[ok], prob) if long_clips == "windows" else 0
     result = metrics.evaluate(truth, prob, predictor.vocab, thresholds)
-    result["run"] = {"model": predictor.name, "seed": predictor.info.get("config", {}).get("seed"),
-                     "checkpoint": predictor.source, "dataset": ds.name, "root": str(ds.root),
-                     "protocol": protocol, "long_clips": long_clips, "windowed_clips": n_long,
-                     "dropped_classes": dropped, "skipped_clips": problems}
+    result.run = metrics.EvaluationRun(model=predictor.name, seed=predictor.info.get("config", {}).get("seed"),
+                                       checkpoint=predictor.source, dataset=ds.name, root=str(ds.root),
+                                       protocol=protocol, long_clips=long_clips, windowed_clips=n_long,
+                                       dropped_classes=dropped, skipped_clips=problems)
     out = Path(out_dir)
     report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}")
     ids = np.array(ds.ids, dtype=str)[ok]

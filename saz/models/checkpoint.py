@@ -121,7 +121,7 @@ def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray
     thresholds = metrics.tune_thresholds(y_val, p_val)
     val = metrics.evaluate(y_val, p_val, pred.vocab, thresholds)
     ckpt["thresholds"] = [float(t) for t in thresholds]
-    ckpt["info"] = {**info, "validation": {k: val[k] for k in ("micro", "macro", "map") if k in val}}
+    ckpt["info"] = {**info, "validation": val.subset("micro", "macro", "map")}
     return ckpt
 
 

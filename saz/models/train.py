@@ -127,11 +127,11 @@ def _torch_state(blob: dict) -> bytes:
     return buf.getvalue()
 
 
-def _score(result: dict, protocol: str) -> float:
+def _score(result: metrics.Evaluation, protocol: str) -> float:
     """Early-stopping score (higher is better): -MSE for soft regression, else mAP."""
     if protocol == "soft-regression":
-        return -result["mse"]
-    return result["map"] if result["map"] is not None else result["macro"]["f1"]
+        return -result.mse
+    return result.map if result.map is not None else result.macro.f1
 
 
 class Trainer:
@@ -150,10 +150,10 @@ class Trainer:
 
     # -- shared --------------------------------------------------------------------------------
 
-    def _info(self, history: list[dict], best_epoch: int, val: dict, cpu: float, n_params: int | None) -> dict:
+    def _info(self, history: list[dict], best_epoch: int, val: metrics.Evaluation, cpu: float, n_params: int | None) -> dict:
         return {"protocol": self.cfg.protocol, "config": asdict(self.cfg), "data": self.data_info,
                 "best_epoch": best_epoch, "epochs_run": len(history), "cpu_seconds": cpu, "parameters": n_params,
-                "validation": {k: val[k] for k in ("micro", "macro", "map", "mse", "r2") if k in val},
+                "validation": val.subset("micro", "macro", "map", "mse", "r2"),
                 "history": history}
 
     def _finish(self, model: TorchModel | SklearnModel, norm: Normalizer | None, p_val: np.ndarray, y_val: np.ndarray,
@@ -194,8 +194,8 @@ class Trainer:
         p_val = model.predict_proba(X_val)
         val = metrics.evaluate(evaluation_truth(y_val, self.cfg.protocol), p_val, self.vocab)
         cpu = time.process_time() - cpu0
-        history = [{"epoch": 1, "train_loss": float("nan"), "val_loss": float("nan"), "val_macro_f1": val["macro"]["f1"],
-                    "val_map": val["map"], "cpu_seconds": cpu}]
+        history = [{"epoch": 1, "train_loss": float("nan"), "val_loss": float("nan"), "val_macro_f1": val.macro.f1,
+                    "val_map": val.map, "cpu_seconds": cpu}]
         self._write_log(history)
         return self._finish(model, None, p_val, y_val, history, 1, cpu)
 
@@ -317,7 +317,7 @@ class Trainer:
                 else:
                     bad += 1
                 history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
-                                "val_macro_f1": result["macro"]["f1"], "val_map": result["map"] if result["map"] is not None else float("nan"),
+                                "val_macro_f1": result.macro.f1, "val_map": result.map if result.map is not None else float("nan"),
                                 "cpu_seconds": cpu, "fresh_clips": fresh_clips})
                 bar.update(task, info=f"epoch {epoch} loss {total / count:.4f} val mAP {history[-1]['val_map']:.3f}")
                 self._write_log(history)
