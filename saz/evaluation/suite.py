@@ -43,7 +43,7 @@ def score(model: str | Path, sets: dict[str, Dataset], out: str | Path, cache: s
     pred, out = Predictor.load(model), Path(out)
     r_v1 = evaluate_checkpoint(pred, sets["v1"], out / "v1-test", cache_dir=cache, progress=False)
     info = pred.info
-    return {"v1_macro_f1": r_v1["macro"]["f1"], "v1_map": r_v1["map"], **score_real(pred, sets["real"], out, cache),
+    return {"v1_macro_f1": r_v1.macro.f1, "v1_map": r_v1.map, **score_real(pred, sets["real"], out, cache),
             "val_macro_f1": info["validation"]["macro"]["f1"], "val_map": info["validation"]["map"],
             "best_epoch": info["best_epoch"], "epochs": info["epochs_run"], "cpu_minutes": info["cpu_seconds"] / 60}
 
@@ -58,7 +58,7 @@ def _single_scores(pred: Predictor, single: Dataset, out: Path, cache: str | Pat
     return {f"real_single_top1{suffix}": float(hit.mean()),
             f"real_single_by_source{suffix}": {str(s): [int((sources == s).sum()), float(hit[sources == s].mean())]
                                                for s in np.unique(sources)},
-            f"real_single_detected{suffix}": r["micro"]["recall"],
+            f"real_single_detected{suffix}": r.micro.recall,
             f"real_single_top1_interval{suffix}": bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["top1"]}
 
 
@@ -67,7 +67,7 @@ def _poly_scores(pred: Predictor, poly: Dataset, out: Path, cache: str | Path, m
     r = evaluate_checkpoint(pred, poly, out / f"real-poly{suffix}", protocol="hard", cache_dir=cache,
                             progress=False, long_clips=mode)
     npz = np.load(out / f"real-poly{suffix}" / "predictions.npz")
-    return {f"real_poly_macro_f1_present{suffix}": macro_f1_present(r), f"real_poly_map{suffix}": r["map"],
+    return {f"real_poly_macro_f1_present{suffix}": macro_f1_present(r), f"real_poly_map{suffix}": r.map,
             f"real_poly_macro_f1_present_interval{suffix}":
                 bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["macro_f1_present"]}
 
@@ -78,9 +78,9 @@ def _partial_scores(pred: Predictor, real: Dataset, out: Path, cache: str | Path
         return {}
     r = evaluate_checkpoint(pred, real.subset("partial"), out / "real-partial", protocol="hard", cache_dir=cache,
                             progress=False)
-    return {"real_partial_n": r["n_clips"],
-            "real_partial_by_class": {c["class"]: {k: c[k] for k in ("support", "known", "precision", "recall", "f1")}
-                                      for c in r["per_class"] if c["support"] > 0}}
+    return {"real_partial_n": r.n_clips,
+            "real_partial_by_class": {c.name: {k: getattr(c, k) for k in ("support", "known", "precision", "recall", "f1")}
+                                      for c in r.per_class if c.support > 0}}
 
 
 def score_real(pred: Predictor, real: Dataset, out: str | Path, cache: str | Path) -> dict[str, Any]:

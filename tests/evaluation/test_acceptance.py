@@ -6,10 +6,14 @@ import numpy as np
 
 from saz import io
 from saz.evaluation.acceptance import TESTS, refusals
+from saz.metrics import evaluate
 
 
 def write_run(folder, y_true, y_prob):
-    io.write_json(folder / "report.json", {"run": {"model": folder.parent.name, "seed": 0}})
+    report = evaluate(y_true, y_prob, ["a", "b", "c"], 0.5).to_dict()
+    report["run"] = {"model": folder.parent.name, "seed": 0, "checkpoint": "x.pt", "dataset": "d", "root": ".",
+                     "protocol": "hard"}
+    io.write_json(folder / "report.json", report)
     np.savez(folder / "predictions.npz", ids=np.arange(len(y_true)).astype(str), y_true=y_true, y_prob=y_prob,
              thresholds=np.full(y_true.shape[1], 0.5, np.float32), classes=np.array(["a", "b", "c"]))
 
