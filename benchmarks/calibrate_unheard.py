@@ -40,9 +40,9 @@ from saz.evaluation.acceptance import refusals
 from saz.evaluation.calibration import ensemble_of_files, fit_thresholds
 from saz.evaluation.compare import macro_f1_present
 from saz.evaluation.suite import eval_sets, score
+from saz.features.dataset import dataset_features
 from saz.metrics import evaluate
 from saz.models.checkpoint import Predictor, add_profile, load_dict, write_dict
-from saz.models.train import dataset_features
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL
 from saz.progress import log
 from saz.synth.patches import patch_mixtures

@@ -43,7 +43,7 @@ from saz.datasets import load
 from saz.evaluation.card import source_table
 from saz.evaluation.suite import eval_sets, score
 from saz.models import get_model_class
-from saz.models.train import TrainConfig, train_on_dataset
+from saz.models.train import TrainConfig, train_on_dataset, training_input
 from saz.progress import log
 from saz.synth.patches import FREEPATS
 from saz.synth.physical import is_physical_set, render_notes
@@ -55,6 +55,7 @@ from saz.synth.recipes import (
     recipe,
     timbre_sources,
 )
+from saz.synth.stream import fresh_clips
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -260,8 +261,11 @@ def run_row(row: str, args: argparse.Namespace, work: Path, sets: dict, cache: P
     log(f"{row}: training")
     tc = TrainConfig(model="saznet", hparams=how.hparams, epochs=args.epochs, patience=args.epochs, seed=0, init=how.init,
                      label_smoothing=how.label_smoothing)
-    model = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), folder / "run", feature_config=how.feature,
-                             cache_dir=cache, resume=True, progress=False, fresh_recipe=cfg if how.fresh else None)
+    train_set = ds.subset("train")
+    feature, seconds = training_input(tc, train_set, how.feature)
+    with fresh_clips(cfg if how.fresh else None, feature, seconds, train_set.vocab, tc.seed) as fresh:
+        model = train_on_dataset(tc, train_set, ds.subset("validation"), folder / "run", feature_config=how.feature,
+                                 seconds=seconds, cache_dir=cache, resume=True, progress=False, fresh=fresh)
     log(f"{row}: scoring")
     return score(model, sets, folder / "eval", cache)
 

@@ -37,8 +37,9 @@ from saz.datasets import Dataset, load
 from saz.evaluation.realset import load_real
 from saz.evaluation.scoring import evaluate_checkpoint
 from saz.evaluation.suite import REAL_MIXES, score_real
+from saz.features.dataset import dataset_features
 from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict
-from saz.models.train import TrainConfig, dataset_features, train_on_dataset
+from saz.models.train import TrainConfig, train_on_dataset
 from saz.progress import log
 from saz.synth.corpus import build_split
 from saz.synth.recipes import RECIPE_SEED, build_corpus, recipe

@@ -28,9 +28,9 @@ from saz.evaluation.compare import macro_f1_present
 from saz.evaluation.realset import load_real
 from saz.evaluation.scoring import whole_clip_probabilities
 from saz.evaluation.suite import REAL_MIXES
+from saz.features.dataset import dataset_features
 from saz.labels import binarize
 from saz.metrics import evaluate
-from saz.models.train import dataset_features
 from saz.prediction import load_predictor
 from saz.progress import log
 

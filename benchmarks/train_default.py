@@ -74,11 +74,12 @@ from saz.evaluation import acceptance, card
 from saz.evaluation.calibration import ensemble_of_files
 from saz.evaluation.suite import eval_sets, score
 from saz.models.checkpoint import COMBINE, load_dict, write_dict
-from saz.models.train import TrainConfig, train_on_dataset
+from saz.models.train import TrainConfig, train_on_dataset, training_input
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL
 from saz.progress import log
 from saz.synth.recipes import RECIPE_SEED, build_corpus, parse_levers, recipe
 from saz.synth.render import config_overrides
+from saz.synth.stream import fresh_clips
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -135,8 +136,11 @@ def train(args: argparse.Namespace, cfg, work: Path) -> Path:
                      budget_cpu_minutes=args.budget, device=args.device,
                      init=None if args.init == "none" else args.init)
     log("training")
-    path = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), work / "run", cache_dir=work / "features",
-                            resume=True, progress=False, fresh_recipe=cfg if args.fresh else None)
+    train_set = ds.subset("train")
+    feature, seconds = training_input(tc, train_set)
+    with fresh_clips(cfg if args.fresh else None, feature, seconds, train_set.vocab, tc.seed) as fresh:
+        path = train_on_dataset(tc, train_set, ds.subset("validation"), work / "run", seconds=seconds,
+                                cache_dir=work / "features", resume=True, progress=False, fresh=fresh)
     if not args.ensemble_with:
         return path
     validations = [ds.subset("validation"), *(load("saz-bench", d).subset("validation") for d in args.tune_also)]

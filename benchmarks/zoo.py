@@ -39,10 +39,11 @@ from saz.datasets import load
 from saz.evaluation import compare
 from saz.evaluation.scoring import evaluate_checkpoint
 from saz.features import feature_from_config
+from saz.features.dataset import dataset_features
 from saz.metrics import top1_hits
 from saz.models import MODELS
 from saz.models.checkpoint import Predictor, load_dict
-from saz.models.train import TrainConfig, Trainer, dataset_features
+from saz.models.train import TrainConfig, Trainer
 
 RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

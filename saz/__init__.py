@@ -6,7 +6,7 @@ recording and when (see :mod:`saz.prediction`); everything else lives in the sub
 
 from __future__ import annotations
 
-from saz._version import __version__
+from saz._version import __version__  # noqa: F401  (saz.__version__)
 
 
 def predict(path_or_array, sr: int | None = None, model="default", **options):

@@ -370,7 +370,7 @@ def models_ensemble(
 ) -> None:
     """One checkpoint that joins the probabilities of several (each keeps its own input scaling)."""
     from saz.models.checkpoint import CheckpointError, Predictor, combination, ensemble, load_dict, write_dict
-    from saz.models.train import dataset_features
+    from saz.features.dataset import dataset_features
     from saz.prediction import resolve_model
 
     try:
@@ -520,7 +520,7 @@ def train(
 
     from saz.datasets.splits import stratified_split
     from saz.models import get_model_class
-    from saz.models.train import TrainConfig, train_on_dataset
+    from saz.models.train import TrainConfig, train_on_dataset, training_input
 
     try:
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
@@ -539,12 +539,16 @@ def train(
         err.print(f"no '{val_split}' split: validating on a stratified 15 % of '{train_split}' ({len(va)} clips)")
     feature_cfg = {**get_model_class(model).default_feature, **parse_params(feature_param)}
     try:
-        fresh_recipe = None
-        if fresh is not None:
+        if fresh is None:
+            path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume)
+        else:
             from saz.synth.recipes import parse_levers, recipe
+            from saz.synth.stream import fresh_clips
 
             fresh_recipe = recipe(parse_levers(fresh), samples, seed=seed)
-        path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume, fresh_recipe=fresh_recipe)
+            feature, seconds = training_input(cfg, tr, feature_cfg, seconds)
+            with fresh_clips(fresh_recipe, feature, seconds, tr.vocab, cfg.seed) as take:
+                path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume, fresh=take)
     except ValueError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)

@@ -21,21 +21,10 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from saz import audio
+from saz.models.bundled import DEFAULT_CARD, DEFAULT_MODEL, WEIGHTS, resolve_model  # noqa: F401  (re-exported)
 from saz.models.checkpoint import TUNED, CheckpointError, Predictor
 
-WEIGHTS = Path(__file__).parent / "models" / "weights"
-DEFAULT_MODEL = WEIGHTS / "default.pt"
-DEFAULT_CARD = WEIGHTS / "default.md"
 ENVELOPE_SECONDS = 0.05  # resolution of the waveform envelope kept for plots
-
-
-def resolve_model(model: str | os.PathLike) -> Path:
-    """``"default"`` -> the checkpoint inside the package; anything else is a path."""
-    if str(model) == "default":
-        if not DEFAULT_MODEL.exists():
-            raise CheckpointError(f"{DEFAULT_MODEL}: the bundled default model is missing from this installation")
-        return DEFAULT_MODEL
-    return Path(model)
 
 
 def default_card() -> str:

@@ -258,3 +258,13 @@ def test_inference_folding_keeps_every_output(name: str):
             torch.testing.assert_close(fast.frame_logits(x), frames, atol=1e-4, rtol=1e-4)
     if name == "saznet":
         assert n_bn == 6 and left == 0
+
+
+def test_training_imports_neither_synth_nor_prediction():
+    """The caller hands training its data (fresh clips included); a warm start resolves 'default' itself."""
+    import subprocess
+
+    code = ("import sys, saz.models.train\n"
+            "print(sorted(m for m in sys.modules if m.startswith('saz.synth') or m == 'saz.prediction'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

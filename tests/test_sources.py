@@ -242,3 +242,16 @@ def test_sample_shift_moves_a_recordings_pitch_within_its_range(tmp_path):
     assert np.allclose(plain, 440, atol=1)
     semitones = 12 * np.log2(np.array(shifted) / 440)
     assert np.all(np.abs(semitones) <= 3.05) and np.abs(semitones).max() > 0.5
+
+
+def test_fresh_clips_check_the_vocabulary_and_none_means_no_stream():
+    from saz.features import get_feature
+    from saz.labels import Vocabulary
+    from saz.synth.stream import fresh_clips
+
+    feature = get_feature("logmel")
+    with fresh_clips(None, feature, 1.0, Vocabulary(list(load_map())), seed=0) as take:
+        assert take is None
+    with pytest.raises(ValueError, match="vocabulary"):
+        with fresh_clips(RenderConfig(soundfonts=("TimGM6mb",)), feature, 1.0, Vocabulary(["a", "b"]), seed=0):
+            pass

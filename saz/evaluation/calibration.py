@@ -23,10 +23,10 @@ import numpy as np
 
 from saz.datasets.base import Dataset
 from saz.evaluation.scoring import align_labels, whole_clip_probabilities
+from saz.features.dataset import dataset_features
 from saz.labels import binarize
 from saz.metrics import fpr_thresholds, tune_thresholds
 from saz.models.checkpoint import Predictor, ensemble, load_dict
-from saz.models.train import dataset_features
 
 RULES = {
     "f1": "the threshold with the best F1 on the clips (classes with positives and negatives there)",

@@ -20,9 +20,10 @@ import pandas as pd
 
 from saz import io, metrics, report
 from saz.datasets.base import Dataset
+from saz.features.dataset import dataset_features
 from saz.labels import Vocabulary
 from saz.models.checkpoint import Predictor
-from saz.models.train import dataset_features, evaluation_truth
+from saz.models.train import evaluation_truth
 from saz.vocabulary import resolve_name
 
 LONG_CLIPS = ("windows", "centre")

@@ -15,6 +15,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,13 @@ from saz.features.cache import FeatureCache, file_identity
 from saz.progress import track
 
 BLOCK = 256
+
+
+class ClipSet(Protocol):
+    """A clips table and its labels, as a :class:`saz.datasets.Dataset` holds them (features do not import datasets)."""
+
+    clips: pd.DataFrame
+    y: np.ndarray
 
 
 @dataclass
@@ -121,3 +129,11 @@ def clip_features(clips: pd.DataFrame, feature: Feature, seconds: float, cache_d
     if not blocks:
         raise ValueError("no clips to compute features for")
     return ClipFeatures(np.concatenate(blocks), np.concatenate(ok), problems)
+
+
+def dataset_features(ds: ClipSet, feature: Feature, seconds: float, cache_dir: str | Path | None = None,
+                     progress: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Features and labels of the clips of ``ds`` that decode, which those are (a mask over
+    ``ds``), and one problem line for each of the others."""
+    cf = clip_features(ds.clips, feature, seconds, cache_dir=cache_dir, progress=progress)
+    return cf.X[cf.ok], ds.y[cf.ok], cf.ok, cf.problems

@@ -30,15 +30,16 @@ import torch
 import torch.nn.functional as F
 
 from saz import io, metrics
-from saz.features import Feature
+from saz.features import Feature, feature_from_config
+from saz.features.dataset import dataset_features, typical_seconds
 from saz.labels import Vocabulary, binarize
 from saz.models.base import SklearnModel, TorchModel, build, count_parameters, get_model_class
-from saz.models.checkpoint import Normalizer, save
+from saz.models.bundled import resolve_model
+from saz.models.checkpoint import Normalizer, load_dict, save
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
     from saz.datasets.base import Dataset
-    from saz.synth.render import RenderConfig
 
 PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
 Fresh = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]
@@ -216,9 +217,6 @@ class Trainer:
 
     def _warm_start(self, model: TorchModel, path: str) -> None:
         """Load the weights of checkpoint ``path`` into ``model`` (fine-tuning), or say why not."""
-        from saz.models.checkpoint import load_dict
-        from saz.prediction import resolve_model
-
         ckpt = load_dict(resolve_model(path))
         if ckpt["kind"] == "ensemble":
             raise ValueError(f"{path}: an ensemble cannot start a run; start from one of its members' checkpoints")
@@ -230,144 +228,212 @@ class Trainer:
         except RuntimeError as e:
             raise ValueError(f"{path}: weights do not fit this model ({str(e).splitlines()[0]})") from None
 
+    @property
+    def _budget(self) -> float | None:
+        """The CPU-seconds budget, if any."""
+        return None if self.cfg.budget_cpu_minutes is None else 60.0 * self.cfg.budget_cpu_minutes
+
     def _fit_torch(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool,
                    fresh: Fresh | None = None) -> Path:
-        cfg, cls = self.cfg, self.cls
-        X = np.array(X, dtype=np.float32, order="C", copy=True if fresh is not None else None)
+        """Set up (or resume), run epochs until done, out of patience or out of budget; keep the best epoch."""
+        cfg = self.cfg
+        pool = _Pool(np.array(X, dtype=np.float32, order="C", copy=True if fresh is not None else None),
+                     torch.from_numpy(training_targets(y, cfg.protocol)))
         X_val = np.ascontiguousarray(X_val, dtype=np.float32)
-        targets = torch.from_numpy(training_targets(y, cfg.protocol))
+        run = self._setup(pool)
+        prog = self._start_or_resume(run, resume)
+        n_batches = (len(pool.X) + run.batch - 1) // run.batch
+        with progress_bar(self.progress) as bar:
+            task = bar.add_task(f"train {cfg.model}", total=cfg.epochs * n_batches,
+                                completed=len(prog.history) * n_batches, info="")
+            for epoch in range(len(prog.history) + 1, cfg.epochs + 1):
+                if prog.bad >= cfg.patience or (self._budget is not None and prog.cpu >= self._budget):
+                    break
+                if fresh is not None and epoch > 1 and (new := fresh(len(pool.X))) is not None:
+                    pool.swap_in(new, cfg.protocol)
+                cpu0 = time.process_time()
+                deadline = None if self._budget is None else cpu0 + self._budget - prog.cpu
+                train_loss = self._epoch(run, pool, epoch, deadline,
+                                         lambda info: bar.update(task, advance=1, info=info))
+                val_loss, result = self._validate(run, X_val, y_val)
+                prog.cpu += time.process_time() - cpu0
+                self._record(prog, run.model, epoch, train_loss, val_loss, result, pool.fresh_clips)
+                bar.update(task, info=f"epoch {epoch} loss {train_loss:.4f} val mAP {prog.history[-1]['val_map']:.3f}")
+                self._write_log(prog.history)
+                self._write_state(run, prog)
+        run.model.load_state_dict(prog.best_weights)
+        p_val = self._predict(run.model, X_val, run.norm, 256)
+        return self._finish(run.model, run.norm, p_val, y_val, prog.history, prog.best_epoch, prog.cpu)
+
+    def _setup(self, pool: "_Pool") -> "_Setup":
+        """The seeded (optionally warm-started) model on its device, the normaliser fitted on the
+        pool, the optimiser, and the augmentation and class weights the model asks for."""
+        cfg, cls = self.cfg, self.cls
         torch.manual_seed(cfg.seed)
-        model = build(cfg.model, X.shape[1:], len(self.vocab), **cfg.hparams)
+        model = build(cfg.model, pool.X.shape[1:], len(self.vocab), **cfg.hparams)
         if cfg.init:
             self._warm_start(model, cfg.init)
         dev = torch_device(cfg.device)  # batches are drawn and augmented on the CPU, then moved
         model.to(dev)
-        norm = Normalizer.fit(X, cls.input_kind)
+        norm = Normalizer.fit(pool.X, cls.input_kind)
         opt_cfg = dict(cls.optimizer)
         if cfg.lr is not None:
             opt_cfg["lr"] = cfg.lr
         if cfg.weight_decay is not None:
             opt_cfg["weight_decay"] = cfg.weight_decay
         opt = torch.optim.Adam(model.parameters(), **opt_cfg)
-        batch = cfg.batch_size or cls.batch_size
         augment = getattr(cls, "augment", None) if cfg.augment in (None, True) else None
         if cfg.augment and augment is None:
             raise ValueError(f"{cfg.model} has no augmentation recipe")
         if augment is not None and cls.input_kind != "spectrogram":
             augment = None
-        pos_weight = class_weights(targets.numpy()) if getattr(cls, "class_balanced", False) and not cfg.uses_mse else None
-        pos_weight = None if pos_weight is None else pos_weight.to(dev)
+        balanced = getattr(cls, "class_balanced", False) and not cfg.uses_mse
+        pos_weight = class_weights(pool.targets.numpy()).to(dev) if balanced else None
+        return _Setup(model, opt, norm, dev, cfg.batch_size or cls.batch_size, augment, pos_weight)
 
-        history: list[dict] = []
-        best, best_epoch, bad, cpu = -np.inf, 0, 0, 0.0
+    def _start_or_resume(self, run: "_Setup", resume: bool) -> "_Progress":
+        """A fresh start, or (``resume`` and a ``state.pt`` there) the weights, optimiser and
+        bookkeeping of the last epoch written."""
         state_path = self.run / "state.pt"
         if resume and state_path.exists():
             state = torch.load(state_path, map_location="cpu", weights_only=True)
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            history, best, best_epoch, bad, cpu = state["history"], state["best"], state["best_epoch"], state["bad"], state["cpu"]
-            best_weights = state["best_weights"]
+            run.model.load_state_dict(state["model"])
+            run.opt.load_state_dict(state["optimizer"])
+            return _Progress(state["history"], state["best_weights"], state["best"], state["best_epoch"], state["bad"],
+                             state["cpu"])
+        return _Progress([], {k: v.clone() for k, v in run.model.state_dict().items()})
+
+    def _epoch(self, run: "_Setup", pool: "_Pool", epoch: int, deadline: float | None,
+               step: Callable[[str], None]) -> float:
+        """One pass over the pool; returns the mean training loss.
+
+        Shuffling, dropout and augmentation are drawn from ``(seed, epoch)`` only, so a resumed
+        run repeats them. At ``deadline`` (a :func:`time.process_time`), the pass stops after
+        the batch in hand (at least one); ``step`` reports each batch.
+        """
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed * 100_003 + epoch)
+        gen = torch.Generator().manual_seed(cfg.seed * 7_919 + epoch)
+        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(pool.X))
+        run.model.train()
+        total, count = 0.0, 0
+        for b in range((len(pool.X) + run.batch - 1) // run.batch):
+            if b > 0 and deadline is not None and time.process_time() >= deadline:
+                break  # the budget ends mid-epoch: validate what was learned and stop
+            idx = np.sort(order[b * run.batch:(b + 1) * run.batch])
+            xb, yb = torch.from_numpy(pool.X[idx]), pool.targets[idx]
+            if run.augment is not None:
+                xb, yb = run.augment(xb, yb, gen)
+            yb = yb * (1 - cfg.label_smoothing) + 0.5 * cfg.label_smoothing  # NaN (unknown) stays NaN
+            loss = masked_loss(run.model(run.norm(xb).to(run.dev)), yb.to(run.dev), cfg.uses_mse, run.pos_weight)
+            run.opt.zero_grad()
+            loss.backward()
+            run.opt.step()
+            total += loss.item() * len(idx)
+            count += len(idx)
+            step(f"epoch {epoch} loss {total / count:.4f}")
+        return total / count
+
+    def _validate(self, run: "_Setup", X_val: np.ndarray, y_val: np.ndarray) -> tuple[float, dict]:
+        """The validation loss (against the training targets) and scores of the model as it is now."""
+        p_val = self._predict(run.model, X_val, run.norm, 256)
+        y_val_t = torch.from_numpy(training_targets(y_val, self.cfg.protocol))
+        val_loss = float(masked_loss(torch.logit(torch.from_numpy(p_val), eps=1e-7), y_val_t, self.cfg.uses_mse))
+        return val_loss, metrics.evaluate(evaluation_truth(y_val, self.cfg.protocol), p_val, self.vocab)
+
+    def _record(self, prog: "_Progress", model: TorchModel, epoch: int, train_loss: float, val_loss: float,
+                result: dict, fresh_clips: int) -> None:
+        """Early stopping's bookkeeping (a better score keeps the weights and resets patience)
+        and the epoch's row of the history."""
+        score = _score(result, self.cfg.protocol)
+        if score > prog.best:
+            prog.best, prog.best_epoch, prog.bad = score, epoch, 0
+            prog.best_weights = {k: v.clone() for k, v in model.state_dict().items()}
         else:
-            best_weights = {k: v.clone() for k, v in model.state_dict().items()}
+            prog.bad += 1
+        prog.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                             "val_macro_f1": result.macro.f1,
+                             "val_map": result.map if result.map is not None else float("nan"),
+                             "cpu_seconds": prog.cpu, "fresh_clips": fresh_clips})
 
-        n_batches = (len(X) + batch - 1) // batch
-        oldest, fresh_clips = 0, 0
-        budget = None if cfg.budget_cpu_minutes is None else 60.0 * cfg.budget_cpu_minutes
-        with progress_bar(self.progress) as bar:
-            task = bar.add_task(f"train {cfg.model}", total=cfg.epochs * n_batches, completed=len(history) * n_batches, info="")
-            for epoch in range(len(history) + 1, cfg.epochs + 1):
-                if bad >= cfg.patience or (budget is not None and cpu >= budget):
-                    break
-                if fresh is not None and epoch > 1 and (new := fresh(len(X))) is not None:
-                    rows = (oldest + np.arange(len(new[0]))) % len(X)
-                    X[rows] = new[0]
-                    targets[rows] = torch.from_numpy(training_targets(new[1], cfg.protocol))
-                    oldest = int((rows[-1] + 1) % len(X))
-                    fresh_clips += len(rows)
-                cpu0 = time.process_time()
-                torch.manual_seed(cfg.seed * 100_003 + epoch)
-                gen = torch.Generator().manual_seed(cfg.seed * 7_919 + epoch)
-                order = np.random.default_rng([cfg.seed, epoch]).permutation(len(X))
-                model.train()
-                total, count = 0.0, 0
-                for b in range(n_batches):
-                    if b > 0 and budget is not None and cpu + time.process_time() - cpu0 >= budget:
-                        break  # the budget ends mid-epoch: validate what was learned and stop
-                    idx = np.sort(order[b * batch:(b + 1) * batch])
-                    xb, yb = torch.from_numpy(X[idx]), targets[idx]
-                    if augment is not None:
-                        xb, yb = augment(xb, yb, gen)
-                    yb = yb * (1 - cfg.label_smoothing) + 0.5 * cfg.label_smoothing  # NaN (unknown) stays NaN
-                    loss = masked_loss(model(norm(xb).to(dev)), yb.to(dev), cfg.uses_mse, pos_weight)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    total += loss.item() * len(idx)
-                    count += len(idx)
-                    bar.update(task, advance=1, info=f"epoch {epoch} loss {total / count:.4f}")
-                p_val = self._predict(model, X_val, norm, 256)
-                y_val_t = torch.from_numpy(training_targets(y_val, cfg.protocol))
-                val_loss = float(masked_loss(torch.logit(torch.from_numpy(p_val), eps=1e-7), y_val_t, cfg.uses_mse))
-                result = metrics.evaluate(evaluation_truth(y_val, cfg.protocol), p_val, self.vocab)
-                score = _score(result, cfg.protocol)
-                cpu += time.process_time() - cpu0
-                if score > best:
-                    best, best_epoch, bad = score, epoch, 0
-                    best_weights = {k: v.clone() for k, v in model.state_dict().items()}
-                else:
-                    bad += 1
-                history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
-                                "val_macro_f1": result.macro.f1, "val_map": result.map if result.map is not None else float("nan"),
-                                "cpu_seconds": cpu, "fresh_clips": fresh_clips})
-                bar.update(task, info=f"epoch {epoch} loss {total / count:.4f} val mAP {history[-1]['val_map']:.3f}")
-                self._write_log(history)
-                io.write_bytes(state_path, _torch_state({
-                    "model": model.state_dict(), "optimizer": opt.state_dict(), "history": history, "best": best,
-                    "best_epoch": best_epoch, "bad": bad, "cpu": cpu, "best_weights": best_weights}))
-        model.load_state_dict(best_weights)
-        p_val = self._predict(model, X_val, norm, 256)
-        return self._finish(model, norm, p_val, y_val, history, best_epoch, cpu)
+    def _write_state(self, run: "_Setup", prog: "_Progress") -> None:
+        """``state.pt``: everything a resumed run needs to go on exactly as if never stopped."""
+        io.write_bytes(self.run / "state.pt", _torch_state({
+            "model": run.model.state_dict(), "optimizer": run.opt.state_dict(), "history": prog.history,
+            "best": prog.best, "best_epoch": prog.best_epoch, "bad": prog.bad, "cpu": prog.cpu,
+            "best_weights": prog.best_weights}))
 
 
-def dataset_features(ds: "Dataset", feature: Feature, seconds: float, cache_dir: str | Path | None = None,
-                     progress: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Features and labels of the clips of ``ds`` that decode, which those are (a mask over
-    ``ds``), and one problem line for each of the others."""
-    from saz.features.dataset import clip_features
+@dataclass
+class _Pool:
+    """The training clips' features and targets; fresh clips replace the oldest, in turn."""
 
-    cf = clip_features(ds.clips, feature, seconds, cache_dir=cache_dir, progress=progress)
-    return cf.X[cf.ok], ds.y[cf.ok], cf.ok, cf.problems
+    X: np.ndarray
+    targets: torch.Tensor
+    oldest: int = 0
+    fresh_clips: int = 0
+
+    def swap_in(self, new: tuple[np.ndarray, np.ndarray], protocol: str) -> None:
+        """Put the clips of ``new`` (features, labels) in place of the oldest of the pool."""
+        rows = (self.oldest + np.arange(len(new[0]))) % len(self.X)
+        self.X[rows] = new[0]
+        self.targets[rows] = torch.from_numpy(training_targets(new[1], protocol))
+        self.oldest = int((rows[-1] + 1) % len(self.X))
+        self.fresh_clips += len(rows)
+
+
+@dataclass
+class _Setup:
+    """What a PyTorch run trains with, fixed before its first epoch."""
+
+    model: TorchModel
+    opt: torch.optim.Optimizer
+    norm: Normalizer
+    dev: torch.device
+    batch: int
+    augment: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None
+    pos_weight: torch.Tensor | None
+
+
+@dataclass
+class _Progress:
+    """What the epochs change and ``state.pt`` keeps: the history, early stopping's counters,
+    the CPU time used and the best weights so far."""
+
+    history: list[dict]
+    best_weights: dict[str, torch.Tensor]
+    best: float = -np.inf
+    best_epoch: int = 0
+    bad: int = 0
+    cpu: float = 0.0
+
+
+def training_input(cfg: TrainConfig, train: "Dataset", feature_config: dict[str, Any] | None = None,
+                   seconds: float | None = None) -> tuple[Feature, float]:
+    """The feature (``feature_config``, else the model's default) and clip length (``seconds``,
+    else the median clip of ``train``) a run trains on: what a stream of fresh clips must match."""
+    feature = feature_from_config(feature_config or get_model_class(cfg.model).default_feature)
+    return feature, seconds or typical_seconds(train.clips)
 
 
 def train_on_dataset(cfg: TrainConfig, train: "Dataset", val: "Dataset", run_dir: str | Path,
                      feature_config: dict[str, Any] | None = None, seconds: float | None = None,
                      cache_dir: str | Path | None = None, resume: bool = False, progress: bool = True,
-                     fresh_recipe: "RenderConfig | None" = None) -> Path:
-    """Compute (cached) features of both sets with the model's default feature unless given, and train.
+                     fresh: Fresh | None = None) -> Path:
+    """Compute (cached) features of both sets with :func:`training_input`'s feature and length, and train.
 
-    With ``fresh_recipe``, a worker process renders new clips with it throughout training
-    (:class:`saz.synth.stream.FreshClips`) and each epoch swaps them in for the oldest.
+    ``fresh(max_clips)``, when given, yields new clips (features over that same feature and
+    length, labels over the training vocabulary), which each epoch swaps in for the oldest:
+    e.g. the ``take`` that :func:`saz.synth.stream.fresh_clips` yields.
     """
-    from saz.features import feature_from_config
-    from saz.features.dataset import typical_seconds
-
     if list(train.vocab.names) != list(val.vocab.names):
         raise ValueError("training and validation sets have different vocabularies")
-    feature = feature_from_config(feature_config or get_model_class(cfg.model).default_feature)
-    seconds = seconds or typical_seconds(train.clips)
+    feature, seconds = training_input(cfg, train, feature_config, seconds)
     X, y, _, problems = dataset_features(train, feature, seconds, cache_dir, progress)
     X_val, y_val, _, val_problems = dataset_features(val, feature, seconds, cache_dir, progress)
     info = {"dataset": train.name, "root": str(train.root), "train_clips": len(X), "validation_clips": len(X_val),
             "label_kind": train.kind.value, "skipped": problems + val_problems}
+    if fresh is not None:
+        info["fresh"] = True
     trainer = Trainer(cfg, feature, seconds, train.vocab, run_dir, progress=progress, data_info=info)
-    if fresh_recipe is None:
-        return trainer.fit(X, y, X_val, y_val, resume=resume)
-    from saz.vocabulary import load_map
-    from saz.synth.render import RenderGenerator
-    from saz.synth.stream import FreshClips
-
-    if list(fresh_recipe.classes or load_map()) != list(train.vocab.names):
-        raise ValueError("fresh clips need the training set's vocabulary (the default vocabulary)")
-    info["fresh"] = True
-    with FreshClips(RenderGenerator(fresh_recipe, cfg.seed, prefix="fresh"), feature, seconds) as stream:
-        return trainer.fit(X, y, X_val, y_val, resume=resume, fresh=stream.take)
+    return trainer.fit(X, y, X_val, y_val, resume=resume, fresh=fresh)

@@ -7,19 +7,26 @@ more as the recipe gets richer (performances, rooms, mastering). Chunks are numb
 ``first_chunk`` upwards, far from the chunks of any stored corpus built with the same seed,
 so fresh clips are new clips; each chunk is seeded as in a corpus build, so a run that
 restarts from the same chunk draws the same clips.
+
+:func:`fresh_clips` is how a caller of training gets such a stream for a recipe; training
+itself only sees the ``take`` callable (:func:`saz.models.train.train_on_dataset`'s ``fresh``).
 """
 
 from __future__ import annotations
 
 import queue
+from contextlib import contextmanager
 from multiprocessing import get_context
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from saz.features.base import Feature
 from saz.features.dataset import fit_length
+from saz.labels import Vocabulary
 from saz.synth.corpus import parent_gone
+from saz.synth.render import RenderConfig, RenderGenerator
+from saz.vocabulary import load_map
 
 FIRST_CHUNK = 1_000_000
 
@@ -89,3 +96,25 @@ class FreshClips:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+Take = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]
+
+
+@contextmanager
+def fresh_clips(recipe: RenderConfig | None, feature: Feature, seconds: float, vocab: Vocabulary,
+                seed: int) -> Iterator[Take | None]:
+    """A worker rendering ``recipe``'s clips (seeded by ``seed``, named ``fresh-...``) as
+    ``feature`` over ``seconds``, for as long as the block runs; yields its ``take``.
+
+    The clips are labelled over the recipe's classes, so these must be ``vocab``'s (the
+    training set's); a clear error otherwise. ``recipe=None`` yields None (no fresh clips),
+    so a caller can write one ``with`` for both cases.
+    """
+    if recipe is None:
+        yield None
+        return
+    if list(recipe.classes or load_map()) != list(vocab.names):
+        raise ValueError("fresh clips need the training set's vocabulary (the default vocabulary)")
+    with FreshClips(RenderGenerator(recipe, seed, prefix="fresh"), feature, seconds) as stream:
+        yield stream.take
