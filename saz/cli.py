@@ -601,7 +601,7 @@ def compare(
     title: str = typer.Option("Comparison"),
 ) -> None:
     """Mean ± std over seeds, box plots, per-class F1 and paired p-values against the best model."""
-    from saz import compare as cmp
+    from saz.evaluation import compare as cmp
 
     try:
         result = cmp.compare(runs)
