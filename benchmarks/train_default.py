@@ -72,7 +72,7 @@ from saz import io, plots
 from saz.datasets import load
 from saz.evaluation import acceptance, card
 from saz.evaluation.calibration import ensemble_of_files
-from saz.evaluation.suite import eval_sets, score
+from saz.evaluation.suite import TESTS, eval_sets, score
 from saz.models.checkpoint import COMBINE, load_dict, write_dict
 from saz.models.train import TrainConfig, train_on_dataset, training_input
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL
@@ -165,7 +165,7 @@ def main() -> None:
     log("scoring")
     sets = eval_sets(SPEC, args.shared, work, args.workers)
     scores = score(path, sets, work / "eval", work / "features")
-    reports = {name: json.loads((work / "eval" / name / "report.json").read_text()) for name in card.REPORTS}
+    reports = {name: json.loads((work / "eval" / name / "report.json").read_text()) for name in TESTS}
     ckpt = load_dict(path)
     run = card_run(args, levers, cfg.samples)
     scores["training"] = f"started from {card.started(args.init)}; {card.stopping(ckpt['info'], run)}"

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from saz.evaluation.compare import load_run
+from saz.evaluation.suite import TESTS
 from saz.metrics import paired_bootstrap
 
 TARGETS = {"v1_macro_f1": 0.60, "real_single_top1": 0.60}  # the targets the shipped default meets
-TESTS = ("v1-test", "real-single", "real-poly")  # the suite's evaluation folders the paired tests read
 P_VALUE = 0.05
 
 

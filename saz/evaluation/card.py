@@ -18,8 +18,8 @@ from typing import Any
 
 from saz import io
 from saz.evaluation.calibration import threshold_moves
+from saz.evaluation.suite import TESTS
 
-REPORTS = ("v1-test", "real-single", "real-poly")  # the per-class columns, one evaluation folder each
 JOINED = {"mean": "probabilities averaged", "max": "the highest of its members' probabilities per class"}
 
 
@@ -120,14 +120,14 @@ def _training(ckpt: dict[str, Any], run: CardRun) -> list[str]:
 def run_facts(ckpt: dict[str, Any], run: CardRun, scores: dict[str, Any], reports: dict[str, dict]) -> dict[str, Any]:
     """The facts a card is rendered from: the run (``run``), the suite's ``scores``
     (:func:`saz.evaluation.suite.score`) and the per-class rows of the ``reports`` (evaluation
-    results by name in :data:`REPORTS`). JSON-ready."""
+    results by name in :data:`saz.evaluation.suite.TESTS`). JSON-ready."""
     return {
         "header": f"{model_line(ckpt)}, saz {ckpt['saz_version']}. Rebuilt by `{_command(run)}` (see its docstring).",
         "training": _training(ckpt, run),
         "scores": scores,
         "tuned_scores": {k: scores[k] for k in ("v1_macro_f1", "real_single_top1", "real_poly_macro_f1_present")},
         "reports": {name: [{k: c[k] for k in ("f1", "ap", "support")} for c in reports[name]["per_class"]]
-                    for name in REPORTS},
+                    for name in TESTS},
     }
 
 

@@ -24,6 +24,7 @@ from saz.vocabulary import load_map
 
 V1_SCALE = 0.25  # the share of saz-bench v1's test split the suite renders (500 of 2,000 clips)
 REAL_MIXES = 200  # mixtures of held-out recordings in the real set
+TESTS = ("v1-test", "real-single", "real-poly")  # the evaluation folders under ``out`` that card and acceptance read
 
 
 def eval_sets(spec_path: str | Path, shared: str | Path, work: str | Path, workers: int = 1) -> dict[str, Dataset]:
