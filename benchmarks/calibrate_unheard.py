@@ -5,16 +5,17 @@
         [--patches /usr/share/midi/freepats] [--n 400]
 
 Thresholds tuned on clips of sources a model trained on sit above what it gives sources it never
-heard, which is where real recordings fall (``docs/generalisation.md``, "The tenth candidate").
+heard, which is where real recordings fall (``docs/default-model.md``, "Threshold profiles and
+windows").
 This script:
 
 1. mixes ``--n`` polyphonic clips of the notes of a GUS patch set (:mod:`saz.synth.patches`),
    as the ``real`` set mixes held-out recordings (:func:`saz.synth.library.pool_mixtures`);
 2. joins ``--members`` into an ensemble (probabilities averaged) whose per-class thresholds are,
-   by ``--rule``, ``retune`` (the tenth candidate): tuned for F1 on those mixtures together with
-   the validation clips of ``--tune-also`` (``train_default.combine``, as ``train_default.py
-   --ensemble-with`` does); or ``fpr-cap`` (the eleventh): tuned for F1 on the ``--tune-also``
-   clips alone, then lowered to where a share ``alpha`` of each class's negatives in them score
+   by ``--rule``, ``retune``: tuned for F1 on those mixtures together with the validation clips
+   of ``--tune-also`` (``train_default.combine``, as ``train_default.py --ensemble-with`` does);
+   or ``fpr-cap`` (how the default's ``sensitive`` profile was made): tuned for F1 on the
+   ``--tune-also`` clips alone, then lowered to where a share ``alpha`` of each class's negatives in them score
    above (:func:`saz.metrics.fpr_thresholds`), ``alpha`` one number from :data:`ALPHAS` chosen by
    the macro F1 over present classes on the mixtures;
 3. scores it and the shipped default on the three tests exactly as ``train_default.py`` does and

@@ -131,8 +131,8 @@ def real_single_sizes(results: dict) -> str:
     text = " or ".join(map(str, sizes))
     if any(n == REAL_SINGLE_BEFORE_AUDIBLE for n in sizes):
         text += (f" ({f'{REAL_SINGLE_BEFORE_AUDIBLE}: ' if len(sizes) > 1 else ''}the set as first assembled, with 65 MTG SoloSax breath and key-noise "
-                 "layers counted as saxophone, which the `real` set has left out since 2026-11-26, see "
-                 "`docs/generalisation.md`; the mixtures changed with it)")
+                 "layers counted as saxophone, which the `real` set has left out since 2026-11-26; "
+                 "the mixtures changed with it)")
     return text
 
 
@@ -159,7 +159,7 @@ def markdown(results: dict, args: argparse.Namespace) -> str:
              "saz-bench v1 default model (`benchmarks/models/default-v1.pt`) instead of trained from scratch, `:shift` = "
              "each real recording played up to 2 semitones faster or slower (`sample_shift=2.0`), `:npm` = the npm "
              "instrument packages (16 `tonejs-instrument-*` and the Salamander Grand Piano layers, "
-             "`docs/generalisation.md`) added to the real sources, `:freepats` = Debian's freepats GUS patches read as "
+             "`docs/synth.md`) added to the real sources, `:freepats` = Debian's freepats GUS patches read as "
              "recorded notes (`saz.synth.patches`) added to them, `:physical` = notes of physical models of plucked "
              "strings, bars, tines and pans (`saz.synth.physical`, 480 notes of 10 classes) added to them, "
              "`:isolated` = presets play isolated notes in silence, as recorded notes sound, for 30 % of their stems "

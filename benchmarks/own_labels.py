@@ -10,7 +10,7 @@ clips: macro F1 over the classes present there, beside the default's tuned thres
 shipped ``sensitive`` profile on the same clips. The labelled and the scored clips come from one
 collection (the held-out recordings recur across the mixtures), as a user's own archive would:
 these numbers say what fitting to a collection buys on the rest of it. They are not the
-generalisation issue's targets, which no threshold fitted to the test clips may claim.
+default model's targets, which no threshold fitted to the test clips may claim.
 
 Results: ``benchmarks/results/own_labels.{md,json,png}``.
 """

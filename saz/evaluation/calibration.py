@@ -1,7 +1,7 @@
 """Threshold profiles fitted to someone's own labelled recordings.
 
 A model's per-class thresholds are tuned on clips of the sources it trained on, and recordings
-of sources it never heard score lower (``docs/generalisation.md``, the eleventh candidate): the
+of sources it never heard score lower (``docs/default-model.md``): the
 same probabilities need other thresholds there. Whoever has a few labelled recordings of their
 own collection can fit them: :func:`fit_profile` reads the clips as ``saz predict`` hears them
 (every window of a long clip, probabilities maxed) and fits each class the labels decide, by one
