@@ -48,7 +48,7 @@ from saz.datasets import Dataset, load
 from saz.evaluation import evaluate_checkpoint
 from saz.metrics import bootstrap_intervals, top1_hits
 from saz.models import get_model_class
-from saz.models.checkpoint import Predictor
+from saz.models.predictor import Predictor
 from saz.models.train import TrainConfig, train_on_dataset
 from saz.synth.bench import Spec, _generator
 from saz.synth.corpus import build_split

@@ -40,7 +40,8 @@ from generalisation import RESULTS, SEED, SHARED, build_corpus, log, score_real 
 from saz import io, metrics  # noqa: E402
 from saz.datasets import Dataset, load  # noqa: E402
 from saz.evaluation import evaluate_checkpoint  # noqa: E402
-from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict  # noqa: E402
+from saz.models.ensemble import ensemble  # noqa: E402
+from saz.models.predictor import Predictor  # noqa: E402
 from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
 from saz.synth.corpus import build_split  # noqa: E402
 from saz.vocabulary import load_map  # noqa: E402
@@ -78,7 +79,7 @@ def run_fold(held: str, args: argparse.Namespace, work: Path, real: Dataset) -> 
     later = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), folder / "run-continued",
                              cache_dir=work / "features", resume=True, progress=False)
     X_val, y_val, _, _ = dataset_features(ds.subset("validation"), pred.feature, pred.seconds, work / "features", False)
-    both = write_dict(folder / "ensemble.pt", ensemble([load_dict(model), load_dict(later)], X_val, y_val, {}))
+    both = ensemble([pred, Predictor.load(later)], X_val, y_val, {}).save(folder / "ensemble.pt")
     scores = {name: evaluate_checkpoint(Predictor.load(path), ds.subset("test"), folder / f"eval-{name}",
                                         cache_dir=work / "features", progress=False)
               for name, path in (("continued", later), ("ensemble", both))}

@@ -24,7 +24,7 @@ from train_default import combine  # noqa: E402
 
 from saz import io  # noqa: E402
 from saz.datasets import load  # noqa: E402
-from saz.models.checkpoint import load_dict  # noqa: E402
+from saz.models.checkpoint import Checkpoint  # noqa: E402
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
     for combo in itertools.combinations(args.checkpoints, args.size):
         name = " + ".join(p.stem for p in combo)
         folder = args.work / "+".join(p.stem for p in combo)
-        v = load_dict(combine(combo[0], list(combo[1:]), validations, folder))["info"]["validation"]
+        v = Checkpoint.load(combine(combo[0], list(combo[1:]), validations, folder)).info["validation"]
         ranking.append({"ensemble": name, "macro_f1": v["macro"]["f1"], "map": v["map"]})
         print(f"{name}: validation macro F1 {v['macro']['f1']:.4f}, mAP {v['map']:.4f}", flush=True)
     ranking.sort(key=lambda r: -r["macro_f1"])

@@ -79,7 +79,9 @@ from saz.calibration import threshold_moves  # noqa: E402
 from saz.compare import load_run  # noqa: E402
 from saz.datasets import load  # noqa: E402
 from saz.metrics import paired_bootstrap  # noqa: E402
-from saz.models.checkpoint import COMBINE, Predictor, ensemble, load_dict, write_dict  # noqa: E402
+from saz.models.checkpoint import Checkpoint  # noqa: E402
+from saz.models.ensemble import COMBINE, ensemble  # noqa: E402
+from saz.models.predictor import Predictor  # noqa: E402
 from saz.models.train import TrainConfig, dataset_features, train_on_dataset  # noqa: E402
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL  # noqa: E402
 from saz.synth.recipes import parse_levers, recipe  # noqa: E402
@@ -167,13 +169,13 @@ JOINED = {"mean": "probabilities averaged", "max": "the highest of its members' 
 def combine(trained: Path, others: list[Path], validations: list, work: Path, how: str = "mean") -> Path:
     """An ensemble of the trained checkpoint and ``others`` (probabilities joined by ``how``),
     thresholds tuned on the clips of all ``validations`` together."""
-    members = [load_dict(trained), *(load_dict(p) for p in others)]
-    pred = Predictor(members[0])
+    members = [Predictor.load(trained), *(Predictor.load(p) for p in others)]
+    pred = members[0]
     parts = [dataset_features(v, pred.feature, pred.seconds, work / "features", progress=False)[:2] for v in validations]
     X, y = np.concatenate([x for x, _ in parts]), np.concatenate([t for _, t in parts])
-    info = {**members[0]["info"], "parameters": sum(m["info"]["parameters"] for m in members),
+    info = {**pred.info, "parameters": sum(m.info["parameters"] for m in members),
             "ensemble": [p.name for p in others]}
-    return write_dict(work / "ensemble.pt", ensemble(members, X, y, info, how))
+    return ensemble(members, X, y, info, how).save(work / "ensemble.pt")
 
 
 def interval(bounds: list[float], scale: float = 1.0, unit: str = "") -> str:
@@ -182,14 +184,14 @@ def interval(bounds: list[float], scale: float = 1.0, unit: str = "") -> str:
     return f"95 % interval {scale * bounds[0]:.{digits}f}-{scale * bounds[1]:.{digits}f}{' ' + unit if unit else ''}"
 
 
-def model_line(ckpt: dict) -> str:
+def model_line(ckpt: Checkpoint) -> str:
     """What the model is, for the card's first line."""
-    info = ckpt["info"]
-    if ckpt["kind"] != "ensemble":
-        return f"`{ckpt['model']['name']}` ({info['parameters']:,} parameters)"
+    info = ckpt.info
+    if ckpt.kind != "ensemble":
+        return f"`{ckpt.name}` ({info['parameters']:,} parameters)"
     others = ", ".join(f"`{m}`" for m in info["ensemble"])
-    return (f"an ensemble of this run's `{ckpt['model']['members'][0]}` checkpoint and {others} "
-            f"({info['parameters']:,} parameters in all), {JOINED[ckpt['model'].get('combine', 'mean')]}")
+    return (f"an ensemble of this run's `{ckpt.members[0].name}` checkpoint and {others} "
+            f"({info['parameters']:,} parameters in all), {JOINED[ckpt.combine]}")
 
 
 def partial_rows(scores: dict) -> list[str]:
@@ -206,26 +208,26 @@ def partial_rows(scores: dict) -> list[str]:
 PROFILES_HEADING = "## Threshold profiles"
 
 
-def profile_lines(ckpt: dict, tuned: dict) -> list[str]:
+def profile_lines(ckpt: Checkpoint, tuned: dict) -> list[str]:
     """The card's section on the checkpoint's further threshold profiles, each scored beside the
     tuned thresholds (``tuned``: their scores), and on its thresholds for other prediction windows
     (neither: no section)."""
-    profiles = ckpt.get("threshold_profiles", {})
-    if not profiles and not ckpt.get("window_thresholds"):
+    profiles = ckpt.threshold_profiles
+    if not profiles and not ckpt.window_thresholds:
         return []
 
     def cells(sc: dict) -> str:
         return f"{sc['v1_macro_f1']:.3f} | {100 * sc['real_single_top1']:.1f} % | {sc['real_poly_macro_f1_present']:.3f}"
 
-    names = ckpt["vocabulary"]["names"]
+    names = ckpt.vocabulary.names
     lines = [PROFILES_HEADING, "",
              "The same probabilities read with other per-class thresholds: `saz predict --profile NAME`, the API's "
              "`profile` parameter, the web page's *Thresholds* menu. Scored on the tests above:", "",
              "| profile | how its thresholds were set | v1 test macro F1 | real single top-1 | real poly macro F1 (present) |",
              "| --- | --- | --- | --- | --- |", f"| tuned (default) | tuned for F1 on the validation clips | {cells(tuned)} |"]
-    lines += [f"| {name} | {p['about']} | {cells(p['scores'])} |" for name, p in profiles.items() if p["scores"]]
+    lines += [f"| {name} | {p.about} | {cells(p.scores)} |" for name, p in profiles.items() if p.scores]
     for name, p in profiles.items():
-        moved = threshold_moves(names, ckpt["thresholds"], p["thresholds"])
+        moved = threshold_moves(names, ckpt.thresholds, p.thresholds)
         lines += ["", f"Thresholds that '{name}' moves: {', '.join(moved) or 'none'}."]
     return [*lines, *window_lines(ckpt), ""]
 
@@ -233,20 +235,20 @@ def profile_lines(ckpt: dict, tuned: dict) -> list[str]:
 WINDOWS_PARAGRAPH = "Prediction windows: "
 
 
-def window_lines(ckpt: dict) -> list[str]:
+def window_lines(ckpt: Checkpoint) -> list[str]:
     """The card's paragraph on the checkpoint's thresholds for other prediction windows (none: no lines)."""
-    windows = ckpt.get("window_thresholds")
+    windows = ckpt.window_thresholds
     if not windows:
         return []
-    tabled = ", ".join(f"{row['window']:g}" for row in windows["windows"])
+    tabled = ", ".join(f"{w:g}" for w in windows.windows)
     return ["", f"{WINDOWS_PARAGRAPH}`saz predict --window W` reads the probabilities with thresholds tuned again "
-            f"at the nearest of {tabled} and {ckpt['seconds']:g} seconds ({windows['about']}). A shorter window gives a "
+            f"at the nearest of {tabled} and {ckpt.seconds:g} seconds ({windows.about}). A shorter window gives a "
             "file more windows, and an absent instrument more chances to score high in one "
             "(`benchmarks/results/window_length.md`). "
             "A threshold profile keeps its thresholds at every window."]
 
 
-def with_windows(card_text: str, ckpt: dict) -> str:
+def with_windows(card_text: str, ckpt: Checkpoint) -> str:
     """``card_text`` with its paragraph on prediction windows (re)written from ``ckpt``, at the end
     of the threshold-profile section; the rest of the card is left as it is."""
     if PROFILES_HEADING not in card_text:
@@ -256,7 +258,7 @@ def with_windows(card_text: str, ckpt: dict) -> str:
     return "\n\n".join(kept + [line for line in window_lines(ckpt) if line]) + "\n\n" + sep + after
 
 
-def with_profiles(card_text: str, ckpt: dict, tuned: dict) -> str:
+def with_profiles(card_text: str, ckpt: Checkpoint, tuned: dict) -> str:
     """``card_text`` with its threshold-profile section (re)written from ``ckpt``; the section sits
     just before the per-class scores."""
     before, sep, after = card_text.partition("## Scores per class")
@@ -267,10 +269,10 @@ def with_profiles(card_text: str, ckpt: dict, tuned: dict) -> str:
     return before + (section + "\n" if section else "") + sep + after
 
 
-def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...],
+def card(ckpt: Checkpoint, scores: dict, reports: dict[str, dict], args: argparse.Namespace, levers: tuple[str, ...],
          cfg: RenderConfig) -> str:
-    info = ckpt["info"]
-    names = ckpt["vocabulary"]["names"]
+    info = ckpt.info
+    names = ckpt.vocabulary.names
     hist = info["history"]
     fresh = hist[-1].get("fresh_clips", 0) if hist else 0
     render = "".join(f" --render {r}" for r in args.render)
@@ -279,7 +281,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
     ensemble_with += f" --combine {args.combine}" if args.ensemble_with and args.combine != "mean" else ""
     tuned_also = ", ".join(f"`{p.name}`" for p in args.tune_also)
     lines = ["# saz default model", "",
-             f"{model_line(ckpt)}, saz {ckpt['saz_version']}. Rebuilt by "
+             f"{model_line(ckpt)}, saz {ckpt.saz_version}. Rebuilt by "
              f"`python benchmarks/train_default.py --work DIR --levers {','.join(levers) or 'base'} --train {args.train}"
              f"{' --fresh' if args.fresh else ''} --samples {' '.join(p.name for p in args.samples)}{render}{ensemble_with}` "
              "(see its docstring).", "",
@@ -292,7 +294,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
                 f"{tuned_also}" if args.tune_also else "") + ". Never used: "
              "TimGM6mb and the real recordings of the `real` evaluation set.",
              f"- Real recordings in the training recipe: {recordings(cfg)}.",
-             f"- Input: {ckpt['seconds']:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + ".",
+             f"- Input: {ckpt.seconds:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt.feature.items()) + ".",
              f"- Started from {started(args.init)}; "
              + stopping(info, args)
              + f"; {info['cpu_seconds'] / 60:.0f} CPU-minutes; curve in "
@@ -330,7 +332,7 @@ def card(ckpt: dict, scores: dict, reports: dict[str, dict], args: argparse.Name
             c = r["per_class"][j]
             ap = "n/a" if c["ap"] is None else f"{c['ap']:.3f}"
             cells.append(f"{c['f1']:.3f} | {ap} | {c['support']}")
-        lines.append(f"| {name} | {ckpt['thresholds'][j]:.2f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {ckpt.thresholds[j]:.2f} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -391,8 +393,8 @@ def main() -> None:
     scores = score(path, sets, work / "eval", work / "features")
     reports = {name: json.loads((work / "eval" / name / "report.json").read_text())
                for name in ("v1-test", "real-single", "real-poly")}
-    ckpt = load_dict(path)
-    scores["training"] = f"started from {started(args.init)}; {stopping(ckpt['info'], args)}"
+    ckpt = Checkpoint.load(path)
+    scores["training"] = f"started from {started(args.init)}; {stopping(ckpt.info, args)}"
     scores["model"] = model_line(ckpt)
     if args.ship == "rule" and DEFAULT_MODEL.exists():
         shipped = score(DEFAULT_MODEL, sets, work / "eval-shipped", work / "features")
@@ -405,7 +407,7 @@ def main() -> None:
     io.write_bytes(DEFAULT_MODEL, path.read_bytes())
     io.write_text(DEFAULT_CARD, card(ckpt, scores, reports, args, levers, cfg))
     io.write_text(RESULTS / "default_training.csv", (work / "run" / "log.csv").read_text())
-    previous = None if args.init == "none" else load_dict(Path(args.init))["info"].get("history")
+    previous = None if args.init == "none" else Checkpoint.load(Path(args.init)).info.get("history")
     curve(work / "run" / "log.csv", RESULTS / "default_training.png", previous)
     io.write_json(RESULTS / "default_model.json", scores)
     log(f"default model -> {DEFAULT_MODEL}: {json.dumps(scores)}")

@@ -55,7 +55,7 @@ from saz.evaluation import whole_clip_probabilities  # noqa: E402
 from saz.labels import binarize  # noqa: E402
 from saz.calibration import threshold_moves  # noqa: E402
 from saz.metrics import evaluate, tune_thresholds  # noqa: E402
-from saz.models.checkpoint import Predictor  # noqa: E402
+from saz.models.predictor import Predictor  # noqa: E402
 from saz.models.train import dataset_features  # noqa: E402
 from saz.prediction import load_predictor  # noqa: E402
 from saz.synth.fluid import Note, Renderer  # noqa: E402

@@ -24,7 +24,7 @@ from saz.datasets.base import Dataset
 from saz.evaluation import align_labels, whole_clip_probabilities
 from saz.labels import binarize
 from saz.metrics import fpr_thresholds, tune_thresholds
-from saz.models.checkpoint import Predictor
+from saz.models.predictor import Predictor
 from saz.models.train import dataset_features
 
 RULES = {
@@ -110,7 +110,7 @@ def window_thresholds(predictor: Predictor, datasets: list[Dataset], windows: li
                       progress: bool = True) -> dict[float, np.ndarray]:
     """Per-class thresholds tuned for F1 at each prediction window on the labelled clips of
     ``datasets`` together (:func:`window_probabilities`); classes the labels do not decide keep
-    the model's own. For :func:`saz.models.checkpoint.add_window_thresholds`."""
+    the model's own. For :meth:`saz.models.checkpoint.Checkpoint.with_window_thresholds`."""
     table = {}
     for window in windows:
         parts = [window_probabilities(predictor, ds, window, progress) for ds in datasets]

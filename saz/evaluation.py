@@ -21,7 +21,7 @@ import pandas as pd
 from saz import io, metrics, report
 from saz.datasets.base import Dataset
 from saz.labels import Vocabulary
-from saz.models.checkpoint import Predictor
+from saz.models.predictor import Predictor
 from saz.models.train import dataset_features, evaluation_truth
 from saz.vocabulary import resolve_name
 

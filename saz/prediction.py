@@ -21,7 +21,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from saz import audio
-from saz.models.checkpoint import TUNED, CheckpointError, Predictor
+from saz.models.checkpoint import TUNED, CheckpointError
+from saz.models.predictor import Predictor
 
 WEIGHTS = Path(__file__).parent / "models" / "weights"
 DEFAULT_MODEL = WEIGHTS / "default.pt"
