@@ -30,6 +30,7 @@ This script:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ from saz.evaluation.compare import macro_f1_present
 from saz.evaluation.suite import eval_sets, score
 from saz.features.dataset import dataset_features
 from saz.metrics import evaluate
-from saz.models.checkpoint import Predictor, add_profile, load_dict, write_dict
+from saz.models.predictor import Predictor
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL
 from saz.progress import log
 from saz.synth.patches import patch_mixtures
@@ -61,8 +62,8 @@ def fpr_cap(path: Path, heard: list[Dataset], unheard: Dataset, work: Path) -> P
     """The ensemble at ``path`` (thresholds tuned for F1 on ``heard``) with each threshold lowered
     to its class's false-positive threshold on ``heard`` at the ``alpha`` of :data:`ALPHAS` that
     scores best on ``unheard``; the choice is logged and kept in the checkpoint's info."""
-    ckpt = load_dict(path)
-    pred = Predictor(ckpt)
+    pred = Predictor.load(path)
+    ckpt = pred.checkpoint
 
     def probs(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
         X, y = dataset_features(ds, pred.feature, pred.seconds, work / "features", progress=False)[:2]
@@ -71,17 +72,18 @@ def fpr_cap(path: Path, heard: list[Dataset], unheard: Dataset, work: Path) -> P
     parts = [probs(v) for v in heard]
     p_heard, y_heard = np.concatenate([p for p, _ in parts]), np.concatenate([y for _, y in parts])
     p_unheard, y_unheard = probs(unheard)
-    tuned = np.asarray(ckpt["thresholds"], dtype=np.float32)
+    tuned = pred.thresholds
     scores = {}
     capped = {alpha: fit_thresholds(y_heard, p_heard, tuned, "fpr", alpha)[0] for alpha in ALPHAS}  # never raised
     for alpha, t in capped.items():
         scores[alpha] = macro_f1_present(evaluate(y_unheard, p_unheard, pred.vocab, t))
         log(f"alpha {alpha}: unheard mixtures macro F1 over present classes {scores[alpha]:.3f}")
     best = max(ALPHAS, key=lambda a: scores[a])
-    ckpt["thresholds"] = [float(x) for x in capped[best]]
-    ckpt["info"] = {**ckpt["info"], "thresholds": {"rule": "fpr-cap", "alpha": best, "unheard_macro_f1": scores}}
+    chosen = {"rule": "fpr-cap", "alpha": best, "unheard_macro_f1": scores}
+    ckpt = dataclasses.replace(ckpt, thresholds=tuple(float(x) for x in capped[best]),
+                               info={**ckpt.info, "thresholds": chosen})
     log(f"alpha {best} chosen")
-    return write_dict(work / "ensemble-fpr-cap.pt", ckpt)
+    return ckpt.save(work / "ensemble-fpr-cap.pt")
 
 
 ABOUT = {"fpr-cap": "tuned thresholds lowered to where {percent:g} % of each class's validation negatives score above "
@@ -92,16 +94,15 @@ ABOUT = {"fpr-cap": "tuned thresholds lowered to where {percent:g} % of each cla
 def add_to_default(name: str, candidate: Path, scores: dict, shipped_scores: dict, check: Dataset, work: Path) -> None:
     """Write ``candidate``'s thresholds into the shipped default as the profile ``name``, and its card's
     section; refused unless both give the same probabilities on the clips of ``check``."""
-    ckpt, default = load_dict(candidate), load_dict(DEFAULT_MODEL)
-    a, b = Predictor(ckpt), Predictor(default)
+    a, b = Predictor.load(candidate), Predictor.load(DEFAULT_MODEL)
     X = dataset_features(check, a.feature, a.seconds, work / "features", progress=False)[0]
     if not np.allclose(a.probabilities(X), b.probabilities(X), atol=1e-5):
         raise SystemExit(f"{candidate}: its networks are not the shipped default's; no profile added")
-    rule = ckpt["info"]["thresholds"]
+    rule = a.info["thresholds"]
     about = ABOUT[rule["rule"]].format(percent=100 * rule["alpha"])
     kept = {k: scores[k] for k in TESTED}
-    updated = add_profile(default, name, np.asarray(ckpt["thresholds"]), about, kept)
-    write_dict(DEFAULT_MODEL, updated)
+    updated = b.checkpoint.with_profile(name, np.asarray(a.checkpoint.thresholds), about, kept)
+    updated.save(DEFAULT_MODEL)
     facts = card.read_facts(card.facts_path(DEFAULT_CARD))
     card.write(updated, {**facts, "tuned_scores": {k: shipped_scores[k] for k in TESTED}}, DEFAULT_CARD,
                card.facts_path(DEFAULT_CARD))
@@ -130,9 +131,9 @@ def main() -> None:
     unheard = patch_mixtures(args.patches, args.n, work / "unheard", SEED)
     heard = [load("saz-bench", d).subset("validation") for d in args.tune_also]
     if args.rule == "retune":
-        path = write_dict(work / "ensemble.pt", ensemble_of_files(args.members, [*heard, unheard], cache_dir=work / "features", progress=False))
+        path = ensemble_of_files(args.members, [*heard, unheard], cache_dir=work / "features", progress=False).save(work / "ensemble.pt")
     else:
-        joined = write_dict(work / "ensemble.pt", ensemble_of_files(args.members, heard, cache_dir=work / "features", progress=False))
+        joined = ensemble_of_files(args.members, heard, cache_dir=work / "features", progress=False).save(work / "ensemble.pt")
         path = fpr_cap(joined, heard, unheard, work)
     log("scoring the candidate and the shipped default")
     sets = eval_sets(SPEC, args.shared, work, args.workers)

@@ -38,7 +38,8 @@ from saz.evaluation.realset import load_real
 from saz.evaluation.scoring import evaluate_checkpoint
 from saz.evaluation.suite import REAL_MIXES, score_real
 from saz.features.dataset import dataset_features
-from saz.models.checkpoint import Predictor, ensemble, load_dict, write_dict
+from saz.models.ensemble import ensemble
+from saz.models.predictor import Predictor
 from saz.models.train import TrainConfig, train_on_dataset
 from saz.progress import log
 from saz.synth.corpus import build_split
@@ -81,7 +82,7 @@ def run_fold(held: str, args: argparse.Namespace, work: Path, real: Dataset) -> 
     later = train_on_dataset(tc, ds.subset("train"), ds.subset("validation"), folder / "run-continued",
                              cache_dir=work / "features", resume=True, progress=False)
     X_val, y_val, _, _ = dataset_features(ds.subset("validation"), pred.feature, pred.seconds, work / "features", False)
-    both = write_dict(folder / "ensemble.pt", ensemble([load_dict(model), load_dict(later)], X_val, y_val, {}))
+    both = ensemble([pred, Predictor.load(later)], X_val, y_val, {}).save(folder / "ensemble.pt")
     scores = {name: evaluate_checkpoint(Predictor.load(path), ds.subset("test"), folder / f"eval-{name}",
                                         cache_dir=work / "features", progress=False)
               for name, path in (("continued", later), ("ensemble", both))}

@@ -34,7 +34,7 @@ def main() -> None:
     for combo in itertools.combinations(args.checkpoints, args.size):
         name = " + ".join(p.stem for p in combo)
         ckpt = ensemble_of_files(list(combo), validations, cache_dir=args.work / "features", progress=False)
-        v = ckpt["info"]["validation"]
+        v = ckpt.info["validation"]
         ranking.append({"ensemble": name, "macro_f1": v["macro"]["f1"], "map": v["map"]})
         print(f"{name}: validation macro F1 {v['macro']['f1']:.4f}, mAP {v['map']:.4f}", flush=True)
     ranking.sort(key=lambda r: -r["macro_f1"])

@@ -41,7 +41,8 @@ from saz.datasets import load
 from saz.evaluation import acceptance, card
 from saz.evaluation.calibration import ensemble_of_files
 from saz.evaluation.suite import TESTS, eval_sets, score
-from saz.models.checkpoint import COMBINE, load_dict, write_dict
+from saz.models.checkpoint import Checkpoint
+from saz.models.ensemble import COMBINE
 from saz.models.train import TrainConfig, train_on_dataset, training_input
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL
 from saz.progress import log
@@ -113,7 +114,7 @@ def train(args: argparse.Namespace, cfg, work: Path) -> Path:
         return path
     validations = [ds.subset("validation"), *(load("saz-bench", d).subset("validation") for d in args.tune_also)]
     ckpt = ensemble_of_files([path, *args.ensemble_with], validations, args.combine, work / "features", progress=False)
-    return write_dict(work / "ensemble.pt", ckpt)
+    return ckpt.save(work / "ensemble.pt")
 
 
 def main() -> None:
@@ -134,9 +135,9 @@ def main() -> None:
     sets = eval_sets(SPEC, args.shared, work, args.workers)
     scores = score(path, sets, work / "eval", work / "features")
     reports = {name: json.loads((work / "eval" / name / "report.json").read_text()) for name in TESTS}
-    ckpt = load_dict(path)
+    ckpt = Checkpoint.load(path)
     run = card_run(args, levers, cfg.samples)
-    scores["training"] = f"started from {card.started(args.init)}; {card.stopping(ckpt['info'], run)}"
+    scores["training"] = f"started from {card.started(args.init)}; {card.stopping(ckpt.info, run)}"
     scores["model"] = card.model_line(ckpt)
     facts = card.run_facts(ckpt, run, scores, reports)
     if args.ship == "rule" and DEFAULT_MODEL.exists():
@@ -149,7 +150,7 @@ def main() -> None:
     io.write_bytes(DEFAULT_MODEL, path.read_bytes())
     card.write(ckpt, facts, DEFAULT_CARD, card.facts_path(DEFAULT_CARD))
     io.write_text(RESULTS / "default_training.csv", (work / "run" / "log.csv").read_text())
-    previous = None if args.init == "none" else load_dict(Path(args.init))["info"].get("history")
+    previous = None if args.init == "none" else Checkpoint.load(Path(args.init)).info.get("history")
     fig = plots.training_curve(pd.read_csv(work / "run" / "log.csv"), previous, "default model: training curve")
     io.save_figure(RESULTS / "default_training.png", fig)
     plots.close(fig)

@@ -52,7 +52,7 @@ from saz.evaluation.suite import REAL_MIXES
 from saz.features.dataset import dataset_features
 from saz.labels import binarize
 from saz.metrics import evaluate, tune_thresholds
-from saz.models.checkpoint import Predictor
+from saz.models.predictor import Predictor
 from saz.prediction import load_predictor
 from saz.progress import log
 from saz.synth.fluid import Note, Renderer

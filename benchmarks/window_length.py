@@ -16,7 +16,7 @@ texture of the real polyphonic clips (single notes with silence between them), t
 shorter window helps there. Only validation clips are read.
 
 With ``--add-to-default`` the thresholds tuned at every window other than 5 s are written into
-the shipped default (:func:`saz.models.checkpoint.add_window_thresholds`), where ``saz predict
+the shipped default (:meth:`saz.models.checkpoint.Checkpoint.with_window_thresholds`), where ``saz predict
 --window`` picks the nearest; its answers at 5-s windows do not change.
 
 Results: ``benchmarks/results/window_length.{md,json,png}``.
@@ -36,7 +36,7 @@ from saz.evaluation.calibration import fit_thresholds, window_probabilities
 from saz.evaluation.compare import macro_f1_present
 from saz.labels import binarize
 from saz.metrics import evaluate
-from saz.models.checkpoint import add_window_thresholds, load_dict, write_dict
+from saz.models.checkpoint import Checkpoint
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL, load_predictor
 from saz.progress import log
 
@@ -122,8 +122,8 @@ def main() -> None:
                  f"were; at {shortest:g}-s windows macro F1 on {last} {at[shortest, last]['retuned']['macro_f1_present']:.3f} "
                  f"with them, {at[shortest, last]['shipped']['macro_f1_present']:.3f} with the 5-s ones, "
                  f"{at[pred.seconds, last]['shipped']['macro_f1_present']:.3f} at {pred.seconds:g} s")
-        ckpt = add_window_thresholds(load_dict(DEFAULT_MODEL), others, about)
-        write_dict(DEFAULT_MODEL, ckpt)
+        ckpt = Checkpoint.load(DEFAULT_MODEL).with_window_thresholds(others, about)
+        ckpt.save(DEFAULT_MODEL)
         card.write(ckpt, card.read_facts(card.facts_path(DEFAULT_CARD)), DEFAULT_CARD, card.facts_path(DEFAULT_CARD))
         log(f"wrote thresholds for {', '.join(f'{w:g}-s' for w in others)} windows into {DEFAULT_MODEL}")
 

@@ -42,7 +42,8 @@ from saz.features import feature_from_config
 from saz.features.dataset import dataset_features
 from saz.metrics import top1_hits
 from saz.models import MODELS
-from saz.models.checkpoint import Predictor, load_dict
+from saz.models.checkpoint import Checkpoint
+from saz.models.predictor import Predictor
 from saz.models.train import TrainConfig, Trainer
 
 RESULTS = Path(__file__).parent / "results"
@@ -112,7 +113,7 @@ class Zoo:
         log(f"train {model} seed {seed}")
         path = Trainer(cfg, feature, self.seconds, self.ds.vocab, run, progress=False, data_info=info).fit(
             *data["train"], *data["validation"], resume=True)
-        i = load_dict(path)["info"]
+        i = Checkpoint.load(path).info
         log(f"  {model} s{seed}: {i['epochs_run']} epochs, best {i['best_epoch']}, {i['cpu_seconds'] / 60:.1f} CPU-min, "
             f"{time.time() - t0:.0f} s wall, val mAP {i['validation']['map']:.3f}")
         return path
@@ -155,7 +156,7 @@ def write_results(zoo: Zoo, runs: dict[str, list[int]], out: Path, budget: float
                      "wall_seconds_this_invocation": wall, "runs": {}, "tests": {}, "inference_ms_per_clip": {}}
     for model, seeds in runs.items():
         for seed in seeds:
-            info = load_dict(zoo.run_dir(model, seed) / "model.pt")["info"]
+            info = Checkpoint.load(zoo.run_dir(model, seed) / "model.pt").info
             summary["runs"][f"{model}-s{seed}"] = {k: info[k] for k in ("epochs_run", "best_epoch", "cpu_seconds", "parameters")}
         summary["inference_ms_per_clip"][model] = inference_ms(Predictor.load(zoo.run_dir(model, seeds[0]) / "model.pt"))
     for split in zoo.tests:
@@ -247,7 +248,7 @@ def main() -> None:
         zoo.train(m, 0)
         zoo.evaluate(m, 0)
     baselines = sorted((m for m in models if m != OURS),
-                       key=lambda m: -load_dict(zoo.run_dir(m, 0) / "model.pt")["info"]["validation"]["map"])[:2]
+                       key=lambda m: -Checkpoint.load(zoo.run_dir(m, 0) / "model.pt").info["validation"]["map"])[:2]
     log(f"strongest baselines on validation: {baselines}")
     for m in [*baselines, *([OURS] if OURS in models else [])]:
         for seed in (1, 2):

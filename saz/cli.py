@@ -323,7 +323,7 @@ def models_list() -> None:
 def models_info(model: str = typer.Argument("default", help="'default', a model name, or a checkpoint file.")) -> None:
     """The model card of the bundled default, a registered model's description, or a checkpoint's contents."""
     from saz.models import MODELS
-    from saz.models.checkpoint import CheckpointError, load_dict
+    from saz.models.checkpoint import Checkpoint, CheckpointError
     from saz.prediction import default_card, resolve_model
 
     if model == "default":
@@ -335,23 +335,23 @@ def models_info(model: str = typer.Argument("default", help="'default', a model 
         console.print((__import__(cls.__module__, fromlist=["_"]).__doc__ or "").strip())
         return
     try:
-        ckpt = load_dict(resolve_model(model))
+        ckpt = Checkpoint.load(resolve_model(model))
     except CheckpointError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
-    info = ckpt.get("info", {})
-    console.print(f"[bold]{ckpt['model']['name']}[/bold] checkpoint (saz {ckpt['saz_version']}), protocol {info.get('protocol')}")
-    console.print("feature: " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + f"; {ckpt['seconds']:g}-s clips")
-    profiles = ckpt.get("threshold_profiles", {})
+    info = ckpt.info
+    console.print(f"[bold]{ckpt.name}[/bold] checkpoint (saz {ckpt.saz_version}), protocol {info.get('protocol')}")
+    console.print("feature: " + ", ".join(f"{k}={v}" for k, v in ckpt.feature.items()) + f"; {ckpt.seconds:g}-s clips")
+    profiles = ckpt.threshold_profiles
     table = Table("class", "threshold", *(f"'{p}' profile" for p in profiles))
-    for j, (name, t) in enumerate(zip(ckpt["vocabulary"]["names"], ckpt["thresholds"])):
-        table.add_row(name, f"{t:.2f}", *(f"{p['thresholds'][j]:.2f}" for p in profiles.values()))
+    for j, (name, t) in enumerate(zip(ckpt.vocabulary.names, ckpt.thresholds)):
+        table.add_row(name, f"{t:.2f}", *(f"{p.thresholds[j]:.2f}" for p in profiles.values()))
     console.print(table)
     for name, p in profiles.items():
-        console.print(f"threshold profile '{name}' (saz predict --profile {name}): {p['about']}")
-    if tabled := ckpt.get("window_thresholds"):
-        windows = ", ".join(f"{row['window']:g}-s" for row in tabled["windows"])
-        console.print(f"thresholds for {windows} prediction windows (saz predict --window: the nearest): {tabled['about']}")
+        console.print(f"threshold profile '{name}' (saz predict --profile {name}): {p.about}")
+    if tabled := ckpt.window_thresholds:
+        windows = ", ".join(f"{w:g}-s" for w in tabled.windows)
+        console.print(f"thresholds for {windows} prediction windows (saz predict --window: the nearest): {tabled.about}")
     console.print(f"validation: {info.get('validation')}")
 
 
@@ -369,18 +369,20 @@ def models_ensemble(
                                 "knows a sound can speak for it)."),
 ) -> None:
     """One checkpoint that joins the probabilities of several (each keeps its own input scaling)."""
-    from saz.models.checkpoint import CheckpointError, Predictor, combination, ensemble, load_dict, write_dict
     from saz.features.dataset import dataset_features
+    from saz.models.checkpoint import CheckpointError
+    from saz.models.ensemble import combination, ensemble
+    from saz.models.predictor import Predictor
     from saz.prediction import resolve_model
 
     try:
         combination(combine)  # before any feature is computed
-        members = [load_dict(resolve_model(c)) for c in checkpoints]
+        members = [Predictor.load(resolve_model(c)) for c in checkpoints]
     except (CheckpointError, ValueError) as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
     ds = _split(_load_dataset(dataset, root, option), split)
-    first = Predictor(members[0])
+    first = members[0]
     X, y, _, problems = dataset_features(ds, first.feature, first.seconds, cache)
     for line in problems:
         err.print(f"[yellow]skipped:[/yellow] {line}")
@@ -390,8 +392,8 @@ def models_ensemble(
     except ValueError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
-    write_dict(out, ckpt)
-    val = ckpt["info"]["validation"]
+    ckpt.save(out)
+    val = ckpt.info["validation"]
     console.print(f"ensemble of {len(members)} -> {out}: on {dataset}/{split} macro F1 {val['macro']['f1']:.3f}, "
                   f"mAP {val['map'] if val['map'] is None else round(val['map'], 3)}")
 
@@ -412,7 +414,6 @@ def models_profile(
 ) -> None:
     """Fit a threshold profile to your own labelled recordings and write the checkpoint with it."""
     from saz.evaluation.calibration import RULES, fit_profile, threshold_moves
-    from saz.models.checkpoint import add_profile, write_dict
 
     predictor = _predictor(checkpoint, None)
     ds = _load_dataset(dataset, root, option)
@@ -421,7 +422,7 @@ def models_profile(
         thresholds, info = fit_profile(predictor, ds, rule, rate, cache)
         about = (f"fitted on {info['clips']} clips of {ds.name} ({root.name}, {split}) by rule {rule}: "
                  f"{RULES[rule].replace('`rate`', f'{rate:g}')}; other classes keep the tuned thresholds")
-        ckpt = add_profile(predictor.ckpt, name, thresholds, about)
+        ckpt = predictor.checkpoint.with_profile(name, thresholds, about)
     except ValueError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
@@ -429,7 +430,7 @@ def models_profile(
         err.print(f"[yellow]skipped:[/yellow] {line}")
     if info["unknown_classes"]:
         err.print(f"[yellow]not in the model's vocabulary:[/yellow] {', '.join(info['unknown_classes'])}")
-    write_dict(out, ckpt)
+    ckpt.save(out)
     moved = threshold_moves(predictor.vocab.names, predictor.thresholds, thresholds)
     console.print(f"profile '{name}' ({len(info['fitted'])} classes fitted on {info['clips']} clips) -> {out}")
     console.print(f"thresholds moved: {', '.join(moved) or 'none'}")
@@ -447,7 +448,6 @@ def models_windows(
 ) -> None:
     """Tune the model's thresholds again for shorter or longer prediction windows (saz predict --window)."""
     from saz.evaluation.calibration import window_thresholds
-    from saz.models.checkpoint import add_window_thresholds, write_dict
 
     predictor = _predictor(checkpoint, None)
     ds = _load_dataset(dataset, root, option)
@@ -455,11 +455,11 @@ def models_windows(
     try:
         table = window_thresholds(predictor, [ds], sorted(set(window)))
         about = f"tuned for F1 at each window on {len(ds.clips)} clips of {ds.name} ({root.name}, {split})"
-        ckpt = add_window_thresholds(predictor.ckpt, table, about)
+        ckpt = predictor.checkpoint.with_window_thresholds(table, about)
     except ValueError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
-    write_dict(out, ckpt)
+    ckpt.save(out)
     console.print(f"thresholds for {', '.join(f'{w:g}-s' for w in table)} windows -> {out}")
 
 
@@ -552,9 +552,9 @@ def train(
     except ValueError as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(1)
-    from saz.models.checkpoint import load_dict
+    from saz.models.checkpoint import Checkpoint
 
-    info = load_dict(path)["info"]
+    info = Checkpoint.load(path).info
     v = info["validation"]
     console.print(f"{model}: best epoch {info['best_epoch']} of {info['epochs_run']}, validation macro F1 "
                   f"{v['macro']['f1']:.3f}, mAP {v['map'] if v['map'] is None else round(v['map'], 3)}; "

@@ -22,7 +22,8 @@ import numpy as np
 
 from saz import audio
 from saz.models.bundled import DEFAULT_CARD, DEFAULT_MODEL, WEIGHTS, resolve_model  # noqa: F401  (re-exported)
-from saz.models.checkpoint import TUNED, CheckpointError, Predictor
+from saz.models.checkpoint import TUNED, CheckpointError
+from saz.models.predictor import Predictor
 
 ENVELOPE_SECONDS = 0.05  # resolution of the waveform envelope kept for plots
 

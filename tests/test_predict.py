@@ -14,7 +14,7 @@ from conftest import run_saz, tone
 from saz.audio import AudioError, AudioFormatError
 from saz.features import get_feature
 from saz.labels import Vocabulary
-from saz.models.checkpoint import add_profile, load_dict, write_dict
+from saz.models.checkpoint import Checkpoint
 from saz.models.train import Trainer, TrainConfig
 from saz.prediction import Prediction, _windows, load_predictor, predict, predict_many, window_starts
 
@@ -160,12 +160,12 @@ def test_predict_errors(model, tmp_path):
 
 
 def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):
-    ckpt = load_dict(model)
+    ckpt = Checkpoint.load(model)
     with pytest.raises(ValueError, match="cannot name"):
-        add_profile(ckpt, "tuned", np.zeros(3), "x")
+        ckpt.with_profile("tuned", np.zeros(3), "x")
     with pytest.raises(ValueError, match="expected 3 thresholds"):
-        add_profile(ckpt, "low", np.zeros(4), "x")
-    path = write_dict(tmp_path / "profiled.pt", add_profile(ckpt, "everything", np.zeros(3), "every class passes"))
+        ckpt.with_profile("low", np.zeros(4), "x")
+    path = ckpt.with_profile("everything", np.zeros(3), "every class passes").save(tmp_path / "profiled.pt")
     pred = load_predictor(path)
     assert pred.profiles == {"tuned": "tuned for F1 on the validation clips", "everything": "every class passes"}
     assert list(pred.thresholds_for("tuned")) == list(pred.thresholds) and not pred.thresholds_for("everything").any()
@@ -230,7 +230,7 @@ def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
     `saz predict` gives the file); 'centre' scores only its centre window; short clips agree."""
     from saz.datasets import load
     from saz.evaluation.scoring import evaluate_checkpoint
-    from saz.models.checkpoint import Predictor
+    from saz.models.predictor import Predictor
 
     sf.write(tmp_path / "long.wav", np.concatenate([tone(SR, 1.0, 330.0), np.zeros(SR * 5, np.float32)]), SR)
     sf.write(tmp_path / "short.wav", tone(SR, 1.5, 660.0), SR)
@@ -254,7 +254,6 @@ def test_thresholds_tuned_per_prediction_window(model, tmp_path):
     from saz.evaluation.calibration import window_probabilities, window_thresholds
     from saz.datasets import load
     from saz.metrics import tune_thresholds
-    from saz.models.checkpoint import add_window_thresholds
 
     rows = ["clip_id,path,labels"]
     for k in range(8):
@@ -271,7 +270,7 @@ def test_thresholds_tuned_per_prediction_window(model, tmp_path):
     table = window_thresholds(pred, [ds], [0.5, 1.0], progress=False)
     np.testing.assert_allclose(table[0.5], tune_thresholds(y, prob))  # every class decided by these clips
     with pytest.raises(ValueError, match="expected a positive window and 3 thresholds"):
-        add_window_thresholds(load_dict(model), {0.5: np.zeros(2)}, "x")
+        Checkpoint.load(model).with_window_thresholds({0.5: np.zeros(2)}, "x")
 
     r = run_saz("models", "windows", model, "-d", "csv", "-r", tmp_path / "val.csv", "--split", "all",
                 "-w", "1", "-w", "0.5", "-o", tmp_path / "w.pt")

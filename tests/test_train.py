@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -12,7 +13,9 @@ from saz.features import get_feature
 from saz.labels import Vocabulary
 from saz.models import MODELS
 from saz.models.augment import Augment, label_union
-from saz.models.checkpoint import CheckpointError, Predictor, load_dict
+from saz.models.checkpoint import Checkpoint, CheckpointError
+from saz.models.ensemble import ensemble
+from saz.models.predictor import Predictor
 from saz.models.train import Trainer, TrainConfig, masked_loss
 from saz import metrics
 from conftest import FIXTURES, run_saz
@@ -53,15 +56,15 @@ def test_every_model_trains_and_its_checkpoint_round_trips(name, tmp_path):
     X, y = tiny(kind, 96, 0)
     Xv, yv = tiny(kind, 48, 1)
     path = trainer(name, tmp_path, epochs=10 if kind == "vector" else 3).fit(X, y, Xv, yv)  # a linear probe learns slowly
-    ckpt = load_dict(path)
-    info = ckpt["info"]
+    ckpt = Checkpoint.load(path)
+    info = ckpt.info
     if MODELS[name].kind == "torch":
         losses = [h["train_loss"] for h in info["history"]]
         assert losses[-1] < losses[0], losses
     p = Predictor.load(path).probabilities(Xv)
     assert p.shape == (48, 3)
     # the reloaded model reproduces the validation score the trainer measured in memory
-    again = metrics.evaluate(yv, p, VOCAB, ckpt["thresholds"])
+    again = metrics.evaluate(yv, p, VOCAB, ckpt.thresholds)
     assert again.map == pytest.approx(info["validation"]["map"], abs=1e-9)
     assert again.map > 0.7, (name, again.map)  # chance is ~0.5 on separable data
     np.testing.assert_array_equal(Predictor.load(path).probabilities(Xv), p)
@@ -74,7 +77,7 @@ def test_every_model_trains_and_its_checkpoint_round_trips(name, tmp_path):
     else:
         with pytest.raises(ValueError, match="does not predict per frame"):
             predictor.frame_probabilities(Xv)
-    assert ckpt["vocabulary"]["names"] == list(VOCAB.names) and len(ckpt["thresholds"]) == 3
+    assert ckpt.vocabulary.names == VOCAB.names and len(ckpt.thresholds) == 3
 
 
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
@@ -83,10 +86,10 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     full = trainer("saznet", tmp_path / "full", epochs=4).fit(X, y, Xv, yv)
     trainer("saznet", tmp_path / "cut", epochs=2).fit(X, y, Xv, yv)  # "interrupted" after 2 epochs
     resumed = trainer("saznet", tmp_path / "cut", epochs=4).fit(X, y, Xv, yv, resume=True)
-    a, b = load_dict(full), load_dict(resumed)
-    assert len(b["info"]["history"]) == 4
-    for k in a["state_dict"]:
-        torch.testing.assert_close(a["state_dict"][k], b["state_dict"][k], rtol=0, atol=0)
+    a, b = Checkpoint.load(full), Checkpoint.load(resumed)
+    assert len(b.info["history"]) == 4
+    for k in a.state_dict:
+        torch.testing.assert_close(a.state_dict[k], b.state_dict[k], rtol=0, atol=0)
     log = (tmp_path / "cut" / "log.csv").read_text().splitlines()
     assert log[0].startswith("epoch,train_loss,val_loss") and len(log) == 5
 
@@ -94,10 +97,10 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
 def test_budget_and_patience_stop_training(tmp_path):
     X, y = tiny("sequence", 64, 0)
     Xv, yv = tiny("sequence", 32, 1)
-    info = load_dict(trainer("fc_t", tmp_path / "b", epochs=50, budget_cpu_minutes=1e-6).fit(X, y, Xv, yv))["info"]
+    info = Checkpoint.load(trainer("fc_t", tmp_path / "b", epochs=50, budget_cpu_minutes=1e-6).fit(X, y, Xv, yv)).info
     assert info["epochs_run"] == 1
     noise = np.random.default_rng(2).random(yv.shape).round().astype(np.float32)  # validation unrelated to inputs
-    info = load_dict(trainer("fc_t", tmp_path / "p", epochs=50, patience=2).fit(X, y, Xv, noise))["info"]
+    info = Checkpoint.load(trainer("fc_t", tmp_path / "p", epochs=50, patience=2).fit(X, y, Xv, noise)).info
     assert info["epochs_run"] < 50 and info["epochs_run"] - info["best_epoch"] == 2
 
 
@@ -112,7 +115,7 @@ def test_label_smoothing_keeps_a_confident_model_off_0_and_1(tmp_path):
                        augment=False).fit(X, y, Xv, yv)
         p = Predictor.load(path).probabilities(Xv)
         out[eps] = (p[yv == 1].mean(), p[yv == 0].mean())
-        assert load_dict(path)["info"]["config"]["label_smoothing"] == eps
+        assert Checkpoint.load(path).info["config"]["label_smoothing"] == eps
     assert out[0.0][0] > 0.93 and out[0.0][1] < 0.1
     assert out[0.2][0] < min(0.92, out[0.0][0] - 0.05) and out[0.2][1] > max(0.08, out[0.0][1] + 0.05)
     with pytest.raises(ValueError, match="label_smoothing"):
@@ -122,8 +125,8 @@ def test_label_smoothing_keeps_a_confident_model_off_0_and_1(tmp_path):
 def test_partial_labels_are_masked_and_soft_protocols_use_mse(tmp_path):
     X, y = tiny("spectrogram", 64, 0, "partial")
     Xv, yv = tiny("spectrogram", 32, 1, "partial")
-    ckpt = load_dict(trainer("hamnava_cnn", tmp_path / "partial").fit(X, y, Xv, yv))
-    assert np.isfinite([h["train_loss"] for h in ckpt["info"]["history"]]).all()
+    ckpt = Checkpoint.load(trainer("hamnava_cnn", tmp_path / "partial").fit(X, y, Xv, yv))
+    assert np.isfinite([h["train_loss"] for h in ckpt.info["history"]]).all()
     logits = torch.tensor([[0.0, 5.0]])
     # unknown entries contribute nothing: the loss is that of the known entry alone
     assert float(masked_loss(logits, torch.tensor([[float("nan"), 1.0]]), mse=False)) == pytest.approx(
@@ -132,8 +135,8 @@ def test_partial_labels_are_masked_and_soft_protocols_use_mse(tmp_path):
         ((0.5 - 0.5) ** 2 + (torch.sigmoid(torch.tensor(5.0)).item() - 1) ** 2) / 2, rel=1e-5)
     X, y = tiny("spectrogram", 64, 0, "soft")
     Xv, yv = tiny("spectrogram", 32, 1, "soft")
-    soft = load_dict(trainer("hamnava_cnn", tmp_path / "soft", protocol="soft-regression").fit(X, y, Xv, yv))
-    assert soft["thresholds"] == [0.5, 0.5, 0.5] and "mse" in soft["info"]["validation"]
+    soft = Checkpoint.load(trainer("hamnava_cnn", tmp_path / "soft", protocol="soft-regression").fit(X, y, Xv, yv))
+    assert soft.thresholds == (0.5, 0.5, 0.5) and "mse" in soft.info["validation"]
     with pytest.raises(ValueError, match="soft-label protocols"):
         trainer("rf", tmp_path / "rf", protocol="soft-regression").fit(X, y, Xv, yv)
     with pytest.raises(ValueError, match="unknown protocol"):
@@ -198,7 +201,7 @@ def test_hamnava_three_protocols_end_to_end_and_compare(tmp_path):
     assert r.returncode == 0 and "ensemble on hamnava/test" in r.stdout, r.stderr
     r = run_saz("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2.pt",
                 "--combine", "max", env=env)
-    assert r.returncode == 0 and load_dict(tmp_path / "ens2.pt")["model"]["combine"] == "max", r.stderr
+    assert r.returncode == 0 and Checkpoint.load(tmp_path / "ens2.pt").combine == "max", r.stderr
     r = run_saz("evaluate", tmp_path / "ens2.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2-eval", env=env)
     assert r.returncode == 0, r.stderr
     r = run_saz("compare", tmp_path / "ens-eval", tmp_path / "ens2-eval", "-o", tmp_path / "cmp-ens", env=env)
@@ -255,8 +258,8 @@ def test_fresh_clips_replace_the_oldest_of_the_pool_every_epoch(tmp_path):
     log = (tmp_path / "run" / "log.csv").read_text().splitlines()
     assert log[0].endswith("fresh_clips") and [int(r.split(",")[-1]) for r in log[1:]] == [0, 16, 32, 48]
     plain = trainer("saznet", tmp_path / "plain", epochs=4).fit(X, y, Xv, yv)
-    a, b = load_dict(tmp_path / "run" / "model.pt"), load_dict(plain)
-    assert any(not torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+    a, b = Checkpoint.load(tmp_path / "run" / "model.pt"), Checkpoint.load(plain)
+    assert any(not torch.equal(a.state_dict[k], b.state_dict[k]) for k in a.state_dict)
 
 
 def test_init_starts_from_a_checkpoint_and_refuses_another_vocabulary(tmp_path):
@@ -265,7 +268,7 @@ def test_init_starts_from_a_checkpoint_and_refuses_another_vocabulary(tmp_path):
     first = trainer("saznet", tmp_path / "a", epochs=2).fit(X, y, Xv, yv)
     tuned = trainer("saznet", tmp_path / "b", epochs=1, lr=1e-12, init=str(first)).fit(X, y, Xv, yv)
     scratch = trainer("saznet", tmp_path / "c", epochs=1, lr=1e-12, seed=5).fit(X, y, Xv, yv)
-    a, b, c = (load_dict(p)["state_dict"] for p in (first, tuned, scratch))
+    a, b, c = (Checkpoint.load(p).state_dict for p in (first, tuned, scratch))
     key = "classify.weight"
     torch.testing.assert_close(a[key], b[key], atol=1e-6, rtol=0)
     assert not torch.allclose(a[key], c[key], atol=1e-3)
@@ -276,48 +279,44 @@ def test_init_starts_from_a_checkpoint_and_refuses_another_vocabulary(tmp_path):
 
 
 def test_an_ensemble_averages_its_members_each_with_its_own_normalisation(tmp_path):
-    from saz.models.checkpoint import ensemble, write_dict
-
     X, y = tiny("spectrogram", 64, 0)
     Xv, yv = tiny("spectrogram", 32, 1)
-    a = load_dict(trainer("saznet", tmp_path / "a", epochs=2).fit(X, y, Xv, yv))
-    b = load_dict(trainer("saznet", tmp_path / "b", epochs=2, seed=1).fit(X + 20, y, Xv + 20, yv))  # another input scale
-    assert not torch.equal(a["norm"]["mean"], b["norm"]["mean"])
-    path = write_dict(tmp_path / "ens.pt", ensemble([a, b], Xv, yv, {"note": "two members"}))
-    ens, pa, pb = Predictor.load(path), Predictor(a), Predictor(b)
+    pa = Predictor.load(trainer("saznet", tmp_path / "a", epochs=2).fit(X, y, Xv, yv))
+    pb = Predictor.load(trainer("saznet", tmp_path / "b", epochs=2, seed=1).fit(X + 20, y, Xv + 20, yv))  # another input scale
+    assert not np.array_equal(pa.checkpoint.norm.mean, pb.checkpoint.norm.mean)
+    path = ensemble([pa, pb], Xv, yv, {"note": "two members"}).save(tmp_path / "ens.pt")
+    ens = Predictor.load(path)
     np.testing.assert_allclose(ens.probabilities(Xv), (pa.probabilities(Xv) + pb.probabilities(Xv)) / 2, atol=1e-6)
     assert ens.has_frames
     np.testing.assert_allclose(ens.frame_probabilities(Xv), (pa.frame_probabilities(Xv) + pb.frame_probabilities(Xv)) / 2,
                                atol=1e-6)
     assert ens.name == "ensemble" and len(ens.thresholds) == 3 and ens.info["note"] == "two members"
     assert 0 <= ens.info["validation"]["macro"]["f1"] <= 1
-    other = load_dict(trainer("saznet", tmp_path / "c", epochs=1).fit(X[:, :8], y, Xv[:, :8], yv))
-    other["vocabulary"] = Vocabulary.from_names(["tar", "ney", "santur"]).to_dict()
+    other = Checkpoint.load(trainer("saznet", tmp_path / "c", epochs=1).fit(X[:, :8], y, Xv[:, :8], yv))
+    other = dataclasses.replace(other, vocabulary=Vocabulary.from_names(["tar", "ney", "santur"]))
     with pytest.raises(ValueError, match="vocabulary"):
-        ensemble([a, other], Xv, yv, {})
+        ensemble([pa, Predictor(other)], Xv, yv, {})
     with pytest.raises(ValueError, match="at least two"):
-        ensemble([a], Xv, yv, {})
+        ensemble([pa], Xv, yv, {})
 
 
 def test_a_max_ensemble_lets_the_surest_member_speak_and_tunes_its_own_thresholds(tmp_path):
-    from saz.models.checkpoint import ensemble, write_dict
-
     X, y = tiny("spectrogram", 64, 0)
     Xv, yv = tiny("spectrogram", 32, 1)
-    a = load_dict(trainer("saznet", tmp_path / "a", epochs=2).fit(X, y, Xv, yv))
-    b = load_dict(trainer("saznet", tmp_path / "b", epochs=2, seed=1).fit(X, y, Xv, yv))
-    path = write_dict(tmp_path / "max.pt", ensemble([a, b], Xv, yv, {}, combine="max"))
-    ens, pa, pb = Predictor.load(path), Predictor(a), Predictor(b)
+    pa = Predictor.load(trainer("saznet", tmp_path / "a", epochs=2).fit(X, y, Xv, yv))
+    pb = Predictor.load(trainer("saznet", tmp_path / "b", epochs=2, seed=1).fit(X, y, Xv, yv))
+    path = ensemble([pa, pb], Xv, yv, {}, combine="max").save(tmp_path / "max.pt")
+    ens = Predictor.load(path)
     np.testing.assert_allclose(ens.probabilities(Xv), np.maximum(pa.probabilities(Xv), pb.probabilities(Xv)), atol=1e-6)
     np.testing.assert_allclose(ens.frame_probabilities(Xv),
                                np.maximum(pa.frame_probabilities(Xv), pb.frame_probabilities(Xv)), atol=1e-6)
-    mean = Predictor(ensemble([a, b], Xv, yv, {}))
+    mean = Predictor(ensemble([pa, pb], Xv, yv, {}))
     assert not np.allclose(ens.probabilities(Xv), mean.probabilities(Xv))
-    old = load_dict(path)
+    old = torch.load(path, weights_only=True)
     del old["model"]["combine"]  # an ensemble written before the option averaged its members
-    np.testing.assert_allclose(Predictor(old).probabilities(Xv), mean.probabilities(Xv), atol=1e-6)
+    np.testing.assert_allclose(Predictor(Checkpoint.from_dict(old)).probabilities(Xv), mean.probabilities(Xv), atol=1e-6)
     with pytest.raises(ValueError, match="unknown ensemble combination 'median'"):
-        ensemble([a, b], Xv, yv, {}, combine="median")
+        ensemble([pa, pb], Xv, yv, {}, combine="median")
 
 
 def test_train_without_a_validation_split_cuts_one_from_training(tmp_path):
@@ -334,5 +333,5 @@ def test_train_without_a_validation_split_cuts_one_from_training(tmp_path):
     r = run_saz("train", "saznet", "-d", "csv", "-r", tmp_path / "m.csv", "-o", tmp_path / "run", "--epochs", "1",
                 env={"SAZ_CACHE": str(tmp_path / "cache")})
     assert r.returncode == 0 and "no 'validation' split: validating on a stratified 15 % of 'train'" in r.stderr, r.stderr
-    data = load_dict(tmp_path / "run" / "model.pt")["info"]["data"]
+    data = Checkpoint.load(tmp_path / "run" / "model.pt").info["data"]
     assert (data["train_clips"], data["validation_clips"]) == (9, 3)  # no clip in both, none left out

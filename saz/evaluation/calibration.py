@@ -26,7 +26,9 @@ from saz.evaluation.scoring import align_labels, whole_clip_probabilities
 from saz.features.dataset import dataset_features
 from saz.labels import binarize
 from saz.metrics import fpr_thresholds, tune_thresholds
-from saz.models.checkpoint import Predictor, ensemble, load_dict
+from saz.models.checkpoint import Checkpoint
+from saz.models.ensemble import ensemble
+from saz.models.predictor import Predictor
 
 RULES = {
     "f1": "the threshold with the best F1 on the clips (classes with positives and negatives there)",
@@ -111,7 +113,7 @@ def window_thresholds(predictor: Predictor, datasets: list[Dataset], windows: li
                       progress: bool = True) -> dict[float, np.ndarray]:
     """Per-class thresholds tuned for F1 at each prediction window on the labelled clips of
     ``datasets`` together (:func:`window_probabilities`); classes the labels do not decide keep
-    the model's own. For :func:`saz.models.checkpoint.add_window_thresholds`."""
+    the model's own. For :meth:`saz.models.checkpoint.Checkpoint.with_window_thresholds`."""
     table = {}
     for window in windows:
         parts = [window_probabilities(predictor, ds, window, progress) for ds in datasets]
@@ -120,25 +122,26 @@ def window_thresholds(predictor: Predictor, datasets: list[Dataset], windows: li
     return table
 
 
-def members_info(members: list[dict[str, Any]], others: list[str]) -> dict[str, Any]:
+def members_info(members: list[Checkpoint], others: list[str]) -> dict[str, Any]:
     """The info of an ensemble led by ``members[0]``: its info, the members' parameters summed and
     the names of the ``others`` it joins."""
-    return {**members[0]["info"], "parameters": sum(m["info"]["parameters"] for m in members), "ensemble": list(others)}
+    return {**members[0].info, "parameters": sum(m.info["parameters"] for m in members), "ensemble": list(others)}
 
 
 def ensemble_of_files(paths: list[str | Path], datasets: list[Dataset], combine: str = "mean",
-                      cache_dir: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
+                      cache_dir: str | Path | None = None, progress: bool = True) -> Checkpoint:
     """:func:`tune_ensemble` of the checkpoint files ``paths``, the first leading (:func:`members_info`)."""
-    members = [load_dict(p) for p in paths]
+    members = [Checkpoint.load(p) for p in paths]
     info = members_info(members, [Path(p).name for p in paths[1:]])
     return tune_ensemble(members, datasets, info, combine, cache_dir, progress)[0]
 
 
-def tune_ensemble(members: list[dict[str, Any]], datasets: list[Dataset], info: dict[str, Any], combine: str = "mean",
-                  cache_dir: str | Path | None = None, progress: bool = True) -> tuple[dict[str, Any], list[str]]:
+def tune_ensemble(members: list[Checkpoint], datasets: list[Dataset], info: dict[str, Any], combine: str = "mean",
+                  cache_dir: str | Path | None = None, progress: bool = True) -> tuple[Checkpoint, list[str]]:
     """An ensemble checkpoint of ``members`` whose thresholds are tuned on the clips of all
     ``datasets`` together; returns it and the clips that could not be read."""
-    first = Predictor(members[0])
+    predictors = [Predictor(m) for m in members]
+    first = predictors[0]
     parts = [dataset_features(ds, first.feature, first.seconds, cache_dir, progress) for ds in datasets]
     X, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    return ensemble(members, X, y, info, combine), [line for p in parts for line in p[3]]
+    return ensemble(predictors, X, y, info, combine), [line for p in parts for line in p[3]]

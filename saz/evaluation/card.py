@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from saz import io
 from saz.evaluation.calibration import threshold_moves
 from saz.evaluation.suite import TESTS
+
+if TYPE_CHECKING:
+    from saz.models.checkpoint import Checkpoint
 
 JOINED = {"mean": "probabilities averaged", "max": "the highest of its members' probabilities per class"}
 
@@ -70,14 +73,14 @@ def stopping(info: dict[str, Any], run: CardRun) -> str:
     return f"stopped at {cap}{still} (best epoch {best} of {ran}): more training may help"
 
 
-def model_line(ckpt: dict[str, Any]) -> str:
+def model_line(ckpt: Checkpoint) -> str:
     """What the model is, for the card's first line."""
-    info = ckpt["info"]
-    if ckpt["kind"] != "ensemble":
-        return f"`{ckpt['model']['name']}` ({info['parameters']:,} parameters)"
+    info = ckpt.info
+    if ckpt.kind != "ensemble":
+        return f"`{ckpt.name}` ({info['parameters']:,} parameters)"
     others = ", ".join(f"`{m}`" for m in info["ensemble"])
-    return (f"an ensemble of this run's `{ckpt['model']['members'][0]}` checkpoint and {others} "
-            f"({info['parameters']:,} parameters in all), {JOINED[ckpt['model'].get('combine', 'mean')]}")
+    return (f"an ensemble of this run's `{ckpt.model['members'][0]}` checkpoint and {others} "
+            f"({info['parameters']:,} parameters in all), {JOINED[ckpt.combine]}")
 
 
 def _command(run: CardRun) -> str:
@@ -93,9 +96,9 @@ def _command(run: CardRun) -> str:
             f"{' --fresh' if run.fresh else ''} --samples {' '.join(run.samples)}{extra}")
 
 
-def _training(ckpt: dict[str, Any], run: CardRun) -> list[str]:
+def _training(ckpt: Checkpoint, run: CardRun) -> list[str]:
     """The card's bullets on the training data, input, start, stopping and validation."""
-    info = ckpt["info"]
+    info = ckpt.info
     hist = info["history"]
     fresh = hist[-1].get("fresh_clips", 0) if hist else 0
     tuned_also = ", ".join(f"`{p}`" for p in run.tune_also)
@@ -108,7 +111,7 @@ def _training(ckpt: dict[str, Any], run: CardRun) -> list[str]:
            if run.tune_also else "")
         + ". Never used: TimGM6mb and the real recordings of the `real` evaluation set.",
         f"- Real recordings in the training recipe: {run.recordings}.",
-        f"- Input: {ckpt['seconds']:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt["feature"].items()) + ".",
+        f"- Input: {ckpt.seconds:g}-s windows, " + ", ".join(f"{k}={v}" for k, v in ckpt.feature.items()) + ".",
         f"- Started from {started(run.init)}; {stopping(info, run)}; {info['cpu_seconds'] / 60:.0f} CPU-minutes; curve in "
         "`benchmarks/results/default_training.png`. Mixup with label union, gain, pitch/time warping, SpecAugment, "
         "class-balanced BCE.",
@@ -117,12 +120,12 @@ def _training(ckpt: dict[str, Any], run: CardRun) -> list[str]:
     ]
 
 
-def run_facts(ckpt: dict[str, Any], run: CardRun, scores: dict[str, Any], reports: dict[str, dict]) -> dict[str, Any]:
+def run_facts(ckpt: Checkpoint, run: CardRun, scores: dict[str, Any], reports: dict[str, dict]) -> dict[str, Any]:
     """The facts a card is rendered from: the run (``run``), the suite's ``scores``
     (:func:`saz.evaluation.suite.score`) and the per-class rows of the ``reports`` (evaluation
     results by name in :data:`saz.evaluation.suite.TESTS`). JSON-ready."""
     return {
-        "header": f"{model_line(ckpt)}, saz {ckpt['saz_version']}. Rebuilt by `{_command(run)}` (see its docstring).",
+        "header": f"{model_line(ckpt)}, saz {ckpt.saz_version}. Rebuilt by `{_command(run)}` (see its docstring).",
         "training": _training(ckpt, run),
         "scores": scores,
         "tuned_scores": {k: scores[k] for k in ("v1_macro_f1", "real_single_top1", "real_poly_macro_f1_present")},
@@ -173,23 +176,23 @@ def source_table(by_source: dict[str, list]) -> list[str]:
             *[f"| {s} | {n} | {100 * t:.1f} % |" for s, (n, t) in by_source.items()]]
 
 
-def _window_lines(ckpt: dict[str, Any]) -> list[str]:
+def _window_lines(ckpt: Checkpoint) -> list[str]:
     """The paragraph on the checkpoint's thresholds for other prediction windows (none: no lines)."""
-    windows = ckpt.get("window_thresholds")
-    if not windows:
+    windows = ckpt.window_thresholds
+    if windows is None:
         return []
-    tabled = ", ".join(f"{row['window']:g}" for row in windows["windows"])
+    tabled = ", ".join(f"{w:g}" for w in windows.windows)
     return ["", f"Prediction windows: `saz predict --window W` reads the probabilities with thresholds tuned again "
-            f"at the nearest of {tabled} and {ckpt['seconds']:g} seconds ({windows['about']}). A shorter window gives a "
+            f"at the nearest of {tabled} and {ckpt.seconds:g} seconds ({windows.about}). A shorter window gives a "
             "file more windows, and an absent instrument more chances to score high in one "
             "(`benchmarks/results/window_length.md`). A threshold profile keeps its thresholds at every window."]
 
 
-def _profile_lines(ckpt: dict[str, Any], tuned: dict[str, Any]) -> list[str]:
+def _profile_lines(ckpt: Checkpoint, tuned: dict[str, Any]) -> list[str]:
     """The section on the checkpoint's further threshold profiles, each scored beside the tuned
     thresholds (``tuned``: their scores), and on its window thresholds (neither: no section)."""
-    profiles = ckpt.get("threshold_profiles", {})
-    if not profiles and not ckpt.get("window_thresholds"):
+    profiles = ckpt.threshold_profiles
+    if not profiles and ckpt.window_thresholds is None:
         return []
 
     def cells(sc: dict) -> str:
@@ -200,25 +203,25 @@ def _profile_lines(ckpt: dict[str, Any], tuned: dict[str, Any]) -> list[str]:
              "`profile` parameter, the web page's *Thresholds* menu. Scored on the tests above:", "",
              "| profile | how its thresholds were set | v1 test macro F1 | real single top-1 | real poly macro F1 (present) |",
              "| --- | --- | --- | --- | --- |", f"| tuned (default) | tuned for F1 on the validation clips | {cells(tuned)} |"]
-    lines += [f"| {name} | {p['about']} | {cells(p['scores'])} |" for name, p in profiles.items() if p["scores"]]
+    lines += [f"| {name} | {p.about} | {cells(p.scores)} |" for name, p in profiles.items() if p.scores]
     for name, p in profiles.items():
-        moved = threshold_moves(ckpt["vocabulary"]["names"], ckpt["thresholds"], p["thresholds"])
+        moved = threshold_moves(ckpt.vocabulary.names, ckpt.thresholds, p.thresholds)
         lines += ["", f"Thresholds that '{name}' moves: {', '.join(moved) or 'none'}."]
     return [*lines, *_window_lines(ckpt), "", ""]
 
 
-def _per_class(ckpt: dict[str, Any], reports: dict[str, list[dict]]) -> list[str]:
+def _per_class(ckpt: Checkpoint, reports: dict[str, list[dict]]) -> list[str]:
     """The table of per-class scores on each test, beside the class's threshold."""
     lines = ["| class | threshold | " + " | ".join(f"{t} F1 | {t} AP | {t} support" for t in reports) + " |",
              "| --- | --- |" + " --- | --- | --- |" * len(reports)]
-    for j, name in enumerate(ckpt["vocabulary"]["names"]):
+    for j, name in enumerate(ckpt.vocabulary.names):
         cells = [f"{r[j]['f1']:.3f} | {'n/a' if r[j]['ap'] is None else format(r[j]['ap'], '.3f')} | {r[j]['support']}"
                  for r in reports.values()]
-        lines.append(f"| {name} | {ckpt['thresholds'][j]:.2f} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {ckpt.thresholds[j]:.2f} | " + " | ".join(cells) + " |")
     return lines
 
 
-def render(ckpt: dict[str, Any], facts: dict[str, Any]) -> str:
+def render(ckpt: Checkpoint, facts: dict[str, Any]) -> str:
     """The card of ``ckpt`` from the ``facts`` of the run that made it (:func:`run_facts`)."""
     template = Template(resources.files("saz.evaluation").joinpath("templates/card.md").read_text())
     scores = facts["scores"]
@@ -228,7 +231,7 @@ def render(ckpt: dict[str, Any], facts: dict[str, Any]) -> str:
         profiles="\n".join(_profile_lines(ckpt, facts["tuned_scores"])), per_class="\n".join(_per_class(ckpt, facts["reports"])))
 
 
-def write(ckpt: dict[str, Any], facts: dict[str, Any], card_path: str | Path, facts_path: str | Path) -> Path:
+def write(ckpt: Checkpoint, facts: dict[str, Any], card_path: str | Path, facts_path: str | Path) -> Path:
     """Write the card and its facts (both atomically); returns the card's path."""
     io.write_json(facts_path, facts)
     return io.write_text(card_path, render(ckpt, facts))

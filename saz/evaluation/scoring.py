@@ -22,7 +22,7 @@ from saz import io, metrics, report
 from saz.datasets.base import Dataset
 from saz.features.dataset import dataset_features
 from saz.labels import Vocabulary
-from saz.models.checkpoint import Predictor
+from saz.models.predictor import Predictor
 from saz.models.train import evaluation_truth
 from saz.vocabulary import resolve_name
 

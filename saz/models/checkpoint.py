@@ -1,29 +1,34 @@
-"""One checkpoint file holds everything needed to predict, and :class:`Predictor` uses it.
+"""The checkpoint file: everything needed to predict, as one typed, validated :class:`Checkpoint`.
 
-A checkpoint (``torch.save`` of a plain dict, written atomically) stores the model config and
-weights (or, for scikit-learn models, the pickled estimator), the feature config and clip
-length, the vocabulary, the per-class thresholds tuned on validation, the input
-standardisation, the training protocol and metrics, and the saz version. Torch checkpoints load
-with ``weights_only=True``; scikit-learn ones need unpickling, so load only files you trust.
+A checkpoint file (``torch.save`` of a plain dict, written atomically) stores the model config and
+weights (or, for scikit-learn models, the pickled estimator), the feature config and clip length,
+the vocabulary, the per-class thresholds tuned on validation, the input standardisation
+(:class:`~saz.models.normalizer.Normalizer`), the training protocol and metrics (``info``), and
+the saz version. An ensemble (:mod:`saz.models.ensemble`) holds whole member checkpoints instead
+of weights. :meth:`Checkpoint.load` is the one reader and :meth:`Checkpoint.save` the one writer;
+the reader checks every entry, so a damaged or foreign file fails with one :class:`CheckpointError`
+line naming the file and the problem instead of failing later, deep in prediction.
 
-An *ensemble* checkpoint (``kind`` "ensemble", made by :func:`ensemble`) holds whole member
-checkpoints of one feature, clip length and vocabulary, each with its own input standardisation;
-its probabilities (clip and frame) combine the members' by :data:`COMBINE` (the mean, or the maximum,
-which lets one member that knows a sound speak for it), and it has thresholds of its own.
+Files load with ``weights_only=True``; the estimator of a scikit-learn checkpoint is unpickled
+(only by :meth:`Checkpoint.build_model`), so load only such files if you trust them.
 
-Besides its own thresholds (the profile :data:`TUNED`) a checkpoint may carry further threshold
-*profiles* (:func:`add_profile`): the same probabilities read with other per-class thresholds,
-each with a line on how they were set and what they scored, chosen per call by name.
+Besides its own thresholds (the profile :data:`TUNED`) a checkpoint may carry threshold
+*profiles* (:meth:`Checkpoint.with_profile`): the same probabilities read with other per-class
+thresholds, each with a line on how they were set and what they scored, chosen per call by name;
+and its own thresholds tuned again for other prediction windows
+(:meth:`Checkpoint.with_window_thresholds`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io as _io
+import math
 import os
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -32,236 +37,364 @@ from saz import io
 from saz._version import __version__
 from saz.features import Feature, feature_from_config
 from saz.labels import Vocabulary
-from saz.models.base import SklearnModel, TorchModel, build
-from saz.models.inference import for_inference
+from saz.models.base import MODELS, SklearnModel, TorchModel, build
+from saz.models.ensemble import combination
+from saz.models.normalizer import Normalizer
 
 FORMAT = "saz-checkpoint"
 FORMAT_VERSION = 1
-COMBINE = {"mean": np.mean, "max": np.max}  # how an ensemble joins its members' probabilities
+KINDS = ("torch", "sklearn", "ensemble")
 TUNED = "tuned"  # the name of a checkpoint's own thresholds among its threshold profiles
+_WEIGHTS = {"torch": "state_dict", "sklearn": "estimator", "ensemble": "members"}  # what each kind stores
 
 
 class CheckpointError(Exception):
-    """A file that is not a readable saz checkpoint."""
+    """A file that is not a readable, consistent saz checkpoint (the message names the file)."""
 
 
-@dataclass
-class Normalizer:
-    """Per-band (spectrogram) or per-dimension (sequence, vector) standardisation, fitted on training data."""
+@dataclass(frozen=True)
+class ThresholdProfile:
+    """Per-class thresholds read instead of the tuned ones, with how they were set and what they scored."""
 
-    mean: np.ndarray
-    std: np.ndarray
+    thresholds: tuple[float, ...]
+    about: str
+    scores: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"thresholds": list(self.thresholds), "about": self.about, "scores": self.scores}
 
     @classmethod
-    def fit(cls, X: np.ndarray, input_kind: str) -> "Normalizer":
-        axes = (0, 2) if input_kind == "spectrogram" and X.ndim == 3 else tuple(range(X.ndim - 1))
-        mean = np.nanmean(X, axis=axes, keepdims=True)[0]
-        std = np.nanstd(X, axis=axes, keepdims=True)[0]
-        return cls(mean.astype(np.float32), np.maximum(std, 1e-5).astype(np.float32))
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - torch.from_numpy(self.mean)) / torch.from_numpy(self.std)
+    def from_dict(cls, name: str, d: Any) -> "ThresholdProfile":
+        if not isinstance(d, dict) or not isinstance(d.get("about"), str) or not isinstance(d.get("scores", {}), dict):
+            raise ValueError(f"profile '{name}': expected thresholds, about (text) and scores (a dict)")
+        return cls(_floats(d.get("thresholds"), f"profile '{name}'"), d["about"], d.get("scores", {}))
 
 
-def save(path: str | os.PathLike, model: TorchModel | SklearnModel, feature: Feature, seconds: float,
-         vocab: Vocabulary, thresholds: np.ndarray, norm: Normalizer | None, info: dict[str, Any]) -> Path:
-    """Write a checkpoint atomically; ``info`` carries the protocol, training config and metrics."""
-    ckpt: dict[str, Any] = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "saz_version": __version__,
-        "model": model.config(), "kind": model.kind, "feature": feature.config(), "seconds": float(seconds),
-        "vocabulary": vocab.to_dict(), "thresholds": [float(t) for t in thresholds],
-        "norm": None if norm is None else {"mean": torch.from_numpy(norm.mean), "std": torch.from_numpy(norm.std)},
-        "info": info,
-    }
-    if isinstance(model, TorchModel):
-        ckpt["state_dict"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    else:
-        ckpt["estimator"] = pickle.dumps(model)
-    return write_dict(path, ckpt)
+@dataclass(frozen=True)
+class WindowThresholds:
+    """A checkpoint's own thresholds tuned again per prediction window (seconds -> per-class thresholds)."""
+
+    about: str
+    windows: dict[float, tuple[float, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"about": self.about, "windows": [{"window": w, "thresholds": list(t)} for w, t in self.windows.items()]}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "WindowThresholds":
+        rows = d.get("windows") if isinstance(d, dict) else None
+        if not isinstance(d, dict) or not isinstance(d.get("about"), str) or not isinstance(rows, list) or not all(
+                isinstance(r, dict) and _is_number(r.get("window")) for r in rows):
+            raise ValueError("window_thresholds: expected about (text) and windows (rows of window and thresholds)")
+        windows = {float(r["window"]): _floats(r.get("thresholds"), f"window {r['window']}") for r in rows}
+        if len(windows) != len(rows):
+            raise ValueError("window_thresholds: a window appears twice")
+        return cls(d["about"], windows)
 
 
-def write_dict(path: str | os.PathLike, ckpt: dict[str, Any]) -> Path:
-    """Write a checkpoint dict atomically."""
-    buf = _io.BytesIO()
-    torch.save(ckpt, buf)
-    return io.write_bytes(path, buf.getvalue())
+@dataclass(frozen=True, eq=False)
+class Checkpoint:
+    """One model ready to predict: what it is, what it hears, what it names, and where to decide.
 
-
-def combination(name: str) -> Callable[..., np.ndarray]:
-    """The function that joins members' probabilities for ``name`` (a key of :data:`COMBINE`);
-    ValueError naming the choices for anything else."""
-    if name not in COMBINE:
-        raise ValueError(f"unknown ensemble combination '{name}' (choose from {', '.join(COMBINE)})")
-    return COMBINE[name]
-
-
-def ensemble(members: list[dict[str, Any]], X_val: np.ndarray, y_val: np.ndarray, info: dict[str, Any],
-             combine: str = "mean") -> dict[str, Any]:
-    """An ensemble checkpoint of ``members`` (checkpoint dicts): probabilities joined by ``combine``
-    (a key of :data:`COMBINE`), per-class thresholds tuned on validation features ``X_val`` / labels
-    ``y_val``; ``info`` describes it."""
-    from saz import metrics
-
-    if len(members) < 2:
-        raise ValueError("an ensemble needs at least two checkpoints")
-    combination(combine)
-    first = members[0]
-    for i, m in enumerate(members[1:], 2):
-        for key in ("feature", "seconds", "vocabulary"):
-            if m[key] != first[key]:
-                raise ValueError(f"member {i} differs from member 1 in its {key}: an ensemble joins like with like")
-    ckpt: dict[str, Any] = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "saz_version": __version__, "kind": "ensemble",
-        "model": {"name": "ensemble", "members": [m["model"]["name"] for m in members], "combine": combine},
-        "feature": first["feature"], "seconds": first["seconds"], "vocabulary": first["vocabulary"],
-        "thresholds": [0.5] * len(first["vocabulary"]["names"]), "norm": None, "members": list(members), "info": info,
-    }
-    pred = Predictor(ckpt)
-    p_val = pred.probabilities(X_val)
-    thresholds = metrics.tune_thresholds(y_val, p_val)
-    val = metrics.evaluate(y_val, p_val, pred.vocab, thresholds)
-    ckpt["thresholds"] = [float(t) for t in thresholds]
-    ckpt["info"] = {**info, "validation": val.subset("micro", "macro", "map")}
-    return ckpt
-
-
-def add_profile(ckpt: dict[str, Any], name: str, thresholds: np.ndarray, about: str,
-                scores: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``ckpt`` with the threshold profile ``name`` added (or replaced): per-class ``thresholds``,
-    ``about`` (how they were set) and optional ``scores`` (what they measured, for the card)."""
-    n = len(ckpt["vocabulary"]["names"])
-    t = np.asarray(thresholds, dtype=np.float64)
-    if name == TUNED or not name.isidentifier():
-        raise ValueError(f"'{name}' cannot name a threshold profile (a word other than '{TUNED}')")
-    if t.shape != (n,) or not ((t >= 0) & (t <= 1)).all():
-        raise ValueError(f"profile '{name}': expected {n} thresholds in [0, 1], got shape {t.shape}")
-    profiles = {**ckpt.get("threshold_profiles", {}),
-                name: {"thresholds": [float(x) for x in t], "about": about, "scores": scores or {}}}
-    return {**ckpt, "threshold_profiles": profiles}
-
-
-def add_window_thresholds(ckpt: dict[str, Any], table: dict[float, np.ndarray], about: str) -> dict[str, Any]:
-    """``ckpt`` with its own thresholds tuned again for prediction windows other than its clip
-    length: ``table`` maps a window (seconds) to per-class thresholds tuned at it
-    (:func:`saz.evaluation.calibration.window_thresholds`), ``about`` says on what. Replaces any earlier table.
-
-    A file's probability is its highest window's, so the shorter the window, the more windows a
-    clip has and the higher an absent class's highest probability: thresholds tuned at the clip
-    length let false positives through at short windows (``benchmarks/results/window_length.md``).
+    ``model`` is the model config (:meth:`TorchModel.config`, or for an ensemble its member names
+    and ``combine``), ``feature`` the feature config, ``seconds`` the clip length. A ``torch``
+    checkpoint has ``state_dict``, a ``sklearn`` one the pickled ``estimator``, an ``ensemble``
+    its ``members``. Construction checks that the parts agree (ValueError otherwise); ``source``
+    (the file, or "<memory>") names it in messages and is not stored.
     """
-    n = len(ckpt["vocabulary"]["names"])
-    rows = []
-    for window, thresholds in sorted(table.items()):
-        t = np.asarray(thresholds, dtype=np.float64)
-        if not window > 0 or t.shape != (n,) or not ((t >= 0) & (t <= 1)).all():
-            raise ValueError(f"window {window}: expected a positive window and {n} thresholds in [0, 1], got shape {t.shape}")
-        rows.append({"window": float(window), "thresholds": [float(x) for x in t]})
-    return {**ckpt, "window_thresholds": {"about": about, "windows": rows}}
 
+    kind: str
+    model: dict[str, Any]
+    feature: dict[str, Any]
+    seconds: float
+    vocabulary: Vocabulary
+    thresholds: tuple[float, ...]
+    norm: Normalizer | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    state_dict: dict[str, torch.Tensor] | None = None
+    estimator: bytes | None = None
+    members: tuple["Checkpoint", ...] = ()
+    threshold_profiles: dict[str, ThresholdProfile] = field(default_factory=dict)
+    window_thresholds: WindowThresholds | None = None
+    saz_version: str = __version__
+    source: str = "<memory>"
 
-def load_dict(path: str | os.PathLike) -> dict[str, Any]:
-    """The raw checkpoint dict; a clear :class:`CheckpointError` for anything else."""
-    p = Path(path)
-    if not p.is_file():
-        raise CheckpointError(f"{p}: no such checkpoint file")
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for non-checkpoints
-        raise CheckpointError(f"{p}: not a saz checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{p}: not a saz checkpoint (no '{FORMAT}' header)")
-    if ckpt.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(f"{p}: checkpoint format {ckpt['format_version']} is newer than this saz understands")
-    return ckpt
-
-
-class Predictor:
-    """A loaded checkpoint: features in, probabilities (clip and, where the model can, per frame) out."""
-
-    def __init__(self, ckpt: dict[str, Any], source: str = "<memory>"):
-        self.source = source
-        self.ckpt = ckpt
-        self.feature = feature_from_config(ckpt["feature"])
-        self.seconds = float(ckpt["seconds"])
-        self.vocab = Vocabulary.from_dict(ckpt["vocabulary"])
-        self.thresholds = np.asarray(ckpt["thresholds"], dtype=np.float32)
-        self.info = ckpt.get("info", {})
-        norm = ckpt.get("norm")
-        self.norm = None if norm is None else Normalizer(norm["mean"].numpy(), norm["std"].numpy())
-        cfg = ckpt["model"]
-        self.members = [Predictor(m, f"{source} member {i}") for i, m in enumerate(ckpt.get("members", []), 1)]
-        self.combine = combination(cfg.get("combine", "mean"))  # ensembles written before "combine" averaged
-        if ckpt["kind"] == "ensemble":
-            self.model = None
-        elif ckpt["kind"] == "sklearn":
-            self.model = pickle.loads(ckpt["estimator"])
-        else:
-            self.model = build(cfg["name"], cfg["input_shape"], cfg["n_classes"], **cfg["hparams"])
-            self.model.load_state_dict(ckpt["state_dict"])
-            self.model = for_inference(self.model.eval())
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "Predictor":
-        return cls(load_dict(path), str(path))
+    def __post_init__(self) -> None:
+        _check_model(self)
+        _check_members(self)
+        _check_thresholds(self)
 
     @property
     def name(self) -> str:
-        return self.ckpt["model"]["name"]
+        """The model's registered name ("ensemble" for an ensemble)."""
+        return self.model["name"]
 
     @property
-    def profiles(self) -> dict[str, str]:
-        """Threshold profiles by name, each with how it was set; :data:`TUNED` is the checkpoint's own."""
-        own = {TUNED: "tuned for F1 on the validation clips"}
-        return own | {k: v["about"] for k, v in self.ckpt.get("threshold_profiles", {}).items()}
+    def combine(self) -> str:
+        """How an ensemble joins its members (ensembles written before the choice averaged)."""
+        return self.model.get("combine", "mean")
 
-    def threshold_window(self, window: float | None = None) -> float:
-        """The window whose tuned thresholds serve predictions at ``window`` seconds: the nearest
-        of the clip length (the checkpoint's own thresholds) and the windows it has thresholds
-        for (:func:`add_window_thresholds`)."""
-        tabled = [row["window"] for row in self.ckpt.get("window_thresholds", {}).get("windows", [])]
-        return self.seconds if window is None else min([self.seconds, *tabled], key=lambda w: (abs(w - window), w))
+    # -- making one -------------------------------------------------------------------------------
 
-    def thresholds_for(self, profile: str | None = None, window: float | None = None) -> np.ndarray:
-        """Per-class thresholds of ``profile`` (None or :data:`TUNED`: the checkpoint's own, at the
-        prediction ``window`` if it has thresholds tuned for windows; see :meth:`threshold_window`)."""
-        if profile in (None, TUNED):
-            w = self.threshold_window(window)
-            if w == self.seconds:
-                return self.thresholds
-            row = next(r for r in self.ckpt["window_thresholds"]["windows"] if r["window"] == w)
-            return np.asarray(row["thresholds"], np.float32)
-        found = self.ckpt.get("threshold_profiles", {}).get(profile)
-        if found is None:
-            raise ValueError(f"{self.source}: no threshold profile '{profile}' (it has: {', '.join(self.profiles)})")
-        return np.asarray(found["thresholds"], dtype=np.float32)
+    @classmethod
+    def from_model(cls, model: TorchModel | SklearnModel, feature: Feature, seconds: float, vocab: Vocabulary,
+                   thresholds: Sequence[float], norm: Normalizer | None, info: dict[str, Any]) -> "Checkpoint":
+        """The checkpoint of a trained ``model``; ``info`` carries the protocol, training config and metrics."""
+        weights = ({k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                   if isinstance(model, TorchModel) else None)
+        return cls(kind=model.kind, model=model.config(), feature=feature.config(), seconds=float(seconds),
+                   vocabulary=vocab, thresholds=tuple(float(t) for t in thresholds), norm=norm, info=info,
+                   state_dict=weights, estimator=None if weights is not None else pickle.dumps(model))
 
-    @property
-    def has_frames(self) -> bool:
-        if self.members:
-            return all(m.has_frames for m in self.members)
-        return isinstance(self.model, TorchModel) and self.model.has_frames
+    def with_profile(self, name: str, thresholds: np.ndarray, about: str,
+                     scores: dict[str, Any] | None = None) -> "Checkpoint":
+        """This checkpoint with the threshold profile ``name`` added (or replaced): per-class
+        ``thresholds``, ``about`` (how they were set) and optional ``scores`` (what they
+        measured, for the card). ValueError for a bad name or thresholds."""
+        profile = ThresholdProfile(_profile_row(name, thresholds, len(self.vocabulary)), about, scores or {})
+        return dataclasses.replace(self, threshold_profiles={**self.threshold_profiles, name: profile})
 
-    def _batches(self, X: np.ndarray, batch: int):
-        for i in range(0, len(X), batch):
-            x = torch.from_numpy(np.ascontiguousarray(X[i:i + batch], dtype=np.float32))
-            yield self.norm(x) if self.norm is not None else x
+    def with_window_thresholds(self, table: dict[float, np.ndarray], about: str) -> "Checkpoint":
+        """This checkpoint with its own thresholds tuned again for prediction windows other than its
+        clip length: ``table`` maps a window (seconds) to per-class thresholds tuned at it
+        (:func:`saz.evaluation.calibration.window_thresholds`), ``about`` says on what. Replaces any earlier table.
 
-    @torch.no_grad()
-    def probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
-        """Clip probabilities ``(n, n_classes)`` for features ``X`` (n, ...)."""
-        if self.members:
-            return self.combine([m.probabilities(X, batch) for m in self.members], axis=0)
-        if isinstance(self.model, SklearnModel):
-            return np.asarray(self.model.predict_proba(X.reshape(len(X), -1)), dtype=np.float32)
-        if len(X) == 0:
-            return np.zeros((0, len(self.vocab)), np.float32)
-        return torch.cat([torch.sigmoid(self.model(x)) for x in self._batches(X, batch)]).numpy()
+        A file's probability is its highest window's, so the shorter the window, the more windows a
+        clip has and the higher an absent class's highest probability: thresholds tuned at the clip
+        length let false positives through at short windows (``benchmarks/results/window_length.md``).
+        """
+        n = len(self.vocabulary)
+        windows = dict(_window_row(w, t, n) for w, t in sorted(table.items()))
+        return dataclasses.replace(self, window_thresholds=WindowThresholds(about, windows))
 
-    @torch.no_grad()
-    def frame_probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
-        """Per-frame probabilities ``(n, frames', n_classes)`` (models with ``frame_logits``)."""
-        if not self.has_frames:
-            raise ValueError(f"model '{self.name}' does not predict per frame")
-        if self.members:
-            return self.combine([m.frame_probabilities(X, batch) for m in self.members], axis=0)
-        return torch.cat([torch.sigmoid(self.model.frame_logits(x)) for x in self._batches(X, batch)]).numpy()
+    # -- the file ---------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Checkpoint":
+        """Read and check the checkpoint file ``path``; :class:`CheckpointError` for anything else."""
+        p = Path(path)
+        if not p.is_file():
+            raise CheckpointError(f"{p}: no such checkpoint file")
+        if p.stat().st_size == 0:
+            raise CheckpointError(f"{p}: not a saz checkpoint (an empty file)")
+        try:
+            d = torch.load(p, map_location="cpu", weights_only=True)
+        except Exception as e:  # torch raises many types for non-checkpoints
+            reason = ": ".join(_one_line(e).split(": ")[:2])  # the type and the first clause: damaged or foreign
+            raise CheckpointError(f"{p}: not a saz checkpoint ({reason})") from None
+        return cls.from_dict(d, str(p))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the checkpoint file atomically (a reader sees the old file or the whole new one)."""
+        buf = _io.BytesIO()
+        torch.save(self.to_dict(), buf)
+        return io.write_bytes(path, buf.getvalue())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain dict stored in the file (keys in the order format 1 has always had them)."""
+        ensemble = self.kind == "ensemble"
+        d: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "saz_version": self.saz_version}
+        d.update({"kind": self.kind, "model": self.model} if ensemble else {"model": self.model, "kind": self.kind})
+        d.update(feature=self.feature, seconds=self.seconds, vocabulary=self.vocabulary.to_dict(),
+                 thresholds=[float(t) for t in self.thresholds], norm=None if self.norm is None else self.norm.to_dict())
+        if ensemble:
+            d["members"] = [m.to_dict() for m in self.members]
+        d["info"] = self.info
+        if self.kind == "torch":
+            d["state_dict"] = self.state_dict
+        elif self.kind == "sklearn":
+            d["estimator"] = self.estimator
+        if self.threshold_profiles:
+            d["threshold_profiles"] = {k: p.to_dict() for k, p in self.threshold_profiles.items()}
+        if self.window_thresholds is not None:
+            d["window_thresholds"] = self.window_thresholds.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Any, source: str = "<memory>") -> "Checkpoint":
+        """The checkpoint stored as the dict ``d`` (read from ``source``), every entry checked;
+        :class:`CheckpointError` naming ``source`` and the first problem found."""
+        try:
+            return _parse(cls, d, source)
+        except (ValueError, TypeError, KeyError) as e:  # a malformed entry, whatever it trips over
+            raise CheckpointError(f"{source}: {_one_line(e, named=not isinstance(e, ValueError))}") from None
+
+    # -- using one --------------------------------------------------------------------------------
+
+    def build_model(self) -> TorchModel | SklearnModel | None:
+        """The model with its trained weights (None for an ensemble). The one place a checkpoint's
+        scikit-learn estimator is unpickled, which can run code: load only files you trust.
+        :class:`CheckpointError` when the weights do not fit the model."""
+        if self.kind == "ensemble":
+            return None
+        if self.kind == "sklearn":
+            try:
+                return pickle.loads(self.estimator)
+            except Exception as e:  # unpickling raises whatever the damaged bytes make of it
+                raise CheckpointError(f"{self.source}: its estimator cannot be read ({_one_line(e)})") from None
+        cfg = self.model
+        try:
+            model = build(cfg["name"], cfg["input_shape"], cfg["n_classes"], **cfg["hparams"])
+            model.load_state_dict(self.state_dict)
+        except (TypeError, ValueError, KeyError, RuntimeError) as e:  # other hparams, or weights of another shape
+            raise CheckpointError(f"{self.source}: cannot rebuild model '{self.name}' from it ({_one_line(e)})") from None
+        return model
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+_REQUIRED = ("kind", "model", "feature", "seconds", "vocabulary", "thresholds")
+
+
+def _parse(cls: type[Checkpoint], d: Any, source: str) -> Checkpoint:
+    """:meth:`Checkpoint.from_dict` without the error wrapping: ValueError for the first problem."""
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise ValueError(f"not a saz checkpoint (no '{FORMAT}' header)")
+    version = d.get("format_version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(f"checkpoint format {version} is newer than this saz understands")
+    missing = [k for k in _REQUIRED if k not in d]
+    if missing:
+        raise ValueError(f"incomplete: missing {', '.join(repr(k) for k in missing)}")
+    kind = _entry(d, "kind", str)
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind '{kind}' (expected {', '.join(KINDS)})")
+    if _WEIGHTS[kind] not in d:
+        raise ValueError(f"incomplete: a {kind} checkpoint without its '{_WEIGHTS[kind]}'")
+    members = tuple(cls.from_dict(m, f"{source}: member {i}") for i, m in enumerate(_entry(d, "members", list, []), 1))
+    return cls(
+        kind=kind, model=_entry(d, "model", dict), feature=_entry(d, "feature", dict),
+        seconds=_seconds(d["seconds"]), vocabulary=_vocabulary(d["vocabulary"]),
+        thresholds=_floats(d["thresholds"], "thresholds"),
+        norm=None if d.get("norm") is None else Normalizer.from_dict(d["norm"]), info=_entry(d, "info", dict, {}),
+        state_dict=_state_dict(d["state_dict"]) if kind == "torch" else None,
+        estimator=_entry(d, "estimator", bytes) if kind == "sklearn" else None, members=members,
+        threshold_profiles={k: ThresholdProfile.from_dict(k, p) for k, p in _entry(d, "threshold_profiles", dict, {}).items()},
+        window_thresholds=None if d.get("window_thresholds") is None else WindowThresholds.from_dict(d["window_thresholds"]),
+        saz_version=_entry(d, "saz_version", str, "unknown"), source=source)
+
+
+def _entry(d: dict, key: str, kind: type, default: Any = ...) -> Any:
+    """``d[key]`` if it is a ``kind``; ``default`` when absent (required when not given)."""
+    if key not in d and default is not ...:
+        return default
+    if not isinstance(d.get(key), kind):
+        raise ValueError(f"'{key}' is {type(d.get(key)).__name__}, not {kind.__name__}")
+    return d[key]
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _seconds(x: Any) -> float:
+    if not _is_number(x) or x <= 0:
+        raise ValueError(f"'seconds' must be a positive number, not {x!r}")
+    return float(x)
+
+
+def _floats(x: Any, what: str) -> tuple[float, ...]:
+    if not isinstance(x, (list, tuple)) or not all(_is_number(v) for v in x):
+        raise ValueError(f"{what}: expected a list of numbers")
+    return tuple(float(v) for v in x)
+
+
+def _vocabulary(d: Any) -> Vocabulary:
+    names, aliases = (d.get("names"), d.get("aliases", {})) if isinstance(d, dict) else (None, None)
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names) and isinstance(aliases, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items())):
+        raise ValueError("vocabulary: expected names (a list of text) and aliases (text to text)")
+    return Vocabulary.from_dict(d)
+
+
+def _state_dict(d: Any) -> dict[str, torch.Tensor]:
+    if not isinstance(d, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in d.items()):
+        raise ValueError("state_dict: expected a dict of named tensors")
+    return d
+
+
+def _one_line(e: BaseException, named: bool = True) -> str:
+    """The first sentence of ``e``'s message (after its type when ``named``), for a one-line error."""
+    text = " ".join(str(e.args[0] if isinstance(e, KeyError) and e.args else e).split())
+    first = text.split(". ")[0][:200]
+    return f"{type(e).__name__}: {first}" if named and first else first or type(e).__name__
+
+
+# -- checking ---------------------------------------------------------------------------------------
+
+
+def _check_model(ckpt: Checkpoint) -> None:
+    """The kind, model config, weights and feature agree; ValueError saying where not."""
+    cfg, kind, n = ckpt.model, ckpt.kind, len(ckpt.vocabulary)
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind '{kind}' (expected {', '.join(KINDS)})")
+    if not isinstance(cfg.get("name"), str):
+        raise ValueError("model: no name")
+    try:
+        feature_from_config(ckpt.feature)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"feature: {_one_line(e, named=False)}") from None
+    if kind == "ensemble":
+        return
+    if cfg["name"] not in MODELS or MODELS[cfg["name"]].kind != kind:
+        raise ValueError(f"model: '{cfg['name']}' is no registered {kind} model")
+    shape = cfg.get("input_shape")
+    if not (isinstance(shape, (list, tuple)) and shape and all(isinstance(s, int) and s > 0 for s in shape)):
+        raise ValueError("model: input_shape must be a list of positive sizes")
+    if cfg.get("n_classes") != n or not isinstance(cfg.get("hparams"), dict):
+        raise ValueError(f"model: expected {n} outputs (one per class) and hparams, got {cfg.get('n_classes')!r} outputs")
+    if kind == "torch" and not isinstance(ckpt.state_dict, dict):
+        raise ValueError("a torch checkpoint without its state_dict")
+    if kind == "sklearn" and not isinstance(ckpt.estimator, bytes):
+        raise ValueError("a sklearn checkpoint without its estimator")
+    if ckpt.norm is not None and not ckpt.norm.fits(tuple(shape)):
+        raise ValueError(f"norm: statistics of shape {ckpt.norm.mean.shape} do not fit inputs of shape {tuple(shape)}")
+
+
+def _check_members(ckpt: Checkpoint) -> None:
+    """An ensemble has at least two members, named in its config, of its feature, clip length and vocabulary."""
+    if ckpt.kind != "ensemble":
+        if ckpt.members:
+            raise ValueError(f"a {ckpt.kind} checkpoint with members")
+        return
+    if len(ckpt.members) < 2:
+        raise ValueError("an ensemble needs at least two members")
+    if list(ckpt.model.get("members", [])) != [m.name for m in ckpt.members]:
+        raise ValueError("model: the member names differ from the members'")
+    combination(str(ckpt.combine))
+    for i, m in enumerate(ckpt.members, 1):
+        for what in ("feature", "seconds", "vocabulary"):
+            if getattr(m, what) != getattr(ckpt, what):
+                raise ValueError(f"member {i} differs from the ensemble in its {what}")
+
+
+def _check_thresholds(ckpt: Checkpoint) -> None:
+    """One threshold in [0, 1] per class: the checkpoint's own, each profile's, each window's."""
+    n = len(ckpt.vocabulary)
+    t = np.asarray(ckpt.thresholds, dtype=np.float64)
+    if t.shape != (n,):
+        raise ValueError(f"{t.size} thresholds for {n} classes")
+    if not ((t >= 0) & (t <= 1)).all():
+        raise ValueError("thresholds: values outside [0, 1]")
+    for name, profile in ckpt.threshold_profiles.items():
+        _profile_row(name, profile.thresholds, n)
+    for window, thresholds in (ckpt.window_thresholds.windows.items() if ckpt.window_thresholds else ()):
+        _window_row(window, thresholds, n)
+
+
+def _profile_row(name: Any, thresholds: Any, n: int) -> tuple[float, ...]:
+    """The ``n`` thresholds of profile ``name`` as floats; ValueError for a bad name or values."""
+    t = np.asarray(thresholds, dtype=np.float64)
+    if not isinstance(name, str) or name == TUNED or not name.isidentifier():
+        raise ValueError(f"'{name}' cannot name a threshold profile (a word other than '{TUNED}')")
+    if t.shape != (n,) or not ((t >= 0) & (t <= 1)).all():
+        raise ValueError(f"profile '{name}': expected {n} thresholds in [0, 1], got shape {t.shape}")
+    return tuple(float(x) for x in t)
+
+
+def _window_row(window: Any, thresholds: Any, n: int) -> tuple[float, tuple[float, ...]]:
+    """``(window, thresholds)`` as floats; ValueError unless the window is positive and there are ``n`` thresholds."""
+    t = np.asarray(thresholds, dtype=np.float64)
+    if not window > 0 or t.shape != (n,) or not ((t >= 0) & (t <= 1)).all():
+        raise ValueError(f"window {window}: expected a positive window and {n} thresholds in [0, 1], got shape {t.shape}")
+    return float(window), tuple(float(x) for x in t)

@@ -35,7 +35,8 @@ from saz.features.dataset import dataset_features, typical_seconds
 from saz.labels import Vocabulary, binarize
 from saz.models.base import SklearnModel, TorchModel, build, count_parameters, get_model_class
 from saz.models.bundled import resolve_model
-from saz.models.checkpoint import Normalizer, load_dict, save
+from saz.models.checkpoint import Checkpoint
+from saz.models.normalizer import Normalizer
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -167,7 +168,8 @@ class Trainer:
         val = metrics.evaluate(truth, p_val, self.vocab, thresholds)
         n_params = count_parameters(model) if isinstance(model, TorchModel) else None
         info = self._info(history, best_epoch, val, cpu, n_params)
-        return save(self.run / "model.pt", model, self.feature, self.seconds, self.vocab, thresholds, norm, info)
+        ckpt = Checkpoint.from_model(model, self.feature, self.seconds, self.vocab, thresholds, norm, info)
+        return ckpt.save(self.run / "model.pt")
 
     def fit(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, resume: bool = False,
             fresh: Fresh | None = None) -> Path:
@@ -217,14 +219,14 @@ class Trainer:
 
     def _warm_start(self, model: TorchModel, path: str) -> None:
         """Load the weights of checkpoint ``path`` into ``model`` (fine-tuning), or say why not."""
-        ckpt = load_dict(resolve_model(path))
-        if ckpt["kind"] == "ensemble":
+        ckpt = Checkpoint.load(resolve_model(path))
+        if ckpt.kind == "ensemble":
             raise ValueError(f"{path}: an ensemble cannot start a run; start from one of its members' checkpoints")
-        if ckpt["model"]["name"] != self.cfg.model or list(ckpt["vocabulary"]["names"]) != list(self.vocab.names):
-            raise ValueError(f"{path}: a {ckpt['model']['name']} checkpoint over other classes cannot start a "
+        if ckpt.name != self.cfg.model or list(ckpt.vocabulary.names) != list(self.vocab.names):
+            raise ValueError(f"{path}: a {ckpt.name} checkpoint over other classes cannot start a "
                              f"{self.cfg.model} run over this vocabulary")
         try:
-            model.load_state_dict(ckpt["state_dict"])
+            model.load_state_dict(ckpt.state_dict)
         except RuntimeError as e:
             raise ValueError(f"{path}: weights do not fit this model ({str(e).splitlines()[0]})") from None
 
