@@ -17,7 +17,7 @@ from saz.evaluation.compare import macro_f1_present
 from saz.evaluation.realset import load_real
 from saz.evaluation.scoring import evaluate_checkpoint
 from saz.metrics import bootstrap_intervals, top1_hits
-from saz.models.checkpoint import Predictor
+from saz.models.predictor import Predictor
 from saz.synth.bench import Spec, split_generator
 from saz.synth.corpus import build_split
 from saz.vocabulary import load_map

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 
 from saz.evaluation import card
-from saz.models.checkpoint import add_profile, load_dict
+from saz.models.checkpoint import Checkpoint
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL
 
 
 def shipped():
-    return load_dict(DEFAULT_MODEL), card.read_facts(card.facts_path(DEFAULT_CARD))
+    return Checkpoint.load(DEFAULT_MODEL), card.read_facts(card.facts_path(DEFAULT_CARD))
 
 
 def test_the_shipped_card_is_its_facts_rendered():
@@ -22,9 +23,9 @@ def test_the_shipped_card_is_its_facts_rendered():
 
 def test_a_new_profile_rewrites_only_the_profile_section(tmp_path):
     ckpt, facts = shipped()
-    lowered = np.asarray(ckpt["thresholds"]) * 0.5
+    lowered = np.asarray(ckpt.thresholds) * 0.5
     scores = {"v1_macro_f1": 0.5, "real_single_top1": 0.25, "real_poly_macro_f1_present": 0.75}
-    updated = add_profile(ckpt, "half", lowered, "every threshold halved", scores)
+    updated = ckpt.with_profile("half", lowered, "every threshold halved", scores)
     before, after = DEFAULT_CARD.read_text(), card.render(updated, facts)
     assert "| half | every threshold halved | 0.500 | 25.0 % | 0.750 |" in after
     assert "Thresholds that 'half' moves: accordion 0.50 -> 0.25" in after
@@ -34,7 +35,7 @@ def test_a_new_profile_rewrites_only_the_profile_section(tmp_path):
 
 def test_without_profiles_or_windows_the_card_has_no_profile_section():
     ckpt, facts = shipped()
-    bare = {k: v for k, v in ckpt.items() if k not in ("threshold_profiles", "window_thresholds")}
+    bare = dataclasses.replace(ckpt, threshold_profiles={}, window_thresholds=None)
     text = card.render(bare, facts)
     assert "## Threshold profiles" not in text and "Prediction windows" not in text
     assert "\n\n## Scores per class\n" in text
