@@ -25,6 +25,8 @@ def test_datasets_info_reader_option_and_bad_root(cli, tmp_path):
     assert r.returncode == 0 and "hard labels" in r.stdout
     r = cli("datasets", "info", "hamnava", str(tmp_path))
     assert r.returncode == 1 and "not a HamNava root" in r.stderr
+    r = cli("datasets", "info", "nosuchreader", str(tmp_path))
+    assert r.returncode == 1 and "error: unknown dataset 'nosuchreader'" in r.stderr and "Traceback" not in r.stderr
     r = cli("datasets", "info", "hamnava", str(FIXTURES / "hamnava"), "-o", "labels")
     assert r.returncode == 2 and "expected KEY=VALUE, got 'labels'" in r.stderr
 
