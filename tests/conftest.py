@@ -18,6 +18,11 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
+# The command line's rich consoles fix their width to $COLUMNS when created (pytest-xdist workers
+# have COLUMNS=80); without it they read it at each call, so an in-process run gets the width its
+# invocation sets, as a subprocess does.
+os.environ.pop("COLUMNS", None)
+
 REAL_FILES = {
     "mp3": FIXTURES / "hamnava/audio/AACPZT.mp3",
     "ogg": FIXTURES / "openmic2018/audio/000/000046_3840.ogg",
@@ -48,7 +53,7 @@ def invoke_saz(*args: str | Path, cwd: Path | None = None, env: dict[str, str] |
     if torch is not None and threads is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)  # a command's in-process worker sets one thread: not for the next test
     stderr = result.stderr
-    if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(*result.exc_info))
     return subprocess.CompletedProcess(["saz", *map(str, args)], result.exit_code, result.stdout, stderr)
 

@@ -51,3 +51,15 @@ def test_other_errors_pass_and_a_bad_param_is_a_usage_error():
 def test_message_of_a_key_error_is_its_text():
     assert message(KeyError("unknown model 'x'")) == "unknown model 'x'" and message(ValueError("v")) == "v"
     assert parse_params(["n_mels=64", "name=tar"]) == {"n_mels": 64, "name": "tar"}
+
+
+def test_the_in_process_runner_shows_an_unexpected_error_as_python_would(cli, monkeypatch):
+    class Broken:
+        def config(self) -> dict:
+            raise RuntimeError("a bug")
+
+    monkeypatch.setattr("saz.features.FEATURES", {"broken": Broken})
+    r = cli("features-list")
+    assert r.returncode == 1 and "Traceback (most recent call last)" in r.stderr and "RuntimeError: a bug" in r.stderr
+    r = cli("version")
+    assert r.returncode == 0 and r.stderr == ""
