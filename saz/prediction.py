@@ -205,6 +205,33 @@ def _audio_error(source: str, e: Exception) -> audio.AudioError:
     return error
 
 
+def _thresholds_read(pred: Predictor, window: float, threshold: float | None,
+                     profile: str | None) -> tuple[np.ndarray, str]:
+    """The per-class thresholds predictions at ``window`` seconds read (one ``threshold`` for
+    every class, a ``profile``'s, or those tuned at the nearest window) and how they were set."""
+    if threshold is not None:
+        return np.full(len(pred.vocab.names), threshold, np.float32), f"{threshold:g} for every class"
+    label = profile or TUNED
+    if label == TUNED and pred.threshold_window(window) != pred.seconds:
+        label = f"{TUNED} at {pred.threshold_window(window):g}-s windows"
+    return pred.thresholds_for(profile, window), label
+
+
+def _window_and_hop(pred: Predictor, window: float | None, hop: float | None) -> tuple[float, float]:
+    """The prediction window (default: the model's clip length) and hop (default: half the
+    window) in seconds; ValueError unless both are positive."""
+    window = float(window or pred.seconds)
+    hop = float(hop or window / 2)
+    if window <= 0 or hop <= 0:
+        raise ValueError(f"window and hop must be positive (got {window}, {hop})")
+    return window, hop
+
+
+def _silent(waves: np.ndarray) -> np.ndarray:
+    """Which windows (rows of ``waves``) peak below :data:`saz.audio.SILENCE_DBFS`: nothing plays there."""
+    return np.maximum(waves.max(axis=1), -waves.min(axis=1)) < 10 ** (audio.SILENCE_DBFS / 20)
+
+
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
                  threshold: float | None = None, batch: int = 32, profile: str | None = None) -> Iterator[Prediction]:
@@ -220,16 +247,10 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
         raise ValueError("give one threshold for every class or a threshold profile, not both")
     pred = load_predictor(model)
     fsr = pred.feature.sr
-    window = float(window or pred.seconds)
-    hop = float(hop or window / 2)
-    if window <= 0 or hop <= 0:
-        raise ValueError(f"window and hop must be positive (got {window}, {hop})")
+    window, hop = _window_and_hop(pred, window, hop)
     w_n, h_n = int(round(window * fsr)), int(round(hop * fsr))
     classes = list(pred.vocab.names)
-    thresholds = pred.thresholds_for(profile, window) if threshold is None else np.full(len(classes), threshold, np.float32)
-    label = f"{threshold:g} for every class" if threshold is not None else profile or TUNED
-    if label == TUNED and pred.threshold_window(window) != pred.seconds:
-        label = f"{TUNED} at {pred.threshold_window(window):g}-s windows"
+    thresholds, label = _thresholds_read(pred, window, threshold, profile)
     queue: deque[_File] = deque()
     pending: list[tuple[_File, int, np.ndarray]] = []
 
@@ -240,8 +261,7 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
             return
         waves = np.stack([w for _, _, w in live])
         probs = pred.probabilities(pred.feature(waves))
-        silent = np.maximum(waves.max(axis=1), -waves.min(axis=1)) < 10 ** (audio.SILENCE_DBFS / 20)
-        probs[silent] = 0.0
+        probs[_silent(waves)] = 0.0
         for (f, s, _), p in zip(live, probs):
             f.probs[s] = p
 

@@ -67,3 +67,14 @@ def resolve_name(vocab: Vocabulary, name: str) -> str | None:
     """The class of ``vocab`` that ``name`` means: the name itself or one of its aliases, else its
     entry in saz's name table; None when neither is in ``vocab``."""
     return vocab.resolve(name, strict=False) or vocab.resolve(_name_table().get(normalise_name(name), ""), strict=False)
+
+
+def class_map(spec: str) -> tuple[dict[str, str], Vocabulary | None]:
+    """The name map and vocabulary a ``--class-map`` names: 'default' (saz's name table onto the
+    default vocabulary), 'none' (names kept as they are), or a TOML file with a ``[map]`` table
+    (its classes make the vocabulary)."""
+    if spec == "default":
+        return default_class_map(), default_vocabulary()
+    if spec == "none":
+        return {}, None
+    return tomllib.loads(Path(spec).read_text())["map"], None

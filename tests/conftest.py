@@ -1,10 +1,13 @@
-"""Shared fixtures: the real dataset samples and generated edge-case audio."""
+"""Shared fixtures: the real dataset samples, generated edge-case audio, a small trained model,
+and the command line run in-process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,11 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
+# The command line's rich consoles fix their width to $COLUMNS when created (pytest-xdist workers
+# have COLUMNS=80); without it they read it at each call, so an in-process run gets the width its
+# invocation sets, as a subprocess does.
+os.environ.pop("COLUMNS", None)
+
 REAL_FILES = {
     "mp3": FIXTURES / "hamnava/audio/AACPZT.mp3",
     "ogg": FIXTURES / "openmic2018/audio/000/000046_3840.ogg",
@@ -24,15 +32,80 @@ REAL_FILES = {
 
 
 def run_saz(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the saz command line in a subprocess, as a user would."""
+    """Run the saz command line in a subprocess, as a user would (the end-to-end tests only)."""
     return subprocess.run([sys.executable, "-m", "saz.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd,
                           env={**os.environ, "COLUMNS": "200", **(env or {})})
+
+
+def invoke_saz(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the saz command line in this process (typer's CliRunner), answering as :func:`run_saz`
+    does: exit status, standard output and standard error apart, and an unexpected exception's
+    traceback at the end of standard error, as Python would print it."""
+    from typer.testing import CliRunner
+
+    from saz.cli import app
+
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    with contextlib.chdir(cwd or Path.cwd()):
+        result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200", **(env or {})}, prog_name="saz")
+    torch = sys.modules.get("torch")
+    if torch is not None and threads is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)  # a command's in-process worker sets one thread: not for the next test
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return subprocess.CompletedProcess(["saz", *map(str, args)], result.exit_code, result.stdout, stderr)
+
+
+@pytest.fixture
+def cli():
+    """The saz command line, in-process: ``cli("predict", path, "--format", "json")``."""
+    return invoke_saz
+
+
+@pytest.fixture(scope="session")
+def model(tmp_path_factory) -> str:
+    """A small saznet checkpoint (2-s clips) trained for one epoch: real weights, meaningless skill."""
+    from saz.features import get_feature
+    from saz.labels import Vocabulary
+    from saz.models.train import Trainer, TrainConfig
+
+    run = tmp_path_factory.mktemp("model")
+    feature = get_feature("logmel", n_mels=64)
+    rng = np.random.default_rng(0)
+    X = rng.normal(-40, 10, size=(48, 64, 87)).astype(np.float32)
+    y = (rng.random((48, 3)) < 0.5).astype(np.float32)
+    cfg = TrainConfig("saznet", epochs=1, augment=False)
+    return str(Trainer(cfg, feature, 2.0, Vocabulary.from_names(["tar", "ney", "daf"]), run, progress=False).fit(X, y, X[:16], y[:16]))
 
 
 def tone(sr: int, seconds: float, freq: float = 440.0, channels: int = 1, amp: float = 0.5) -> np.ndarray:
     t = np.arange(int(sr * seconds)) / sr
     y = amp * np.sin(2 * np.pi * freq * t).astype(np.float32)
     return y if channels == 1 else np.stack([y] * channels, axis=1)
+
+
+@pytest.fixture
+def profiled(model: str, tmp_path: Path) -> Path:
+    """``model`` with a threshold profile 'everything' (every threshold 0) beside its tuned one."""
+    from saz.models.checkpoint import Checkpoint
+
+    return Checkpoint.load(model).with_profile("everything", np.zeros(3), "every class passes").save(tmp_path / "profiled.pt")
+
+
+@pytest.fixture
+def tone_library(tmp_path: Path) -> Path:
+    """A small Hornbostel-Sachs library of tones: 2 recordings per instrument, 4 categories."""
+    spec = {"aerophone": {"ney": 180}, "chordophone": {"tar": 220, "santur": 330},
+            "idiophone": {"zang": 660}, "membranophone": {"daf": 110}}
+    for cat, insts in spec.items():
+        for inst, f in insts.items():
+            d = tmp_path / "lib" / cat / inst
+            d.mkdir(parents=True)
+            for k in range(2):
+                sf.write(d / f"rec{k}.wav", tone(22050, 0.8, f * (1 + 0.1 * k)), 22050)
+    return tmp_path / "lib"
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The bundled default model: it loads offline, its card, golden outputs, and the README's command."""
+"""The bundled default model: it loads offline, its card and golden outputs (the README's command:
+tests/cli/test_end_to_end.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES, REPO, run_saz
+from conftest import EXAMPLES, REPO
 from saz.prediction import DEFAULT_MODEL, load_predictor, predict
 from saz.vocabulary import default_vocabulary
 
@@ -43,17 +44,3 @@ def test_golden_predictions_on_the_example():
                                [[w["probabilities"][c] for c in golden["probabilities"]] for w in golden["timeline"]["windows"]],
                                atol=1e-4)
     assert [s["instrument"] for s in got["timeline"]["segments"]] == [s["instrument"] for s in golden["timeline"]["segments"]]
-
-
-def test_readme_first_command_and_model_commands():
-    readme = (REPO / "README.md").read_text()
-    assert "pip install -e . && saz predict examples/ensemble.ogg --timeline" in readme
-    r = run_saz("predict", EXAMPLES / "ensemble.ogg", "--timeline", cwd=REPO)
-    assert r.returncode == 0, r.stderr
-    assert "ensemble.ogg (15.0 s)" in r.stdout and "segments:" in r.stdout
-    r = run_saz("models", "info", "default")
-    assert r.returncode == 0 and "# saz default model" in r.stdout and "Scores per class" in r.stdout
-    r = run_saz("models", "list")
-    for name in ("rf", "xgb", "fc", "fc_t", "rnn", "attention", "bilstm", "crnn", "han_cnn", "hamnava_cnn",
-                 "medleydb_cnn", "probe", "saznet"):
-        assert f"│ {name} " in r.stdout, name

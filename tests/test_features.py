@@ -1,8 +1,6 @@
 """Each extractor against librosa (the reference), the cache, and the features CLI."""
 
 import os
-import subprocess
-import sys
 from multiprocessing import get_context
 
 import librosa
@@ -14,7 +12,7 @@ from saz.features import FEATURES, FeatureCache, feature_from_config, get_featur
 from saz.features.extract import extract_files, output_paths, features_for_file
 from saz.features.mfcc import HAMNAVA_MFCC
 from saz.features.stats import STATS_NAMES
-from conftest import REAL_FILES, EXAMPLES
+from conftest import REAL_FILES
 
 
 @pytest.fixture(scope="module")
@@ -145,31 +143,3 @@ def test_extract_files_in_parallel_reports_bad_files(tmp_path, edge_cases):
     assert "not audio" in by_name["notes.wav"].error
     assert "truncated" in by_name["truncated.wav"].error
     assert np.load(by_name["flac.flac"].output).shape == by_name["flac.flac"].shape
-
-
-def _saz(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "saz.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "COLUMNS": "200"})
-
-
-def test_cli_features_on_fixture_folder(tmp_path):
-    fixtures = REAL_FILES["mp3"].parents[1]
-    r = _saz("features", str(fixtures), "--feature", "stats", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"), "-j", "2")
-    assert r.returncode == 0, r.stderr
-    outs = sorted((tmp_path / "o").rglob("*.npy"))
-    assert len(outs) == 12 and all(np.load(p).shape == (52,) for p in outs)
-    assert "12 of 12 files" in r.stdout
-    index = (tmp_path / "o" / "index.csv").read_text().splitlines()
-    assert len(index) == 13 and index[0].startswith("path,output,feature")
-    again = _saz("features", str(fixtures), "--feature", "stats", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"))
-    assert again.stdout.count(" hit ") == 12
-
-
-def test_cli_features_exit_codes(tmp_path, edge_cases):
-    mixed = _saz("features", str(edge_cases["text"]), str(EXAMPLES / "plucked-trio.ogg"), "--out", str(tmp_path / "m"), "--no-cache")
-    assert mixed.returncode == 0
-    assert "failed:" in mixed.stderr and "notes.wav" in mixed.stderr and "1 of 2 files" in mixed.stdout
-    bad = _saz("features", str(edge_cases["text"]), str(edge_cases["empty"]), "--out", str(tmp_path / "b"), "--no-cache")
-    assert bad.returncode == 1 and bad.stderr.count("failed:") == 2
-    unknown = _saz("features", str(edge_cases["stereo"]), "--feature", "chroma", "--out", str(tmp_path / "u"))
-    assert unknown.returncode == 2 and "unknown feature 'chroma'" in unknown.stderr

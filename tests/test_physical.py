@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import run_saz
 from saz.vocabulary import default_vocabulary
 from saz.synth.physical import SR, is_physical_set, modal, models, physical_pool, pluck, render_notes
 from saz.synth.sources import real_pool
@@ -51,11 +50,3 @@ def test_library_is_written_read_as_a_pool_and_repeatable(tmp_path):
         assert sr == SR and len(y) == 2 * SR and np.abs(y).max() == pytest.approx(0.708, abs=1e-3)
         np.testing.assert_array_equal(y, twin)
     assert not list((tmp_path / "a").rglob("*.tmp*"))
-
-
-def test_synth_physical_cli(tmp_path):
-    r = run_saz("synth", "physical", "--out", tmp_path / "lib", "--per-model", "1")
-    assert r.returncode == 0 and f"{len(models())} notes" in r.stdout, r.stderr
-    assert is_physical_set(tmp_path / "lib")
-    r = run_saz("synth", "physical", "--out", tmp_path / "x", "--per-model", "0")
-    assert r.returncode == 2 and "--per-model must be at least 1" in r.stderr

@@ -1,36 +1,20 @@
-"""saz.predict and `saz predict`: windows, streaming, edge-case inputs, folders, formats, plots."""
+"""saz.prediction: windows, streaming, edge-case inputs, threshold profiles and window thresholds
+(the command, `saz predict`: tests/cli/test_predict_cli.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import run_saz, tone
+from conftest import tone
 from saz.audio import AudioError, AudioFormatError
-from saz.features import get_feature
-from saz.labels import Vocabulary
 from saz.models.checkpoint import Checkpoint
-from saz.models.train import Trainer, TrainConfig
 from saz.prediction import Prediction, _windows, load_predictor, predict, predict_many, window_starts
 
 SR = 22050
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> str:
-    """A small saznet checkpoint (2-s clips) trained for one epoch: real weights, meaningless skill."""
-    run = tmp_path_factory.mktemp("model")
-    feature = get_feature("logmel", n_mels=64)
-    rng = np.random.default_rng(0)
-    X = rng.normal(-40, 10, size=(48, 64, 87)).astype(np.float32)
-    y = (rng.random((48, 3)) < 0.5).astype(np.float32)
-    cfg = TrainConfig("saznet", epochs=1, augment=False)
-    return str(Trainer(cfg, feature, 2.0, Vocabulary.from_names(["tar", "ney", "daf"]), run, progress=False).fit(X, y, X[:16], y[:16]))
 
 
 def test_window_starts_cover_the_recording():
@@ -107,48 +91,8 @@ def test_segments_merge_consecutive_windows():
     assert len(d["timeline"]["windows"]) == 4 and d["instruments"][0]["instrument"] == "tar"
 
 
-def test_folder_with_a_bad_file_json_csv_out_and_plots(model, tmp_path):
-    folder = tmp_path / "in"
-    (folder / "sub").mkdir(parents=True)
-    sf.write(folder / "a.wav", tone(SR, 3.0), SR)
-    sf.write(folder / "sub" / "b.ogg", tone(SR, 1.0, 880.0), SR)
-    (folder / "sub" / "broken.wav").write_bytes(b"RIFF....not really")
-    r = run_saz("predict", folder, "-m", model, "--format", "json", "--timeline", "--threshold", "0", "--plot",
-                tmp_path / "plots", "--out", tmp_path / "results.jsonl")
-    assert r.returncode == 1  # one file failed
-    assert "broken.wav" in r.stderr and "1 of 3 file(s) failed" in r.stderr
-    lines = [json.loads(line) for line in r.stdout.splitlines()]
-    assert [Path_(d["source"]) for d in lines] == ["a.wav", "b.ogg"]
-    for d in lines:
-        assert set(d) == {"source", "duration", "thresholds_from", "instruments", "probabilities", "timeline"}
-        assert set(d["probabilities"]) == {"tar", "ney", "daf"}
-        assert {"window", "hop", "windows", "segments"} == set(d["timeline"])
-        assert all(set(s) == {"instrument", "start", "end", "confidence"} for s in d["timeline"]["segments"])
-    assert (tmp_path / "results.jsonl").read_text() == r.stdout
-    for name in ("a.png", "b.png"):
-        png = (tmp_path / "plots" / name).read_bytes()
-        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
-    r = run_saz("predict", folder / "a.wav", folder / "sub" / "b.ogg", "-m", model, "--format", "csv", "--threshold", "0")
-    assert r.returncode == 0, r.stderr
-    rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert list(rows[0]) == ["source", "instrument", "probability"] and len(rows) == 6
-    r = run_saz("predict", folder / "a.wav", "-m", model, "--format", "csv", "--timeline", "--threshold", "0")
-    rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert list(rows[0]) == ["source", "instrument", "start", "end", "confidence"] and float(rows[0]["end"]) == pytest.approx(3.0, abs=0.01)
-
-
-def Path_(s: str) -> str:
-    return s.replace("\\", "/").rsplit("/", 1)[-1]
-
-
-def test_predict_errors(model, tmp_path):
-    r = run_saz("predict", tmp_path / "nothing.wav", "-m", model)
-    assert r.returncode == 1 and "nothing.wav: no such file" in r.stderr
+def test_predict_many_reports_a_missing_file_and_loads_the_model_once(model, tmp_path):
     sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
-    r = run_saz("predict", tmp_path / "a.wav", "-m", tmp_path / "a.wav")
-    assert r.returncode == 1 and "not a saz checkpoint" in r.stderr and "Traceback" not in r.stderr
-    r = run_saz("predict", tmp_path / "a.wav", "-m", model, "--format", "xml")
-    assert r.returncode == 2 and "unknown format" in r.stderr
     results = list(predict_many([tmp_path / "a.wav", tmp_path / "missing.wav", tmp_path / "a.wav"], model))
     assert [r.ok for r in results] == [True, False, True] and "missing.wav" in str(results[1].error)
     assert type(results[1].error) is AudioError and results[1].to_dict() == {"source": str(tmp_path / "missing.wav"),
@@ -173,23 +117,8 @@ def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):
     tuned, everything = predict(tmp_path / "a.wav", model=path), predict(tmp_path / "a.wav", model=path, profile="everything")
     assert np.array_equal(tuned.probabilities, everything.probabilities)  # same network, other thresholds
     assert sorted(c for c, _ in everything.present) == ["daf", "ney", "tar"]
-    r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "everything", "--format", "json")
-    assert r.returncode == 0 and len(json.loads(r.stdout)["instruments"]) == 3, r.stderr
-    assert json.loads(r.stdout)["thresholds_from"] == "everything"  # the JSON says which thresholds decided
     assert tuned.to_dict()["thresholds_from"] == "tuned"
     assert predict(tmp_path / "a.wav", model=path, threshold=0.25).to_dict()["thresholds_from"] == "0.25 for every class"
-    r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "loud")
-    assert r.returncode == 2 and "no threshold profile 'loud' (it has: tuned, everything)" in r.stderr
-    r = run_saz("predict", tmp_path / "a.wav", "-m", path, "--profile", "everything", "--threshold", "0.5")
-    assert r.returncode == 2 and "give one" in r.stderr
-    r = run_saz("models", "info", path)
-    assert r.returncode == 0 and "'everything' profile" in r.stdout and "every class passes" in r.stdout
-    (tmp_path / "m.csv").write_text("clip_id,path,labels\na,a.wav,tar\n")
-    r = run_saz("evaluate", path, "--dataset", "csv", "--root", tmp_path / "m.csv", "--split", "all",
-                "--out", tmp_path / "ev", "--profile", "everything", "--protocol", "hard")
-    assert r.returncode == 0 and not np.load(tmp_path / "ev" / "predictions.npz")["thresholds"].any(), r.stderr
-    r = run_saz("evaluate", path, "--dataset", "csv", "--root", tmp_path / "m.csv", "--out", tmp_path / "ev2", "--profile", "x")
-    assert r.returncode == 2 and "no threshold profile 'x'" in r.stderr
 
 
 def test_a_profile_fitted_to_ones_own_labelled_recordings(model, tmp_path):
@@ -214,15 +143,6 @@ def test_a_profile_fitted_to_ones_own_labelled_recordings(model, tmp_path):
     assert (capped <= pred.thresholds + 1e-6).all() and capped[2] == pred.thresholds[2]
     with pytest.raises(ValueError, match="unknown rule"):
         fit_profile(pred, ds, "best")
-    r = run_saz("models", "profile", model, "--name", "mine", "-d", "csv", "-r", tmp_path / "mine.csv", "-o", tmp_path / "m.pt")
-    assert r.returncode == 0 and "profile 'mine' (2 classes fitted on 8 clips)" in r.stdout, r.stderr
-    assert np.allclose(load_predictor(tmp_path / "m.pt").thresholds_for("mine"), fitted)
-    assert "fitted on 8 clips" in load_predictor(tmp_path / "m.pt").profiles["mine"]
-    r = run_saz("predict", tmp_path / "c0.wav", "-m", tmp_path / "m.pt", "--profile", "mine", "--format", "json")
-    assert r.returncode == 0 and json.loads(r.stdout)["thresholds_from"] == "mine"
-    r = run_saz("models", "profile", model, "-n", "x", "-d", "csv", "-r", tmp_path / "mine.csv", "-o", tmp_path / "x.pt",
-                "--rule", "best")
-    assert r.returncode == 1 and "unknown rule 'best'" in r.stderr and not (tmp_path / "x.pt").exists()
 
 
 def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
@@ -249,7 +169,7 @@ def test_evaluate_hears_long_clips_as_predict_does(model, tmp_path):
 
 
 def test_thresholds_tuned_per_prediction_window(model, tmp_path):
-    """`saz models windows` tunes the thresholds again at other windows; `saz predict --window`
+    """Thresholds tuned again at other windows (`saz models windows`); `saz predict --window`
     then decides with those of the nearest window, and at the model's own window nothing changes."""
     from saz.evaluation.calibration import window_probabilities, window_thresholds
     from saz.datasets import load
@@ -272,10 +192,7 @@ def test_thresholds_tuned_per_prediction_window(model, tmp_path):
     with pytest.raises(ValueError, match="expected a positive window and 3 thresholds"):
         Checkpoint.load(model).with_window_thresholds({0.5: np.zeros(2)}, "x")
 
-    r = run_saz("models", "windows", model, "-d", "csv", "-r", tmp_path / "val.csv", "--split", "all",
-                "-w", "1", "-w", "0.5", "-o", tmp_path / "w.pt")
-    assert r.returncode == 0 and "thresholds for 0.5-s, 1-s windows" in r.stdout, r.stderr
-    tabled = load_predictor(tmp_path / "w.pt")
+    tabled = load_predictor(Checkpoint.load(model).with_window_thresholds(table, "tuned here").save(tmp_path / "w.pt"))
     assert [tabled.threshold_window(w) for w in (0.4, 0.7, 0.8, 1.6, 5.0, None)] == [0.5, 0.5, 1.0, 2.0, 2.0, 2.0]
     np.testing.assert_allclose(tabled.thresholds_for(None, 0.45), table[0.5])
     assert np.array_equal(tabled.thresholds_for(None, 2.0), pred.thresholds)
@@ -285,8 +202,3 @@ def test_thresholds_tuned_per_prediction_window(model, tmp_path):
     assert predict(tmp_path / "c1.wav", model=tabled).to_dict()["thresholds_from"] == "tuned"
     plain = predict(tmp_path / "c1.wav", model=pred, window=0.5)  # a checkpoint without a table keeps its own
     assert np.array_equal(plain.thresholds, pred.thresholds) and plain.to_dict()["thresholds_from"] == "tuned"
-    r = run_saz("models", "info", tmp_path / "w.pt")
-    said = " ".join(r.stdout.split())  # as printed, wrapped to the terminal's width
-    assert r.returncode == 0 and "0.5-s, 1-s prediction windows" in said and "8 clips of csv (val.csv, all)" in said, r.stderr
-    r = run_saz("models", "windows", model, "-d", "csv", "-r", tmp_path / "val.csv", "-w", "1", "-o", tmp_path / "x.pt")
-    assert r.returncode == 1 and "validation" in r.stderr and not (tmp_path / "x.pt").exists()

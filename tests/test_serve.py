@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import EXAMPLES, REAL_FILES, run_saz, tone
+from conftest import EXAMPLES, REAL_FILES, tone
 
 httpx = pytest.importorskip("httpx")
 SR = 22050
@@ -161,13 +161,12 @@ def test_health_model_docs_and_page(server):
 
 
 @pytest.mark.parametrize("fmt", ["wav", "flac", "ogg", "mp3"])
-def test_every_format_gives_the_cli_json(server, files, fmt):
+def test_every_format_gives_the_cli_json(server, files, fmt, cli):
     url, tmp = server
     r = post(url, files[fmt], timeline="true")
     assert r.status_code == 200, r.text
     body = r.json()
-    cli = run_saz("predict", files[fmt], "--format", "json", "--timeline")
-    expected = json.loads(cli.stdout)
+    expected = json.loads(cli("predict", files[fmt], "--format", "json", "--timeline").stdout)
     assert set(body) == set(expected) and body["source"] == files[fmt].name
     assert body["probabilities"] == pytest.approx(expected["probabilities"], abs=1e-4)
     assert [s["instrument"] for s in body["timeline"]["segments"]] == [s["instrument"] for s in expected["timeline"]["segments"]]

@@ -4,7 +4,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -112,6 +111,24 @@ def test_parse_levers():
         parse_levers("reverb")
 
 
+def test_render_config_puts_levers_over_the_base_and_overrides_over_both():
+    from saz.synth.recipes import BASE_SOUNDFONTS, render_config
+
+    cfg = render_config(("timbres", "performance"), None, 0, base={"corpus_fraction": 0.0, "min_instruments": 3, "seconds": 2.0},
+                        overrides={"min_instruments": 1, "sample_fraction": 0.7}, soundfonts=["TimGM6mb", "FluidR3_GM"])
+    assert cfg.soundfonts == ("TimGM6mb", "FluidR3_GM", "MuseScore_General", "sf_GMbank")  # given first, then the levers'
+    assert (cfg.min_instruments, cfg.seconds, cfg.sample_fraction, cfg.variation_banks) == (1, 2.0, 0.7, True)
+    assert cfg.performance is not None and cfg.acoustics is None
+    assert cfg.corpus_pieces == ()  # no clip drawn from the corpus: no pieces looked up
+    plain = render_config((), None, base={"corpus_fraction": 0.0}, soundfonts=["TimGM6mb", "TimGM6mb"])
+    assert plain.soundfonts == ("TimGM6mb",) and plain.min_instruments == RenderConfig().min_instruments
+    named = render_config((), None, base={"corpus_pieces": ("bach/x.mxl",)}, overrides={"soundfonts": ("sf_GMbank",)})
+    assert named.corpus_pieces == ("bach/x.mxl",) and named.soundfonts == ("sf_GMbank",)
+    kept = recipe(("timbres",), None, corpus_fraction=0.0, soundfonts=("TimGM6mb",))  # a recipe's options replace
+    assert kept.soundfonts == ("TimGM6mb",) and kept.corpus_fraction == 0.0 and len(kept.corpus_pieces) > 100
+    assert recipe((), None, corpus_pieces=()).soundfonts == BASE_SOUNDFONTS
+
+
 def test_render_with_every_lever_labels_real_stems_and_never_distractors(tmp_path):
     lib = sample_library(tmp_path / "samples", {"philharmonia": {"cello": 130, "saxophone": 250, "bassoon": 90}})
     cfg = recipe(("timbres", "performance", "acoustics", "ensembles"), lib, seed=1, corpus_fraction=0.0)
@@ -200,31 +217,6 @@ def test_timbre_sources_count_what_the_lever_adds(tmp_path):
     assert more["cello"]["sources"] == 1
     assert more["violin"]["presets"] > base["violin"]["presets"] > 0
     assert more["drums"]["presets"] >= base["drums"]["presets"] + 2  # the two recorded kits
-
-
-def test_cli_render_with_levers_and_a_bad_lever(tmp_path):
-    from conftest import run_saz
-
-    r = run_saz("synth", "render", "--out", tmp_path / "c", "--n", "2", "--lever", "performance", "--lever", "acoustics",
-                "--soundfont", "TimGM6mb", "--corpus-fraction", "0")
-    assert r.returncode == 0, r.stderr
-    assert len(load("saz-bench", tmp_path / "c").clips) == 2
-    bad = run_saz("synth", "render", "--out", tmp_path / "d", "--n", "2", "--lever", "reverb")
-    assert bad.returncode == 1 and "unknown lever(s) reverb" in bad.stderr
-
-
-def test_cli_render_set_overrides_any_render_setting(tmp_path):
-    from conftest import run_saz
-
-    r = run_saz("synth", "render", "--out", tmp_path / "c", "--n", "4", "--soundfont", "TimGM6mb", "--corpus-fraction", "0",
-                "--min-instruments", "3", "--set", "min_instruments=1", "--set", "max_instruments=1")
-    assert r.returncode == 0, r.stderr
-    manifest = pd.read_csv(tmp_path / "c" / "train.csv")
-    assert len(manifest) == 4 and all(len(i.split(";")) == 1 for i in manifest["instruments"])  # --set wins
-    for bad, message in ((["--set", "mix=1"], "mix=1: expected KEY=VALUE"),
-                         (["--set", "sample_shift=two"], "'two' is not a number")):
-        r = run_saz("synth", "render", "--out", tmp_path / "d", "--n", "1", *bad)
-        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
 
 
 def test_sample_shift_moves_a_recordings_pitch_within_its_range(tmp_path):

@@ -51,3 +51,34 @@ def test_no_group_leaks_and_determinism(data):
 def test_bad_ratios():
     with pytest.raises(ValueError, match="ratios"):
         stratified_split(np.zeros((4, 2)), (0.5, 0.5), names=("a", "b", "c"))
+
+
+def _dataset(splits: list[str], y: np.ndarray):
+    from pathlib import Path
+
+    from saz.datasets.base import Dataset, clips_frame
+    from saz.labels import LabelSet, Vocabulary
+
+    rows = [{"clip_id": f"c{k}", "path": f"/x/c{k}.wav", "split": s} for k, s in enumerate(splits)]
+    return Dataset("toy", Path("/x"), clips_frame(rows), LabelSet(Vocabulary.from_names(["a", "b", "c"]), y))
+
+
+def test_train_and_validation_use_the_splits_or_cut_a_stratified_share():
+    from saz.datasets.splits import split_of, train_and_validation
+
+    y = np.eye(3, dtype=np.float32)[np.arange(40) % 3]
+    ds = _dataset(["train"] * 30 + ["validation"] * 10, y)
+    tr, va, carved = train_and_validation(ds)
+    assert (len(tr), len(va), carved) == (30, 10, False) and va.ids == [f"c{k}" for k in range(30, 40)]
+    only = _dataset(["train"] * 20 + ["test"] * 20, y)
+    tr, va, carved = train_and_validation(only, seed=1)
+    assert carved and (len(tr), len(va)) == (17, 3) and not set(tr.ids) & set(va.ids)  # none in both
+    assert set(tr.ids) | set(va.ids) == {f"c{k}" for k in range(20)}  # none left out, no test clip
+    assert sorted(va.y.argmax(1)) == [0, 1, 2]  # stratified: one of each class
+    again = train_and_validation(only, seed=1)[1]
+    assert again.ids == va.ids  # the same cut for the same seed
+    with pytest.raises(KeyError, match="toy has no split 'training'"):
+        train_and_validation(only, train="training")
+    assert len(split_of(only, "all")) == 40 and split_of(only, "test").ids == [f"c{k}" for k in range(20, 40)]
+    with pytest.raises(KeyError, match="no split 'validation' \\(splits: train, test\\)"):
+        split_of(only, "validation")

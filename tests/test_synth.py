@@ -4,15 +4,13 @@ import hashlib
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
-import soundfile as sf
 
-from saz.datasets import DatasetError, load
+from saz.datasets import load
 from saz.synth.fluid import Note, Renderer
 from saz.synth.instruments import class_presets, coverage
 from saz.vocabulary import default_vocabulary, load_map
-from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset, split_recordings
+from saz.synth.library import LibraryConfig, LibraryGenerator, library_pools, pools_from_dataset, split_recordings
 from saz.synth.mix import MixConfig, activity, frame_rms_db, mix
 from saz.synth.parts import Part, isolated_notes
 from saz.synth.render import RenderConfig, RenderGenerator
@@ -168,22 +166,8 @@ def test_render_generator_same_seed_same_bytes_and_labels_match_audio():
         np.testing.assert_array_equal(clip.labels, (clip.activity.sum(axis=0) > 0).astype(np.float32))
 
 
-@pytest.fixture
-def library(tmp_path):
-    """A small Hornbostel-Sachs library of tones: 2 recordings per instrument, 4 categories."""
-    spec = {"aerophone": {"ney": 180}, "chordophone": {"tar": 220, "santur": 330},
-            "idiophone": {"zang": 660}, "membranophone": {"daf": 110}}
-    for cat, insts in spec.items():
-        for inst, f in insts.items():
-            d = tmp_path / "lib" / cat / inst
-            d.mkdir(parents=True)
-            for k in range(2):
-                sf.write(d / f"rec{k}.wav", tone(SR, 0.8, f * (1 + 0.1 * k)), SR)
-    return tmp_path / "lib"
-
-
-def test_library_split_by_recording_and_category_rule(library):
-    ds = load("samples", library)
+def test_library_split_by_recording_and_category_rule(tone_library):
+    ds = load("samples", tone_library)
     clips = ds.clips.assign(**{"class": [ds.vocab.names[j] for j in ds.y.argmax(1)]})
     split = split_recordings(clips, 0.5, seed=0)
     for _, g in clips.groupby("recording"):
@@ -191,6 +175,7 @@ def test_library_split_by_recording_and_category_rule(library):
     assert set(split) == {"train", "test"}
     pools = pools_from_dataset(clips, 0.5, seed=0)
     assert not {p for p, _, _ in pools["train"]} & {p for p, _, _ in pools["test"]}
+    assert library_pools(ds, 0.5, seed=0) == pools  # each recording's class is its one label
     gen = LibraryGenerator(pools["train"], ds.vocab.names, LibraryConfig(seconds=2.0, min_instruments=4, max_instruments=4), 3)
     category = dict(zip(clips["class"], clips["category"]))
     for clip in gen(0, list(range(5))):
@@ -200,60 +185,6 @@ def test_library_split_by_recording_and_category_rule(library):
     again = list(LibraryGenerator(pools["train"], ds.vocab.names, LibraryConfig(seconds=2.0), 3)(0, [0, 1]))
     twice = list(LibraryGenerator(pools["train"], ds.vocab.names, LibraryConfig(seconds=2.0), 3)(0, [0, 1]))
     assert _digest(again) == _digest(twice)
-
-
-def test_cli_mix_writes_a_manifest_the_csv_reader_loads(library, tmp_path):
-    from conftest import run_saz
-
-    r = run_saz("synth", "mix", str(library), "--out", str(tmp_path / "out"), "--n", "6", "--class-map", "none",
-                "--seconds", "2", "--test-fraction", "0.5")
-    assert r.returncode == 0, r.stderr
-    for split in ("train", "test"):
-        ds = load("csv", tmp_path / "out" / f"{split}.csv")
-        assert len(ds) == 6 and set(ds.vocab.names) == {"daf", "ney", "santur", "tar", "zang"}
-        assert ds.labels.activity is not None and ds.labels.activity.shape[0] == 6
-        assert (ds.y.sum(axis=1) >= 1).all()
-    before = (tmp_path / "out" / "train.csv").read_bytes()
-    (tmp_path / "out" / "train.csv").unlink()
-    r = run_saz("synth", "mix", str(library), "--out", str(tmp_path / "out"), "--n", "6", "--class-map", "none",
-                "--seconds", "2", "--test-fraction", "0.5")
-    assert r.returncode == 0 and (tmp_path / "out" / "train.csv").read_bytes() == before  # resumed from chunks
-
-
-def test_cli_bench_small_build_from_the_v1_spec(tmp_path):
-    from conftest import REPO, run_saz
-
-    if not (REPO.parent / "shared" / "samples").is_dir():
-        pytest.skip("../shared/samples not beside the repository")
-    r = run_saz("synth", "bench", "--spec", str(REPO / "benchmarks/saz-bench-v1.toml"), "--out", str(tmp_path / "b"),
-                "--scale", "0.02", "-j", "2")
-    assert r.returncode == 0, r.stderr
-    card = (tmp_path / "b" / "CARD.md").read_text()
-    assert "| test | render | TimGM6mb | 40 |" in card and "| train | render | FluidR3_GM, MuseScore_General | 160 |" in card
-    assert "| mandolin |" in card and (tmp_path / "b" / "cooccurrence.png").exists()
-    train = load("csv", tmp_path / "b" / "train.csv")
-    test = load("csv", tmp_path / "b" / "test.csv")
-    assert len(train) == 160 and len(test) == 40 and train.vocab.names == default_vocabulary().names
-    assert set(pd.read_csv(tmp_path / "b" / "test.csv")["soundfont"]) == {"TimGM6mb"}
-    assert not set(pd.read_csv(tmp_path / "b" / "train.csv")["soundfont"]) & {"TimGM6mb"}
-    bench = load("saz-bench", tmp_path / "b")
-    assert {k: len(v) for k, v in bench.splits.items()} == {"train": 160, "validation": 30, "test": 40, "test_mix": 10}
-    assert bench.labels.activity is None and bench.vocab.names == train.vocab.names
-    np.testing.assert_array_equal(bench.subset("test").y, test.y)
-    framed = load("saz-bench", tmp_path / "b", activity=True)
-    assert framed.labels.activity.shape[:2] == (240, 216) and framed.labels.frame_rate == pytest.approx(22050 / 512)
-    with pytest.raises(DatasetError, match="not a saz-bench root"):
-        load("saz-bench", tmp_path)
-    r = run_saz("synth", "bench", "--spec", str(REPO / "benchmarks/saz-bench-v1.toml"), "--out", str(tmp_path / "v"),
-                "--scale", "0.02", "--split", "validation")
-    assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in (tmp_path / "v").glob("*.csv")) == ["validation.csv"]  # that split only, same clips
-    assert (tmp_path / "v" / "validation.csv").read_bytes() == (tmp_path / "b" / "validation.csv").read_bytes()
-    alone, full = (load("saz-bench", tmp_path / d).subset("validation").clips["path"].iloc[-1] for d in ("v", "b"))
-    np.testing.assert_array_equal(sf.read(alone)[0], sf.read(full)[0])
-    r = run_saz("synth", "bench", "--spec", str(REPO / "benchmarks/saz-bench-v1.toml"), "--out", str(tmp_path / "x"),
-                "--split", "tset")
-    assert r.returncode == 1 and "no split tset" in r.stderr and "Traceback" not in r.stderr
 
 
 ORPHAN_SCRIPT = '''

@@ -7,10 +7,13 @@ clips' labels; the split is deterministic for a given seed.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+
+if TYPE_CHECKING:
+    from saz.datasets.base import Dataset
 
 HAMNAVA_RATIOS = (0.70, 0.15, 0.15)
 MEDLEYDB_RATIOS = (0.60, 0.24, 0.16)
@@ -61,3 +64,21 @@ def stratified_split(
         left -= ratios[k]
     assignment[remaining] = names[0]
     return assignment[inverse].astype(str)
+
+
+def split_of(ds: "Dataset", split: str) -> "Dataset":
+    """The clips of ``ds``'s split ``split``, or every clip for 'all'; KeyError naming the splits
+    there are otherwise."""
+    return ds if split == "all" else ds.subset(split)
+
+
+def train_and_validation(ds: "Dataset", train: str = "train", validation: str = "validation", seed: int = 0,
+                         fraction: float = 0.15) -> tuple["Dataset", "Dataset", bool]:
+    """The ``train`` and ``validation`` splits of ``ds``; without a ``validation`` split, a
+    stratified ``fraction`` of ``train`` cut from it (no clip in both, none left out). The flag
+    says whether the validation clips were cut so."""
+    tr = ds.subset(train)
+    if validation in ds.splits:
+        return tr, ds.subset(validation), False
+    names = stratified_split(tr.y, (1 - fraction, fraction), ("train", "validation"), seed=seed)
+    return tr.subset(np.flatnonzero(names == "train")), tr.subset(np.flatnonzero(names == "validation")), True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from saz.labels import LabelSet
 from saz.synth.corpus import Clip, build_split
 from saz.synth.mix import MixConfig, activity, mix
 from saz.vocabulary import default_vocabulary
+
+if TYPE_CHECKING:
+    from saz.datasets import Dataset
 
 FADE = 0.02  # seconds of fade-out where a sample is cut
 
@@ -144,6 +147,14 @@ def pools_from_dataset(clips: pd.DataFrame, test_fraction: float, seed: int) -> 
         out[name] = tuple((str(p), str(c), str(cat) if isinstance(cat, str) else "")
                           for p, c, cat in zip(g["path"], g["class"], g["category"]))
     return out
+
+
+def library_pools(ds: Dataset, test_fraction: float, seed: int) -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """Sample pools per split ('train', 'test') of a ``samples`` dataset (each recording's class
+    is its one label), as :func:`pools_from_dataset` draws them."""
+    names = ds.vocab.names
+    clips = ds.clips.assign(**{"class": [names[j] for j in ds.y.argmax(axis=1)]})
+    return pools_from_dataset(clips, test_fraction, seed)
 
 
 def pool_mixtures(pool: Sequence[tuple[str, str, str]], classes: Sequence[str], n: int, out: Path, seed: int,

@@ -69,10 +69,27 @@ def lever_options(lever: str, samples: Samples = None) -> dict:
 
 def recipe(levers: Iterable[str], samples: Samples = None, seed: int = 0, **options) -> RenderConfig:
     """A render config with ``levers`` on, on the music21 'train' pieces of ``seed``."""
-    opts: dict = {"soundfonts": BASE_SOUNDFONTS, "corpus_pieces": corpus_pieces("train", seed), "corpus_fraction": 0.3}
+    return render_config(levers, samples, seed, base={"soundfonts": BASE_SOUNDFONTS, "corpus_fraction": 0.3},
+                         overrides=options)
+
+
+def render_config(levers: Iterable[str] = (), samples: Samples = None, seed: int = 0, *, base: dict | None = None,
+                  overrides: dict | None = None, soundfonts: Sequence[str] = (), pieces: str = "train") -> RenderConfig:
+    """A render config: the ``base`` settings, the ``levers`` over them, the ``overrides`` over both.
+
+    Its SoundFonts are ``soundfonts`` followed by those the settings name; its corpus pieces the
+    music21 ``pieces`` set ('train' or 'test') of ``seed``, none when ``base`` draws no clip from
+    the corpus (``corpus_fraction`` 0), unless a setting names them.
+    """
+    opts = dict(base or {})
+    if "corpus_pieces" not in opts:
+        drawn = opts.get("corpus_fraction", RenderConfig.corpus_fraction) > 0
+        opts["corpus_pieces"] = corpus_pieces(pieces, seed) if drawn else ()
     for lever in levers:
         opts.update(lever_options(lever, samples))
-    opts.update(options)
+    opts.update(overrides or {})
+    if soundfonts:
+        opts["soundfonts"] = tuple(dict.fromkeys([*soundfonts, *opts.get("soundfonts", ())]))
     return RenderConfig(**opts)
 
 

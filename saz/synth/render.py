@@ -14,13 +14,13 @@ variation, room acoustics and mastering, and real instrumentations (ensembles).
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from saz.params import key_values
 from saz.synth import acoustics as A
 from saz.synth import parts as P
 from saz.synth.corpus import Clip
@@ -69,16 +69,7 @@ def config_overrides(items: Sequence[str]) -> dict:
     literals, e.g. ``sample_shift=2.0``); ValueError naming the item for an unknown field or an
     unreadable value."""
     names = {f.name for f in fields(RenderConfig) if isinstance(f.default, (int, float, str, tuple))}  # not nested configs
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or key not in names:
-            raise ValueError(f"{item}: expected KEY=VALUE with KEY one of {', '.join(sorted(names))}")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{item}: {value!r} is not a number, string, boolean or tuple") from None
-    return out
+    return key_values(items, keys=names, text=False)
 
 
 def corpus_pieces(selection: str, seed: int, test_fraction: float = 0.2, limit: int = 400) -> tuple[str, ...]:

@@ -1,0 +1,42 @@
+"""The ``saz`` command line: a thin layer over the library's functions.
+
+One module per command group; each command parses its options, calls the library and prints.
+:mod:`saz.cli.errors` turns the library's errors into one line and an exit status,
+:mod:`saz.cli.params` reads KEY=VALUE options, :mod:`saz.cli.loaders` loads the dataset and the
+model a command names. Heavy modules are imported inside the commands, so ``saz --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from saz.cli import datasets, features, models, predict, serve, synth, train
+from saz.cli.output import console
+
+app = typer.Typer(
+    help="saz: which instruments play in a recording, how sure, and when.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def version() -> None:
+    """Print the saz version."""
+    from saz._version import __version__
+
+    console.print(__version__)
+
+
+app.command()(features.features)
+app.command("features-list")(features.features_list)
+app.command()(train.train)
+app.command()(train.evaluate)
+app.command()(train.compare)
+app.command()(predict.predict)
+app.command()(serve.serve)
+app.command()(version)
+app.add_typer(datasets.app, name="datasets")
+app.add_typer(synth.app, name="synth")
+app.add_typer(models.app, name="models")
+
+__all__ = ["app"]

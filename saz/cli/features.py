@@ -1,0 +1,78 @@
+"""``saz features`` and ``saz features-list``: feature extraction over files and folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, List, Optional
+
+import typer
+from rich.table import Table
+
+from saz.cli.errors import fail, reported
+from saz.cli.output import console, err
+from saz.cli.params import parse_params
+from saz.progress import progress_bar
+
+if TYPE_CHECKING:
+    from saz.features.base import Feature
+    from saz.features.extract import FileResult
+
+
+def features(
+    paths: List[Path] = typer.Argument(..., help="Audio files and/or folders (searched recursively)."),
+    feature: str = typer.Option("logmel", "--feature", "-f", help="Registered extractor name."),
+    out: Path = typer.Option(Path("saz-features"), "--out", "-o", help="Output folder for .npy files."),
+    param: List[str] = typer.Option([], "--param", "-p", help="Extractor parameter KEY=VALUE (repeatable)."),
+    sr: int = typer.Option(22050, help="Sample rate the audio is resampled to."),
+    workers: int = typer.Option(1, "--workers", "-j", help="Parallel worker processes."),
+    cache: Optional[Path] = typer.Option(None, help="Cache folder (default $SAZ_CACHE or ~/.cache/saz)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Recompute everything, write no cache."),
+) -> None:
+    """Compute a feature for audio files and folders, one .npy per file plus index.csv."""
+    from saz.features import FeatureCache, get_feature
+    from saz.features.extract import extract_files, output_paths, write_index
+
+    with reported(KeyError, TypeError, code=2):
+        extractor = get_feature(feature, sr=sr, **parse_params(param))
+    pairs = output_paths(paths, out)
+    if not pairs:
+        fail(f"no audio files found in {', '.join(map(str, paths))}")
+    store = None if no_cache else FeatureCache(None if cache is None else cache)
+    with progress_bar() as bar:
+        task = bar.add_task(f"{feature}", total=len(pairs), info="")
+        results = extract_files(pairs, extractor, store, workers, on_result=lambda r: bar.advance(task))
+    index = write_index(out / "index.csv", extractor, results)
+    console.print(_table(extractor, results))
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        err.print(f"[red]failed:[/red] {r.error}")
+    console.print(f"{len(results) - len(failed)} of {len(results)} files -> {out}  (index: {index})")
+    if failed and len(failed) == len(results):
+        raise typer.Exit(1)
+
+
+def _table(extractor: Feature, results: list[FileResult]) -> Table:
+    """One row per file computed: its shape, value range and whether the cache had it."""
+    import numpy as np
+
+    table = Table(title=f"{extractor.name} ({extractor.key()})")
+    for col in ("file", "shape", "min", "mean", "max", "cache"):
+        table.add_column(col)
+    for r in results:
+        if r.ok:
+            x = np.load(r.output)
+            table.add_row(str(r.path), "x".join(map(str, r.shape)), f"{x.min():.2f}", f"{x.mean():.2f}",
+                          f"{x.max():.2f}", "hit" if r.cached else "new")
+    return table
+
+
+def features_list() -> None:
+    """List the registered feature extractors and their default configuration."""
+    from saz.features import FEATURES
+
+    table = Table("name", "defaults")
+    for name, cls in sorted(FEATURES.items()):
+        cfg = cls().config()
+        cfg.pop("feature")
+        table.add_row(name, ", ".join(f"{k}={v}" for k, v in cfg.items()))
+    console.print(table)

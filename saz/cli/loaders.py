@@ -1,0 +1,41 @@
+"""The dataset and the model a command names, loaded with one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from saz.cli.errors import reported
+from saz.cli.params import parse_params
+
+if TYPE_CHECKING:
+    from saz.datasets import Dataset
+    from saz.models.predictor import Predictor
+
+
+def load_dataset(name: str, root: Path, options: list[str], split: str | None = None) -> Dataset:
+    """Reader ``name`` on ``root`` with its KEY=VALUE ``options``; with ``split``, that split
+    only ('all': every clip). Exit status 1 for an unreadable root or an unknown split."""
+    import saz.evaluation  # noqa: F401  (registers the real set)
+    from saz.datasets import DatasetError, load
+    from saz.datasets.splits import split_of
+
+    with reported(DatasetError, KeyError, ValueError, TypeError):
+        ds = load(name, root, **parse_params(options))
+    if split is None:
+        return ds
+    with reported(KeyError):
+        return split_of(ds, split)
+
+
+def load_model(model: str, profile: str | None = None) -> Predictor:
+    """The model ('default' or a checkpoint file), loaded once, with its threshold ``profile``
+    checked: exit status 1 for the model, 2 for the profile."""
+    from saz.models.checkpoint import CheckpointError
+    from saz.prediction import load_predictor
+
+    with reported(CheckpointError):
+        predictor = load_predictor(model)
+    with reported(ValueError, code=2):
+        predictor.thresholds_for(profile)
+    return predictor

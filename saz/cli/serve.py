@@ -1,0 +1,29 @@
+"""``saz serve``: the web page and HTTP API (the ``saz[web]`` extra)."""
+
+from __future__ import annotations
+
+import typer
+
+from saz.cli.errors import fail, reported
+from saz.cli.output import err
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
+    port: int = typer.Option(8000),
+    model: str = typer.Option("default", "--model", "-m", help="'default' (bundled) or a checkpoint file."),
+    max_upload_mb: float = typer.Option(100.0, help="Uploads above this size get 413."),
+) -> None:
+    """The web page and HTTP API: upload a recording, see the instruments and when they play."""
+    try:
+        import uvicorn
+
+        from saz.serve.app import create_app
+    except ImportError as e:
+        fail(f"the web app needs its extra: pip install 'saz[web]' ({e})")
+    from saz.models.checkpoint import CheckpointError
+
+    with reported(CheckpointError):
+        application = create_app(model, max_upload_mb)
+    err.print(f"saz serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -1,0 +1,123 @@
+"""``saz train``, ``saz evaluate`` and ``saz compare``: fit a model, score a checkpoint, compare runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from saz.cli.errors import fail, reported
+from saz.cli.loaders import load_dataset, load_model
+from saz.cli.output import console, err, note
+from saz.cli.params import parse_params
+
+
+def train(
+    model: str = typer.Argument(..., help="Registered model name (see `saz models list`)."),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset reader name."),
+    root: Path = typer.Option(..., "--root", "-r", help="Dataset root."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: log.csv, state.pt, model.pt."),
+    option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
+    train_split: str = typer.Option("train", help="Split to train on."),
+    val_split: str = typer.Option("validation", help="Split for early stopping and thresholds; cut from the "
+                                  "training split (15 %, stratified) when the dataset has none."),
+    protocol: str = typer.Option("auto", help="auto | hard | soft-regression | soft-train-hard-eval."),
+    epochs: int = typer.Option(30),
+    patience: int = typer.Option(6, help="Stop after this many epochs without a better validation score."),
+    budget: Optional[float] = typer.Option(None, "--budget-cpu-minutes", help="Stop once training has used this much CPU time (mid-epoch too)."),
+    batch_size: Optional[int] = typer.Option(None),
+    lr: Optional[float] = typer.Option(None),
+    seed: int = typer.Option(0),
+    augment: Optional[bool] = typer.Option(None, "--augment/--no-augment", help="Default: the model's own recipe."),
+    hparam: List[str] = typer.Option([], "--hparam", help="Model hyperparameter KEY=VALUE."),
+    feature_param: List[str] = typer.Option([], "--feature-param", help="Override the model's default feature: KEY=VALUE."),
+    seconds: Optional[float] = typer.Option(None, help="Clip length (default: the median clip duration)."),
+    cache: Optional[Path] = typer.Option(None, help="Feature cache folder (default $SAZ_CACHE or ~/.cache/saz)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT."),
+    fresh: Optional[str] = typer.Option(None, help="Render new clips during training with these levers "
+                                        "(all, base, or e.g. timbres,acoustics) and swap them in every epoch."),
+    samples: List[Path] = typer.Option([], help="Real sample library (../shared/samples) or folder of npm "
+                                        "instrument packages (tonejs-instrument-*, Salamander piano) for the "
+                                        "'timbres' lever (repeatable)."),
+    init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path)."),
+    device: str = typer.Option("auto", help="PyTorch models: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N."),
+    label_smoothing: float = typer.Option(0.0, help="PyTorch models: pull training targets towards 0.5 by this share "
+                                          "(e.g. 0.1: 1 -> 0.95, 0 -> 0.05)."),
+) -> None:
+    """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
+    from saz.datasets.splits import train_and_validation
+    from saz.models import get_model_class
+    from saz.cli.synth import fresh_clips
+    from saz.models.train import TrainConfig, train_on_dataset, training_input
+
+    with reported(ValueError, KeyError):
+        cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
+                          budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
+                          device=device, label_smoothing=label_smoothing)
+    ds = load_dataset(dataset, root, option)
+    with reported(KeyError):
+        tr, va, carved = train_and_validation(ds, train_split, val_split, seed)
+    if carved:
+        err.print(f"no '{val_split}' split: validating on a stratified 15 % of '{train_split}' ({len(va)} clips)")
+    feature_cfg = {**get_model_class(model).default_feature, **parse_params(feature_param)}
+    with reported(ValueError):
+        feature, seconds = training_input(cfg, tr, feature_cfg, seconds)
+        with fresh_clips(fresh, samples, seed, feature, seconds, tr.vocab) as take:
+            path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume, fresh=take)
+    _report_training(model, path)
+
+
+def _report_training(model: str, path: Path) -> None:
+    """The run's one-line result: best epoch, validation scores, CPU time, checkpoint."""
+    from saz.models.checkpoint import Checkpoint
+
+    info = Checkpoint.load(path).info
+    v = info["validation"]
+    console.print(f"{model}: best epoch {info['best_epoch']} of {info['epochs_run']}, validation macro F1 "
+                  f"{v['macro']['f1']:.3f}, mAP {v['map'] if v['map'] is None else round(v['map'], 3)}; "
+                  f"{info['cpu_seconds']:.0f} CPU-s -> {path}")
+
+
+def evaluate(
+    checkpoint: str = typer.Argument(..., help="Checkpoint file (model.pt) or 'default'."),
+    dataset: str = typer.Option(..., "--dataset", "-d"),
+    root: Path = typer.Option(..., "--root", "-r"),
+    split: Optional[str] = typer.Option("test", help="Split to score ('all' for every clip)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Report folder."),
+    option: List[str] = typer.Option([], "--option", help="Dataset reader option KEY=VALUE."),
+    protocol: Optional[str] = typer.Option(None, help="Override the checkpoint's protocol (e.g. hard)."),
+    cache: Optional[Path] = typer.Option(None, help="Feature cache folder."),
+    long_clips: str = typer.Option("windows", help="Clips longer than the model's window: 'windows' (every "
+                                   "window, maxed, as saz predict hears them) or 'centre' (the centre window only)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Score with one of the model's threshold profiles "
+                                          "instead of its tuned thresholds."),
+) -> None:
+    """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
+    from saz.evaluation.scoring import LONG_CLIPS, evaluate_checkpoint
+
+    if long_clips not in LONG_CLIPS:
+        fail(f"--long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')", code=2)
+    predictor = load_model(checkpoint, profile)
+    ds = load_dataset(dataset, root, option, split)
+    result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
+    for line in result.run.skipped_clips:
+        note("skipped", line)
+    extra = f", MSE {result.mse:.4f}, R² {result.r2:.3f}" if result.mse is not None else ""
+    console.print(f"{predictor.name} on {dataset}/{split} ({result.n_clips} clips): micro F1 {result.micro.f1:.3f}, "
+                  f"macro F1 {result.macro.f1:.3f}, mAP {result.map if result.map is None else round(result.map, 3)}, "
+                  f"label accuracy {result.label_accuracy:.3f}{extra} -> {out / 'report.md'}")
+
+
+def compare(
+    runs: List[Path] = typer.Argument(..., help="Folders written by `saz evaluate` (same clips)."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    title: str = typer.Option("Comparison"),
+) -> None:
+    """Mean ± std over seeds, box plots, per-class F1 and paired p-values against the best model."""
+    from saz.evaluation import compare as cmp
+
+    with reported(ValueError):
+        result = cmp.compare(runs)
+    cmp.write(result, out, title)
+    console.print(cmp.to_markdown(result, title))

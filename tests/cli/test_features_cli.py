@@ -1,0 +1,36 @@
+"""`saz features` and `saz features-list`, run in-process."""
+
+import numpy as np
+
+from conftest import EXAMPLES, REAL_FILES
+
+
+def test_features_on_fixture_folder(cli, tmp_path):
+    fixtures = REAL_FILES["mp3"].parents[1]
+    r = cli("features", str(fixtures), "--feature", "stats", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"), "-j", "2")
+    assert r.returncode == 0, r.stderr
+    outs = sorted((tmp_path / "o").rglob("*.npy"))
+    assert len(outs) == 12 and all(np.load(p).shape == (52,) for p in outs)
+    assert "12 of 12 files" in r.stdout
+    index = (tmp_path / "o" / "index.csv").read_text().splitlines()
+    assert len(index) == 13 and index[0].startswith("path,output,feature")
+    again = cli("features", str(fixtures), "--feature", "stats", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c"))
+    assert again.stdout.count(" hit ") == 12
+
+
+def test_features_exit_codes(cli, tmp_path, edge_cases):
+    mixed = cli("features", str(edge_cases["text"]), str(EXAMPLES / "plucked-trio.ogg"), "--out", str(tmp_path / "m"), "--no-cache")
+    assert mixed.returncode == 0
+    assert "failed:" in mixed.stderr and "notes.wav" in mixed.stderr and "1 of 2 files" in mixed.stdout
+    bad = cli("features", str(edge_cases["text"]), str(edge_cases["empty"]), "--out", str(tmp_path / "b"), "--no-cache")
+    assert bad.returncode == 1 and bad.stderr.count("failed:") == 2
+    unknown = cli("features", str(edge_cases["stereo"]), "--feature", "chroma", "--out", str(tmp_path / "u"))
+    assert unknown.returncode == 2 and "unknown feature 'chroma'" in unknown.stderr
+
+
+def test_features_list_shows_every_extractor_with_its_defaults(cli):
+    r = cli("features-list")
+    assert r.returncode == 0, r.stderr
+    for name in ("logmel", "mfcc", "stats"):
+        assert f"│ {name} " in r.stdout
+    assert "n_mels=" in r.stdout

@@ -1,0 +1,103 @@
+"""`saz train | evaluate | compare` (and `saz models ensemble` over the trained runs), run in-process."""
+
+import json
+
+import numpy as np
+import soundfile as sf
+
+from conftest import FIXTURES, tone
+from saz.models.checkpoint import Checkpoint
+
+
+def test_hamnava_three_protocols_end_to_end_and_compare(cli, tmp_path):
+    """The HamNava CNN and saznet through saz train/evaluate on the fixture, then saz compare."""
+    root = FIXTURES / "hamnava"
+    env = {"SAZ_CACHE": str(tmp_path / "cache")}
+    for protocol in ("soft-regression", "soft-train-hard-eval", "hard"):
+        for model in ("hamnava_cnn", "saznet"):
+            run = tmp_path / f"{model}-{protocol}"
+            r = cli("train", model, "-d", "hamnava", "-r", root, "-o", run, "--protocol", protocol, "--epochs", "2", env=env)
+            assert r.returncode == 0, r.stderr
+            r = cli("evaluate", run / "model.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", run / "eval", env=env)
+            assert r.returncode == 0, r.stderr
+            report = json.loads((run / "eval" / "report.json").read_text())
+            assert report["run"]["protocol"] == protocol and report["n_clips"] == 4
+            if protocol == "soft-regression":
+                assert report["kind"] == "soft" and "r2" in report
+            else:
+                assert report["kind"] == "hard"
+        r = cli("compare", tmp_path / f"hamnava_cnn-{protocol}" / "eval", tmp_path / f"saznet-{protocol}" / "eval",
+                "-o", tmp_path / f"cmp-{protocol}", env=env)
+        assert r.returncode == 0, r.stderr
+        cmp = json.loads((tmp_path / f"cmp-{protocol}" / "compare.json").read_text())
+        assert set(cmp["models"]) == {"hamnava_cnn", "saznet"}
+        other = next(m for m in cmp["models"] if m != cmp["best"])
+        assert 0 < cmp["models"][other]["vs_best"]["macro_f1_p"] <= 1
+        assert (tmp_path / f"cmp-{protocol}" / "macro_boxplots.png").stat().st_size > 1000
+    r = cli("compare", tmp_path / "saznet-hard" / "eval", tmp_path / "saznet-soft-regression" / "eval", "-o", tmp_path / "x")
+    assert r.returncode == 1 and "other truth" in r.stderr
+    pair = [tmp_path / f"saznet-{p}" / "model.pt" for p in ("hard", "soft-train-hard-eval")]
+    r = cli("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "train", "-o", tmp_path / "ens.pt", env=env)
+    assert r.returncode == 0 and "ensemble of 2" in r.stdout, r.stderr
+    r = cli("evaluate", tmp_path / "ens.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens-eval", env=env)
+    assert r.returncode == 0 and "ensemble on hamnava/test" in r.stdout, r.stderr
+    r = cli("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2.pt",
+            "--combine", "max", env=env)
+    assert r.returncode == 0 and Checkpoint.load(tmp_path / "ens2.pt").combine == "max", r.stderr
+    r = cli("evaluate", tmp_path / "ens2.pt", "-d", "hamnava", "-r", root, "--split", "test", "-o", tmp_path / "ens2-eval", env=env)
+    assert r.returncode == 0, r.stderr
+    r = cli("compare", tmp_path / "ens-eval", tmp_path / "ens2-eval", "-o", tmp_path / "cmp-ens", env=env)
+    assert r.returncode == 0, r.stderr
+    cmp = json.loads((tmp_path / "cmp-ens" / "compare.json").read_text())  # two ensembles: two models, not two seeds
+    assert len(cmp["models"]) == 2 and all(len(m["folders"]) == 1 for m in cmp["models"].values())
+    assert any(m.endswith("/ens2-eval)") for m in cmp["models"])
+    r = cli("models", "ensemble", pair[0], tmp_path / "hamnava_cnn-hard" / "model.pt", "-d", "hamnava", "-r", root,
+            "--split", "train", "-o", tmp_path / "bad.pt", env=env)
+    assert r.returncode == 1 and "differs from member 1 in its feature" in r.stderr and not (tmp_path / "bad.pt").exists()
+    r = cli("models", "ensemble", *pair, "-d", "hamnava", "-r", root, "--split", "train", "-o", tmp_path / "bad.pt",
+            "--combine", "median", env=env)
+    assert r.returncode == 1 and "unknown ensemble combination 'median'" in r.stderr and not (tmp_path / "bad.pt").exists()
+
+
+def test_train_and_evaluate_errors_are_one_line(cli, tmp_path):
+    r = cli("train", "nosuchmodel", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "r")
+    assert r.returncode == 1 and "unknown model 'nosuchmodel'" in r.stderr
+    r = cli("train", "saznet", "-d", "hamnava", "-r", tmp_path, "-o", tmp_path / "r")
+    assert r.returncode == 1 and "error:" in r.stderr and "Traceback" not in r.stderr
+    r = cli("evaluate", tmp_path / "nothing.pt", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "e")
+    assert r.returncode == 1 and "no such checkpoint" in r.stderr
+    r = cli("train", "saznet", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "r", "--device", "gpu7")
+    assert r.returncode == 1 and "unknown device 'gpu7'" in r.stderr and "Traceback" not in r.stderr
+    r = cli("train", "saznet", "-d", "hamnava", "-r", FIXTURES / "hamnava", "-o", tmp_path / "r", "--label-smoothing", "0.7")
+    assert r.returncode == 1 and "label_smoothing must be in [0, 0.5)" in r.stderr and "Traceback" not in r.stderr
+
+
+
+
+def test_train_without_a_validation_split_cuts_one_from_training(cli, tmp_path):
+    """A manifest with a training split only: `saz train` validates on a stratified 15 % of it."""
+    rows = ["clip_id,path,split,labels"]
+    for k in range(12):
+        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
+        rows.append(f"c{k},c{k}.wav,train,{['tar', 'ney', 'daf'][k % 3]}")
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    r = cli("train", "saznet", "-d", "csv", "-r", tmp_path / "m.csv", "-o", tmp_path / "run", "--epochs", "1",
+            env={"SAZ_CACHE": str(tmp_path / "cache")})
+    assert r.returncode == 0 and "no 'validation' split: validating on a stratified 15 % of 'train'" in r.stderr, r.stderr
+    data = Checkpoint.load(tmp_path / "run" / "model.pt").info["data"]
+    assert (data["train_clips"], data["validation_clips"]) == (9, 3)  # no clip in both, none left out
+
+
+def test_evaluate_with_a_threshold_profile_and_its_errors(cli, profiled, tmp_path):
+    sf.write(tmp_path / "a.wav", tone(22050, 3.0), 22050)
+    (tmp_path / "m.csv").write_text("clip_id,path,labels\na,a.wav,tar\n")
+    r = cli("evaluate", profiled, "--dataset", "csv", "--root", tmp_path / "m.csv", "--split", "all",
+            "--out", tmp_path / "ev", "--profile", "everything", "--protocol", "hard")
+    assert r.returncode == 0 and not np.load(tmp_path / "ev" / "predictions.npz")["thresholds"].any(), r.stderr
+    r = cli("evaluate", profiled, "--dataset", "csv", "--root", tmp_path / "m.csv", "--out", tmp_path / "ev2", "--profile", "x")
+    assert r.returncode == 2 and "no threshold profile 'x'" in r.stderr
+    r = cli("evaluate", profiled, "--dataset", "csv", "--root", tmp_path / "m.csv", "--out", tmp_path / "ev3",
+            "--long-clips", "middle")
+    assert r.returncode == 2 and "--long-clips must be one of windows, centre (got 'middle')" in r.stderr
+    r = cli("evaluate", profiled, "--dataset", "csv", "--root", tmp_path / "m.csv", "--out", tmp_path / "ev4")
+    assert r.returncode == 1 and "csv has no split 'test'" in r.stderr
