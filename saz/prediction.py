@@ -120,7 +120,9 @@ class Prediction:
         return d
 
     def to_json(self, timeline: bool = True) -> str:
-        return json.dumps(self.to_dict(timeline))
+        """:meth:`to_dict` as one line of RFC 8259 JSON (a non-finite number raises rather than
+        writing a bare NaN no JSON reader accepts)."""
+        return json.dumps(self.to_dict(timeline), allow_nan=False)
 
 
 def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
