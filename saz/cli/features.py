@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from saz.cli.errors import fail, reported
-from saz.cli.output import console, err
+from saz.cli.output import console, failed
 from saz.cli.params import parse_params
 from saz.progress import progress_bar
 
@@ -43,11 +43,11 @@ def features(
         results = extract_files(pairs, extractor, store, workers, on_result=lambda r: bar.advance(task))
     index = write_index(out / "index.csv", extractor, results)
     console.print(_table(extractor, results))
-    failed = [r for r in results if not r.ok]
-    for r in failed:
-        err.print(f"[red]failed:[/red] {r.error}")
-    console.print(f"{len(results) - len(failed)} of {len(results)} files -> {out}  (index: {index})")
-    if failed and len(failed) == len(results):
+    bad = [r for r in results if not r.ok]
+    for r in bad:
+        failed(r.error)
+    console.print(f"{len(results) - len(bad)} of {len(results)} files -> {out}  (index: {index})")
+    if bad and len(bad) == len(results):
         raise typer.Exit(1)
 
 

@@ -10,7 +10,7 @@ import typer
 
 from saz.cli.errors import fail, reported
 from saz.cli.loaders import load_model
-from saz.cli.output import err
+from saz.cli.output import err, failed
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
     files = audio.find_audio(paths)
     missing = [p for p in files if not p.exists()]
     for p in missing:
-        err.print(f"[red]failed:[/red] {p}: no such file")
+        failed(f"{p}: no such file")
     files = [p for p in files if p.exists()]
     if not files:
         if not missing:
@@ -100,8 +100,8 @@ def predict(
 
     if fmt not in FORMATS:
         fail(f"unknown format '{fmt}' (table, json or csv)", code=2)
-    files, failed = _inputs(paths)
-    n_named = len(files) + failed
+    files, n_failed = _inputs(paths)
+    n_named = len(files) + n_failed
     if threshold is not None and profile is not None:
         fail("--threshold and --profile both set thresholds: give one", code=2)
     predictor = load_model(model, profile)
@@ -113,13 +113,13 @@ def predict(
             for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold, profile=profile):
                 bar.advance(task)
                 if not pred.ok:
-                    failed += 1
-                    bar.console.print(f"[red]failed:[/red] {pred.error}", highlight=False)
+                    n_failed += 1
+                    failed(str(pred.error))
                     continue
                 write(pred)
     finally:
         if sink is not None:
             sink.close()
-    if failed:
-        err.print(f"{failed} of {n_named} file(s) failed")
+    if n_failed:
+        err.print(f"{n_failed} of {n_named} file(s) failed")
         raise typer.Exit(1)
