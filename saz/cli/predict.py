@@ -10,7 +10,7 @@ import typer
 
 from saz.cli.errors import fail, reported
 from saz.cli.loaders import load_model
-from saz.cli.output import err, failed
+from saz.cli.output import err, failed, note
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -57,6 +57,19 @@ def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
     return files, len(missing)
 
 
+def _report(pred: Prediction) -> bool:
+    """Say on standard error what went wrong with ``pred``: its error (then False: nothing to
+    write) or the warning that only part of it was scored."""
+    from saz.audio import PartialAudioError
+
+    if pred.error is not None:
+        hint = " (--allow-partial scores the part decoded)" if isinstance(pred.error, PartialAudioError) else ""
+        failed(f"{pred.error}{hint}")
+    elif pred.warning is not None:
+        note("warning", f"{pred.warning}; scored the {pred.duration:.1f} s decoded")
+    return pred.ok
+
+
 class _Writer:
     """Writes each result to standard output, to the ``--out`` file (synced) and as a plot."""
 
@@ -94,6 +107,8 @@ def predict(
     profile: Optional[str] = typer.Option(None, "--profile", help="A threshold profile the model ships instead of its "
                                           "tuned thresholds, e.g. 'sensitive' (`saz models info` lists them)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Score the part of a truncated or corrupt file "
+                                       "that decodes, with a warning, instead of failing it."),
 ) -> None:
     """Which instruments play in each recording, how sure, and (with --timeline) when."""
     from saz.prediction import predict_many
@@ -110,13 +125,13 @@ def predict(
     try:
         with reported(ValueError, code=2), progress_bar() as bar:
             task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)
-            for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold, profile=profile):
+            for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold, profile=profile,
+                                     allow_partial=allow_partial):
                 bar.advance(task)
-                if not pred.ok:
+                if _report(pred):
+                    write(pred)
+                else:
                     n_failed += 1
-                    failed(str(pred.error))
-                    continue
-                write(pred)
     finally:
         if sink is not None:
             sink.close()
