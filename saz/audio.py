@@ -1,4 +1,4 @@
-"""Audio input: decode any file libsndfile reads (wav, flac, ogg/vorbis, mp3) to float32 mono.
+"""Audio input: decode any file libsndfile reads (wav, flac, ogg/vorbis, opus, mp3) to float32 mono.
 
 Every failure surfaces as :class:`AudioError` naming the file and the cause, so a batch can
 report one line per bad file and carry on; :class:`AudioFormatError`, a kind of it, says the file
@@ -18,15 +18,16 @@ from __future__ import annotations
 import copy
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
 # Sample formats libsndfile decodes faithfully (a FLAC file reports its PCM width);
 # any other, e.g. a bogus header's, is refused rather than decoded as noise.
 SUBTYPES = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW",
@@ -104,12 +105,7 @@ class AudioInfo:
 def info(path: str | os.PathLike) -> AudioInfo:
     """Read the header of ``path``; raise :class:`AudioError` if it is not usable audio."""
     p = Path(path)
-    if not p.exists():
-        raise AudioError(p, "file not found")
-    if p.is_dir():
-        raise AudioError(p, "is a directory, not an audio file")
-    if p.stat().st_size == 0:
-        raise AudioError(p, "empty file (0 bytes)")
+    _check_file(p)
     try:
         i = sf.info(str(p))
     except sf.LibsndfileError as e:
@@ -124,6 +120,21 @@ def info(path: str | os.PathLike) -> AudioInfo:
     meta = AudioInfo(str(p), int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
     _check_sample_format(meta, i.extra_info or "")
     return meta
+
+
+def _check_file(p: Path) -> None:
+    """Raise :class:`AudioError` unless ``p`` is a regular file with bytes this process may read
+    (before libsndfile, whose words for these are vaguer)."""
+    if not p.exists():
+        raise AudioError(p, f"broken symbolic link (to {os.readlink(p)})" if p.is_symlink() else "file not found")
+    if p.is_dir():
+        raise AudioError(p, "is a directory, not an audio file")
+    if not stat.S_ISREG(p.stat().st_mode):
+        raise AudioError(p, "not a regular file (a pipe, socket or device)")
+    if not os.access(p, os.R_OK):
+        raise AudioError(p, "permission denied: the file is not readable")
+    if p.stat().st_size == 0:
+        raise AudioError(p, "empty file (0 bytes)")
 
 
 def _check_sample_format(meta: AudioInfo, extra_info: str) -> None:
@@ -307,17 +318,39 @@ def is_audible(path: str | os.PathLike, floor_dbfs: float = AUDIBLE_DBFS) -> boo
     return loudest_dbfs(y, sr) >= floor_dbfs
 
 
-def find_audio(paths: list[str | os.PathLike]) -> list[Path]:
-    """Expand files and folders (recursively) into a sorted list of audio files.
+@dataclass(frozen=True)
+class Scan:
+    """What a folder holds: its audio files (by extension, recursively, sorted) and the other
+    files, which a scan skips."""
+
+    folder: Path
+    files: list[Path]
+    skipped: list[Path]
+
+
+def scan(folder: str | os.PathLike) -> Scan:
+    """The files under ``folder``, recursively, split into audio (:data:`AUDIO_EXTENSIONS`) and the
+    rest; a broken link or a socket named like audio counts as audio, to be reported when read."""
+    found = sorted(q for q in Path(folder).rglob("*") if not q.is_dir())
+    is_audio = [q.suffix.lower() in AUDIO_EXTENSIONS for q in found]
+    return Scan(Path(folder), [q for q, a in zip(found, is_audio) if a], [q for q, a in zip(found, is_audio) if not a])
+
+
+def find_audio(paths: list[str | os.PathLike], on_scan: Callable[[Scan], None] | None = None) -> list[Path]:
+    """Expand files and folders (recursively) into a list of audio files, each folder's sorted.
 
     Files named explicitly are kept whatever their extension, so a bad file given by the user
-    is reported rather than silently skipped.
+    is reported rather than silently skipped; ``on_scan`` sees each folder's :class:`Scan`, to
+    say what it skipped.
     """
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in AUDIO_EXTENSIONS))
+            found = scan(p)
+            if on_scan is not None:
+                on_scan(found)
+            out.extend(found.files)
         else:
             out.append(p)
     return out

@@ -1,4 +1,6 @@
+import os
 import pickle
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -242,3 +244,36 @@ def test_a_sample_format_libsndfile_would_misread_is_refused(tmp_path):
         audio.load(g)
 
 
+def test_unusable_paths_say_what_they_are(tmp_path):
+    sf.write(tmp_path / "a.wav", tone(22050, 0.5), 22050)
+    (tmp_path / "broken.wav").symlink_to(tmp_path / "gone.wav")
+    (tmp_path / "folder.wav").mkdir()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(tmp_path / "sock.wav"))
+        for name, cause in (("broken.wav", f"broken symbolic link (to {tmp_path / 'gone.wav'})"),
+                            ("folder.wav", "is a directory, not an audio file"),
+                            ("sock.wav", "not a regular file (a pipe, socket or device)")):
+            with pytest.raises(audio.AudioError) as e:
+                audio.load(tmp_path / name)
+            assert str(e.value) == f"{tmp_path / name}: {cause}"
+    locked = tmp_path / "locked.wav"
+    locked.write_bytes((tmp_path / "a.wav").read_bytes())
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):
+        pytest.skip("running as root: every file is readable")
+    with pytest.raises(audio.AudioError, match="permission denied: the file is not readable"):
+        audio.load(locked)
+
+
+def test_a_folder_scan_finds_opus_and_tells_what_it_skipped(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("b.opus", "sub/a.wav", "sub/c.OGG"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "sub" / "gone.flac").symlink_to(tmp_path / "nowhere")
+    found = audio.scan(tmp_path)
+    assert found.files == [tmp_path / "b.opus", tmp_path / "sub/a.wav", tmp_path / "sub/c.OGG", tmp_path / "sub/gone.flac"]
+    assert found.skipped == [tmp_path / "notes.txt"]
+    seen = []
+    assert audio.find_audio([tmp_path, tmp_path / "notes.txt"], on_scan=seen.append) == found.files + [tmp_path / "notes.txt"]
+    assert seen == [found]

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 from rich.table import Table
 
-from saz.cli.errors import fail, reported
+from saz.cli.errors import reported
+from saz.cli.inputs import ScanReport
 from saz.cli.output import console, failed
 from saz.cli.params import parse_params
 from saz.progress import progress_bar
@@ -34,9 +35,9 @@ def features(
 
     with reported(KeyError, TypeError, code=2):
         extractor = get_feature(feature, sr=sr, **parse_params(param))
-    pairs = output_paths(paths, out)
-    if not pairs:
-        fail(f"no audio files found in {', '.join(map(str, paths))}")
+    pairs = output_paths(paths, out, on_scan=ScanReport())
+    if not pairs:  # every input a folder without audio, each reported
+        raise typer.Exit(1)
     store = None if no_cache else FeatureCache(None if cache is None else cache)
     with progress_bar() as bar:
         task = bar.add_task(f"{feature}", total=len(pairs), info="")

@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING, List, Optional
 import typer
 
 from saz.cli.errors import fail, reported
+from saz.cli.inputs import ScanReport
 from saz.cli.loaders import load_model
 from saz.cli.output import err, failed, note
 from saz.progress import progress_bar
@@ -41,20 +42,16 @@ def format_result(pred: Prediction, fmt: str, timeline: bool, first: bool) -> st
 
 
 def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
-    """The audio files under ``paths`` that exist, and how many named were missing (each one
-    reported); exit status 1 when none is left."""
+    """The files to predict: each file named (a missing or unreadable one fails when it is read,
+    as any bad file does) and the audio files of each folder named; with how many folders held
+    none (each reported). Exit status 1 when nothing is left."""
     from saz import audio
 
-    files = audio.find_audio(paths)
-    missing = [p for p in files if not p.exists()]
-    for p in missing:
-        failed(f"{p}: no such file")
-    files = [p for p in files if p.exists()]
+    scans = ScanReport()
+    files = audio.find_audio(paths, on_scan=scans)
     if not files:
-        if not missing:
-            fail(f"no audio files found in {', '.join(map(str, paths))}")
         raise typer.Exit(1)
-    return files, len(missing)
+    return files, scans.empty
 
 
 def _report(pred: Prediction) -> bool:

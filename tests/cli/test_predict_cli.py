@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import socket
 
 import numpy as np
 import pytest
@@ -49,7 +50,7 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(cli, model, tmp_path):
 
 def test_predict_errors(cli, model, tmp_path):
     r = cli("predict", tmp_path / "nothing.wav", "-m", model)
-    assert r.returncode == 1 and "nothing.wav: no such file" in r.stderr
+    assert r.returncode == 1 and "nothing.wav: file not found" in r.stderr
     sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
     r = cli("predict", tmp_path / "a.wav", "-m", tmp_path / "a.wav")
     assert r.returncode == 1 and "not a saz checkpoint" in r.stderr and "Traceback" not in r.stderr
@@ -133,3 +134,25 @@ def test_a_wav_with_a_bogus_header_is_refused(cli, model, tmp_path):
     assert r.returncode == 1 and failure_lines(r.stderr) == [
         f"failed: {p}: bogus header: 7 bits per sample in 2-byte frames of 1 channel(s), which libsndfile would read as PCM_U8"]
 
+
+def test_unusable_inputs_are_bad_files_and_the_rest_is_answered(cli, model, tmp_path):
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    (tmp_path / "broken.wav").symlink_to(tmp_path / "gone.wav")
+    (tmp_path / "folder.wav").mkdir()
+    songs = tmp_path / "songs"
+    (songs / "sub").mkdir(parents=True)
+    sf.write(songs / "b.opus", tone(48000, 1.0), 48000, format="OGG", subtype="OPUS")
+    sf.write(songs / "sub" / "c.wav", tone(SR, 1.0), SR)
+    (songs / "cover.jpg").write_bytes(b"\xff\xd8")
+    (songs / "sub" / "notes.txt").write_text("x")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(tmp_path / "sock.wav"))
+        r = cli("predict", tmp_path / "broken.wav", tmp_path / "sock.wav", tmp_path / "folder.wav", tmp_path / "a.wav", songs,
+                "-m", model, "--format", "json")
+    assert r.returncode == 1, r.stderr
+    assert [source_name(strict_json(line)["source"]) for line in r.stdout.splitlines()] == ["a.wav", "b.opus", "c.wav"]
+    assert failure_lines(r.stderr) == [f"failed: {tmp_path / 'folder.wav'}: no audio files found in this folder",
+                                       f"failed: {tmp_path / 'broken.wav'}: broken symbolic link (to {tmp_path / 'gone.wav'})",
+                                       f"failed: {tmp_path / 'sock.wav'}: not a regular file (a pipe, socket or device)"]
+    assert f"skipped: {songs}: 2 file(s) not named as audio: cover.jpg, sub/notes.txt" in r.stderr.splitlines()
+    assert "3 of 6 file(s) failed" in r.stderr
