@@ -47,7 +47,9 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    """``obj`` as RFC 8259 JSON: NumPy numbers and arrays as numbers and lists, paths as text, and
+    a NaN or an infinity (a metric undefined for a class without positives) as null."""
+    return write_text(path, json.dumps(_finite(obj), indent=2, allow_nan=False, default=_json_default) + "\n")
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
@@ -61,13 +63,23 @@ def save_figure(path: str | os.PathLike, fig: Any, dpi: int = 120) -> Path:
     return write_bytes(path, buf.getvalue())
 
 
+def _finite(o: Any) -> Any:
+    """``o`` with its containers and arrays walked, and every float (NumPy's too) finite or None."""
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _finite(o.tolist())
+    if isinstance(o, (float, np.floating)):
+        return float(o) if np.isfinite(o) else None
+    return o
+
+
 def _json_default(o: Any) -> Any:
+    """What JSON cannot hold as such, after :func:`_finite`: NumPy integers and paths."""
     if isinstance(o, np.integer):
         return int(o)
-    if isinstance(o, np.floating):
-        return None if not np.isfinite(o) else float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")

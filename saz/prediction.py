@@ -60,7 +60,8 @@ class Segment:
 class Prediction:
     """Result for one recording; ``error`` is set (and the rest empty) when it could not be read:
     an :class:`saz.audio.AudioError` (:class:`saz.audio.AudioFormatError` for a file in no format
-    saz decodes), whose text is one line ``source: cause``."""
+    saz decodes), whose text is one line ``source: cause``. ``warning`` is set when only part of
+    it decoded and that part was scored (``allow_partial``): a :class:`saz.audio.PartialAudioError`."""
 
     source: str
     classes: list[str]
@@ -74,6 +75,7 @@ class Prediction:
     envelope: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     error: audio.AudioError | None = None
     thresholds_from: str = TUNED  # the threshold profile used ("tuned at W-s windows"), or "T for every class"
+    warning: audio.PartialAudioError | None = None
 
     @property
     def ok(self) -> bool:
@@ -108,6 +110,8 @@ class Prediction:
         d: dict = {"source": self.source}
         if not self.ok:
             return {**d, "error": str(self.error)}
+        if self.warning is not None:
+            d["warning"] = str(self.warning)
         d.update({"duration": round(self.duration, 3), "thresholds_from": self.thresholds_from,
                   "instruments": [{"instrument": n, "probability": round(p, 4)} for n, p in self.present],
                   "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, self.probabilities)}})
@@ -120,7 +124,9 @@ class Prediction:
         return d
 
     def to_json(self, timeline: bool = True) -> str:
-        return json.dumps(self.to_dict(timeline))
+        """:meth:`to_dict` as one line of RFC 8259 JSON (a non-finite number raises rather than
+        writing a bare NaN no JSON reader accepts)."""
+        return json.dumps(self.to_dict(timeline), allow_nan=False)
 
 
 def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
@@ -174,26 +180,35 @@ class _File:
         self.samples = 0
         self.closed = False
         self.error: audio.AudioError | None = None
+        self.warning: audio.PartialAudioError | None = None
 
     @property
     def done(self) -> bool:
         return self.closed and (self.error is not None or len(self.probs) == len(self.starts))
 
 
-def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File) -> Iterator[np.ndarray]:
+def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File,
+            allow_partial: bool) -> Iterator[np.ndarray]:
+    """The audio of ``item`` at ``sr`` in blocks, counted in ``counter``; a file that decodes only
+    in part ends early with ``counter.warning`` set when ``allow_partial``, else raises."""
     if isinstance(item, np.ndarray):
         if item.ndim == 2 and item.shape[0] < item.shape[1]:
             item = item.T  # (channels, samples) -> (samples, channels)
-        y = audio.to_mono(np.asarray(item, np.float32))
+        y = audio.require_finite(counter.source, audio.to_mono(np.asarray(item, np.float32)))
         if in_sr is None:
             raise ValueError("an array needs its sample rate: predict(array, sr=...)")
         y = audio.resample(y, in_sr, sr)
         counter.samples = len(y)
         yield y
         return
-    for block in audio.stream(item, sr=sr, block_seconds=30.0):
-        counter.samples += len(block)
-        yield block
+    try:
+        for block in audio.stream(item, sr=sr, block_seconds=30.0):
+            counter.samples += len(block)
+            yield block
+    except audio.PartialAudioError as e:
+        if not allow_partial:
+            raise
+        counter.warning = e
 
 
 def _audio_error(source: str, e: Exception) -> audio.AudioError:
@@ -232,13 +247,30 @@ def _silent(waves: np.ndarray) -> np.ndarray:
     return np.maximum(waves.max(axis=1), -waves.min(axis=1)) < 10 ** (audio.SILENCE_DBFS / 20)
 
 
+def _score(pred: Predictor, pending: list[tuple[_File, int, np.ndarray]]) -> None:
+    """Run the model on the windows in ``pending`` (those of files not failed) as one batch, each
+    window's probabilities into its file (0 for a silent window); ``pending`` is emptied."""
+    live = [(f, s, w) for f, s, w in pending if f.error is None]
+    pending.clear()
+    if not live:
+        return
+    waves = np.stack([w for _, _, w in live])
+    probs = pred.probabilities(pred.feature(waves))
+    probs[_silent(waves)] = 0.0
+    for (f, s, _), p in zip(live, probs):
+        f.probs[s] = p
+
+
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
-                 threshold: float | None = None, batch: int = 32, profile: str | None = None) -> Iterator[Prediction]:
+                 threshold: float | None = None, batch: int = 32, profile: str | None = None,
+                 allow_partial: bool = False) -> Iterator[Prediction]:
     """Predictions for files or arrays, in input order, each yielded as soon as it is complete.
 
     One model load; windows from consecutive files share batches. A file that cannot be
-    decoded yields a :class:`Prediction` with ``error`` set, and the others go on. Detections use
+    decoded yields a :class:`Prediction` with ``error`` set, and the others go on; one that
+    decodes only in part (truncated or corrupt, :class:`saz.audio.PartialAudioError`) too, unless
+    ``allow_partial``: then the part decoded is scored, with ``warning`` set. Detections use
     the model's thresholds (those tuned at the nearest window it has thresholds for,
     :meth:`Predictor.threshold_window`), those of its threshold ``profile``
     (:meth:`Predictor.profiles`), or one ``threshold`` for every class.
@@ -254,17 +286,6 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
     queue: deque[_File] = deque()
     pending: list[tuple[_File, int, np.ndarray]] = []
 
-    def run() -> None:
-        live = [(f, s, w) for f, s, w in pending if f.error is None]
-        pending.clear()
-        if not live:
-            return
-        waves = np.stack([w for _, _, w in live])
-        probs = pred.probabilities(pred.feature(waves))
-        probs[_silent(waves)] = 0.0
-        for (f, s, _), p in zip(live, probs):
-            f.probs[s] = p
-
     def finished() -> Iterator[Prediction]:
         while queue and queue[0].done:
             f = queue.popleft()
@@ -274,31 +295,34 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
             starts = np.array(f.starts)
             wp = np.stack([f.probs[s] for s in f.starts])
             yield Prediction(f.source, classes, thresholds, f.samples / fsr, window, hop, wp.max(axis=0),
-                             starts / fsr, wp, np.asarray(f.envelope, np.float32), thresholds_from=label)
+                             starts / fsr, wp, np.asarray(f.envelope, np.float32), thresholds_from=label,
+                             warning=f.warning)
 
     for i, item in enumerate(items):
         f = _File(f"array {i}" if isinstance(item, np.ndarray) else str(item))
         queue.append(f)
         try:
-            for start, w in _windows(_blocks(item, fsr, sr, f), fsr, w_n, h_n, f.envelope):
+            for start, w in _windows(_blocks(item, fsr, sr, f, allow_partial), fsr, w_n, h_n, f.envelope):
                 f.starts.append(start)
                 pending.append((f, start, w))
                 if len(pending) >= batch:
-                    run()
+                    _score(pred, pending)
                     yield from finished()
         except (audio.AudioError, OSError, ValueError) as e:
             f.error = _audio_error(f.source, e)
         f.closed = True
         yield from finished()
-    run()
+    _score(pred, pending)
     yield from finished()
 
 
 def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None,
             model: str | os.PathLike | Predictor = "default", window: float | None = None, hop: float | None = None,
-            threshold: float | None = None, profile: str | None = None) -> Prediction:
-    """Predict one recording (a path, or a mono/stereo array with its ``sr``)."""
-    result = next(predict_many([path_or_array], model, sr, window, hop, threshold, profile=profile))
+            threshold: float | None = None, profile: str | None = None, allow_partial: bool = False) -> Prediction:
+    """Predict one recording (a path, or a mono/stereo array with its ``sr``); ``allow_partial``:
+    score the part of a truncated or corrupt file that decodes (see :func:`predict_many`)."""
+    result = next(predict_many([path_or_array], model, sr, window, hop, threshold, profile=profile,
+                               allow_partial=allow_partial))
     if not result.ok:
         if isinstance(path_or_array, np.ndarray):
             raise ValueError(str(result.error))

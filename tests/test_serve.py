@@ -124,6 +124,19 @@ def test_a_failed_prediction_answers_by_its_error_type(app_client, files, monkey
     assert seen[0].suffix == ".wav" and not seen[0].exists() and leftovers(tmp) == []
 
 
+def test_nan_and_truncated_audio_are_refused_as_unusable(app_client, tmp_path):
+    client, tmp = app_client
+    y = tone(SR, 2.0)
+    y[500] = np.nan
+    sf.write(tmp_path / "nan.wav", y, SR, subtype="FLOAT")
+    r = client.post("/api/predict", files={"file": ("nan.wav", (tmp_path / "nan.wav").read_bytes())})
+    assert r.status_code == 422 and r.json() == {"detail": "nan.wav: contains NaN or infinite samples"}
+    data = (EXAMPLES / "plucked-trio.ogg").read_bytes()
+    r = client.post("/api/predict", files={"file": ("cut.ogg", data[: len(data) // 2])})
+    assert r.status_code == 422 and r.json()["detail"].startswith("cut.ogg: truncated: the Ogg stream stops at")
+    assert leftovers(tmp) == []
+
+
 def test_upload_limits_and_parameters_in_process(app_client):
     client, tmp = app_client
     limit = int(0.25 * 1024 * 1024)

@@ -53,13 +53,15 @@ def features_for_file(
     return x, False
 
 
-def output_paths(inputs: Iterable[str | os.PathLike], out_dir: Path) -> list[tuple[Path, Path]]:
-    """Pair each audio file with its output: folders keep their relative layout, files their name."""
+def output_paths(inputs: Iterable[str | os.PathLike], out_dir: Path,
+                 on_scan: Callable[[audio.Scan], None] | None = None) -> list[tuple[Path, Path]]:
+    """Pair each audio file with its output: folders keep their relative layout, files their name
+    (``on_scan``: as for :func:`saz.audio.find_audio`)."""
     pairs: list[tuple[Path, Path]] = []
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
-            for f in audio.find_audio([p]):
+            for f in audio.find_audio([p], on_scan):
                 pairs.append((f, out_dir / p.name / f"{f.relative_to(p)}.npy"))
         else:
             pairs.append((p, out_dir / f"{p.name}.npy"))

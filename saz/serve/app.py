@@ -172,7 +172,7 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
         finally:
             path.unlink(missing_ok=True)
         if not result.ok:  # the same error, of the same type, naming the upload instead of the temporary file
-            raise type(result.error)(name, result.error.cause.replace(str(path), name))
+            raise result.error.renamed(name)
         result.source = name
         return JSONResponse(result.to_dict(timeline))
 

@@ -1,8 +1,9 @@
 """`saz features` and `saz features-list`, run in-process."""
 
 import numpy as np
+import soundfile as sf
 
-from conftest import EXAMPLES, REAL_FILES
+from conftest import EXAMPLES, REAL_FILES, tone
 
 
 def test_features_on_fixture_folder(cli, tmp_path):
@@ -34,3 +35,20 @@ def test_features_list_shows_every_extractor_with_its_defaults(cli):
     for name in ("logmel", "mfcc", "stats"):
         assert f"│ {name} " in r.stdout
     assert "n_mels=" in r.stdout
+
+
+def test_features_print_names_as_written_and_refuse_what_predict_refuses(cli, tmp_path):
+    folder = tmp_path / "in"
+    (folder / "a[").mkdir(parents=True)
+    sf.write(folder / "[cel][cla]0001__1.wav", tone(22050, 1.0), 22050)
+    (folder / "a[" / "x].wav").write_text("not audio\n")
+    data = (EXAMPLES / "ensemble.ogg").read_bytes()
+    (folder / "cut.ogg").write_bytes(data[: len(data) // 2])
+    (folder / "readme.md").write_text("x")
+    r = cli("features", folder, "--feature", "stats", "--out", tmp_path / "o", "--no-cache")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "│ " + str(folder / "[cel][cla]0001__1.wav") in r.stdout and "1 of 3 files" in r.stdout
+    lines = r.stderr.splitlines()
+    assert f"skipped: {folder}: 1 file(s) not named as audio: readme.md" in lines
+    assert any(line.startswith(f"failed: {folder / 'a[' / 'x].wav'}: ") for line in lines)
+    assert f"failed: {folder / 'cut.ogg'}: truncated: the Ogg stream stops at 4.5 s without its last page" in lines
