@@ -102,6 +102,8 @@ def extract_files(
 ) -> list[FileResult]:
     """Compute features for ``(source, output)`` pairs, in ``workers`` processes when > 1."""
     cache_root = str(cache.root) if cache is not None else None
+    if cache is not None:
+        cache.remove_leftovers(feature)
     results: list[FileResult] = []
 
     def done(r: FileResult) -> None:
