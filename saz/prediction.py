@@ -48,6 +48,25 @@ def load_predictor(model: str | os.PathLike | Predictor = "default") -> Predicto
     return _load(str(path.resolve()), path.stat().st_mtime)
 
 
+class RecordingTooLong(audio.AudioError):
+    """A recording longer than the caller's limit (``max_seconds``; the web app answers 413)."""
+
+    @classmethod
+    def over(cls, source: str | os.PathLike, limit: float, seconds: float | None = None) -> RecordingTooLong:
+        """The error for ``source``, ``seconds`` long by its header (None: found while decoding)."""
+        if seconds is None:
+            return cls(source, f"decodes to more than the limit of {limit:g} s")
+        return cls(source, f"{seconds:.0f} s long, over the limit of {limit:g} s")
+
+
+def check_length(path: str | os.PathLike, max_seconds: float) -> None:
+    """Raise :class:`RecordingTooLong` when the header of ``path`` declares more than
+    ``max_seconds`` (cheap: nothing is decoded); :class:`saz.audio.AudioError` for no usable header."""
+    seconds = audio.info(path).duration
+    if seconds > max_seconds:
+        raise RecordingTooLong.over(path, max_seconds, seconds)
+
+
 @dataclass
 class Segment:
     instrument: str
@@ -180,19 +199,27 @@ class _File:
         return self.closed and (self.error is not None or len(self.probs) == len(self.starts))
 
 
-def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File) -> Iterator[np.ndarray]:
+def _decoded(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None) -> Iterator[np.ndarray]:
+    """The mono samples of a file (in blocks, as decoded) or of an array (at once), at ``sr``."""
     if isinstance(item, np.ndarray):
         if item.ndim == 2 and item.shape[0] < item.shape[1]:
             item = item.T  # (channels, samples) -> (samples, channels)
         y = audio.to_mono(np.asarray(item, np.float32))
         if in_sr is None:
             raise ValueError("an array needs its sample rate: predict(array, sr=...)")
-        y = audio.resample(y, in_sr, sr)
-        counter.samples = len(y)
-        yield y
+        yield audio.resample(y, in_sr, sr)
         return
-    for block in audio.stream(item, sr=sr, block_seconds=30.0):
+    yield from audio.stream(item, sr=sr, block_seconds=30.0)
+
+
+def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File,
+            max_seconds: float | None) -> Iterator[np.ndarray]:
+    """:func:`_decoded`'s blocks, counted in ``counter``; decoding stops with
+    :class:`RecordingTooLong` once they pass ``max_seconds`` (whatever the header said)."""
+    for block in _decoded(item, sr, in_sr):
         counter.samples += len(block)
+        if max_seconds is not None and counter.samples > max_seconds * sr:
+            raise RecordingTooLong.over(counter.source, max_seconds)
         yield block
 
 
@@ -208,7 +235,10 @@ def _audio_error(source: str, e: Exception) -> audio.AudioError:
 def _thresholds_read(pred: Predictor, window: float, threshold: float | None,
                      profile: str | None) -> tuple[np.ndarray, str]:
     """The per-class thresholds predictions at ``window`` seconds read (one ``threshold`` for
-    every class, a ``profile``'s, or those tuned at the nearest window) and how they were set."""
+    every class, a ``profile``'s, or those tuned at the nearest window) and how they were set;
+    ValueError for a ``threshold`` and a ``profile`` both."""
+    if threshold is not None and profile is not None:
+        raise ValueError("give one threshold for every class or a threshold profile, not both")
     if threshold is not None:
         return np.full(len(pred.vocab.names), threshold, np.float32), f"{threshold:g} for every class"
     label = profile or TUNED
@@ -234,17 +264,17 @@ def _silent(waves: np.ndarray) -> np.ndarray:
 
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
-                 threshold: float | None = None, batch: int = 32, profile: str | None = None) -> Iterator[Prediction]:
+                 threshold: float | None = None, batch: int = 32, profile: str | None = None,
+                 max_seconds: float | None = None) -> Iterator[Prediction]:
     """Predictions for files or arrays, in input order, each yielded as soon as it is complete.
 
     One model load; windows from consecutive files share batches. A file that cannot be
     decoded yields a :class:`Prediction` with ``error`` set, and the others go on. Detections use
     the model's thresholds (those tuned at the nearest window it has thresholds for,
     :meth:`Predictor.threshold_window`), those of its threshold ``profile``
-    (:meth:`Predictor.profiles`), or one ``threshold`` for every class.
+    (:meth:`Predictor.profiles`), or one ``threshold`` for every class. A recording that decodes
+    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error.
     """
-    if threshold is not None and profile is not None:
-        raise ValueError("give one threshold for every class or a threshold profile, not both")
     pred = load_predictor(model)
     fsr = pred.feature.sr
     window, hop = _window_and_hop(pred, window, hop)
@@ -280,7 +310,7 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
         f = _File(f"array {i}" if isinstance(item, np.ndarray) else str(item))
         queue.append(f)
         try:
-            for start, w in _windows(_blocks(item, fsr, sr, f), fsr, w_n, h_n, f.envelope):
+            for start, w in _windows(_blocks(item, fsr, sr, f, max_seconds), fsr, w_n, h_n, f.envelope):
                 f.starts.append(start)
                 pending.append((f, start, w))
                 if len(pending) >= batch:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from saz.datasets.base import Dataset
 
 PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
-RESUMABLE = ("epochs", "patience", "budget_cpu_minutes", "device")  # may change on resume: how long a run goes on, and where
+RESUMABLE = ("epochs", "patience", "budget_cpu_minutes", "device")  # a resume may change them: how long, and where
 Fresh = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]
 
 
@@ -145,7 +145,7 @@ def digest(*parts: bytes) -> str:
 
 
 def _first_difference(stored: dict, now: dict, prefix: str = "") -> tuple[str, Any, Any] | None:
-    """The first setting (dotted name, in the order of ``now``) whose value differs, with its stored and current values."""
+    """The first setting (a dotted name, in the order of ``now``) whose value differs, and its two values."""
     for key in [*now, *(k for k in stored if k not in now)]:
         was, new = stored.get(key), now.get(key)
         if isinstance(was, dict) and isinstance(new, dict):
@@ -235,7 +235,7 @@ class Trainer:
         if len(X) == 0 or len(X_val) == 0:
             raise ValueError("training and validation sets must both hold clips")
         self.run.mkdir(parents=True, exist_ok=True)
-        io.remove_temp_files(self.run)  # one run writes a run folder: any temporary file there is an interrupted write's
+        io.remove_temp_files(self.run)  # one run writes a run folder: a temporary file there is an interrupted write's
         settings = self.settings(y, y_val)
         if resume:
             self._check_same_run(settings)
