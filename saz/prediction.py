@@ -48,6 +48,25 @@ def load_predictor(model: str | os.PathLike | Predictor = "default") -> Predicto
     return _load(str(path.resolve()), path.stat().st_mtime)
 
 
+class RecordingTooLong(audio.AudioError):
+    """A recording longer than the caller's limit (``max_seconds``; the web app answers 413)."""
+
+    @classmethod
+    def over(cls, source: str | os.PathLike, limit: float, seconds: float | None = None) -> RecordingTooLong:
+        """The error for ``source``, ``seconds`` long by its header (None: found while decoding)."""
+        if seconds is None:
+            return cls(source, f"decodes to more than the limit of {limit:g} s")
+        return cls(source, f"{seconds:.0f} s long, over the limit of {limit:g} s")
+
+
+def check_length(path: str | os.PathLike, max_seconds: float) -> None:
+    """Raise :class:`RecordingTooLong` when the header of ``path`` declares more than
+    ``max_seconds`` (cheap: nothing is decoded); :class:`saz.audio.AudioError` for no usable header."""
+    seconds = audio.info(path).duration
+    if seconds > max_seconds:
+        raise RecordingTooLong.over(path, max_seconds, seconds)
+
+
 @dataclass
 class Segment:
     instrument: str
@@ -187,23 +206,31 @@ class _File:
         return self.closed and (self.error is not None or len(self.probs) == len(self.starts))
 
 
-def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File,
-            allow_partial: bool) -> Iterator[np.ndarray]:
-    """The audio of ``item`` at ``sr`` in blocks, counted in ``counter``; a file that decodes only
-    in part ends early with ``counter.warning`` set when ``allow_partial``, else raises."""
+def _decoded(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, source: str) -> Iterator[np.ndarray]:
+    """The mono samples of a file (in blocks, as decoded) or of an array (at once), at ``sr``;
+    non-finite samples are refused."""
     if isinstance(item, np.ndarray):
         if item.ndim == 2 and item.shape[0] < item.shape[1]:
             item = item.T  # (channels, samples) -> (samples, channels)
-        y = audio.require_finite(counter.source, audio.to_mono(np.asarray(item, np.float32)))
+        y = audio.require_finite(source, audio.to_mono(np.asarray(item, np.float32)))
         if in_sr is None:
             raise ValueError("an array needs its sample rate: predict(array, sr=...)")
-        y = audio.resample(y, in_sr, sr)
-        counter.samples = len(y)
-        yield y
+        yield audio.resample(y, in_sr, sr)
         return
+    yield from audio.stream(item, sr=sr, block_seconds=30.0)
+
+
+def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File,
+            allow_partial: bool, max_seconds: float | None) -> Iterator[np.ndarray]:
+    """:func:`_decoded`'s blocks, counted in ``counter``; decoding stops with
+    :class:`RecordingTooLong` once they pass ``max_seconds`` (whatever the header said). A file
+    that decodes only in part ends early with ``counter.warning`` set when ``allow_partial``,
+    else raises."""
     try:
-        for block in audio.stream(item, sr=sr, block_seconds=30.0):
+        for block in _decoded(item, sr, in_sr, counter.source):
             counter.samples += len(block)
+            if max_seconds is not None and counter.samples > max_seconds * sr:
+                raise RecordingTooLong.over(counter.source, max_seconds)
             yield block
     except audio.PartialAudioError as e:
         if not allow_partial:
@@ -223,7 +250,10 @@ def _audio_error(source: str, e: Exception) -> audio.AudioError:
 def _thresholds_read(pred: Predictor, window: float, threshold: float | None,
                      profile: str | None) -> tuple[np.ndarray, str]:
     """The per-class thresholds predictions at ``window`` seconds read (one ``threshold`` for
-    every class, a ``profile``'s, or those tuned at the nearest window) and how they were set."""
+    every class, a ``profile``'s, or those tuned at the nearest window) and how they were set;
+    ValueError for a ``threshold`` and a ``profile`` both."""
+    if threshold is not None and profile is not None:
+        raise ValueError("give one threshold for every class or a threshold profile, not both")
     if threshold is not None:
         return np.full(len(pred.vocab.names), threshold, np.float32), f"{threshold:g} for every class"
     label = profile or TUNED
@@ -264,7 +294,7 @@ def _score(pred: Predictor, pending: list[tuple[_File, int, np.ndarray]]) -> Non
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
                  threshold: float | None = None, batch: int = 32, profile: str | None = None,
-                 allow_partial: bool = False) -> Iterator[Prediction]:
+                 allow_partial: bool = False, max_seconds: float | None = None) -> Iterator[Prediction]:
     """Predictions for files or arrays, in input order, each yielded as soon as it is complete.
 
     One model load; windows from consecutive files share batches. A file that cannot be
@@ -273,10 +303,9 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
     ``allow_partial``: then the part decoded is scored, with ``warning`` set. Detections use
     the model's thresholds (those tuned at the nearest window it has thresholds for,
     :meth:`Predictor.threshold_window`), those of its threshold ``profile``
-    (:meth:`Predictor.profiles`), or one ``threshold`` for every class.
+    (:meth:`Predictor.profiles`), or one ``threshold`` for every class. A recording that decodes
+    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error.
     """
-    if threshold is not None and profile is not None:
-        raise ValueError("give one threshold for every class or a threshold profile, not both")
     pred = load_predictor(model)
     fsr = pred.feature.sr
     window, hop = _window_and_hop(pred, window, hop)
@@ -302,7 +331,7 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
         f = _File(f"array {i}" if isinstance(item, np.ndarray) else str(item))
         queue.append(f)
         try:
-            for start, w in _windows(_blocks(item, fsr, sr, f, allow_partial), fsr, w_n, h_n, f.envelope):
+            for start, w in _windows(_blocks(item, fsr, sr, f, allow_partial, max_seconds), fsr, w_n, h_n, f.envelope):
                 f.starts.append(start)
                 pending.append((f, start, w))
                 if len(pending) >= batch:

@@ -12,7 +12,8 @@ import soundfile as sf
 from conftest import tone
 from saz.audio import AudioError, AudioFormatError, PartialAudioError
 from saz.models.checkpoint import Checkpoint
-from saz.prediction import Prediction, _windows, load_predictor, predict, predict_many, window_starts
+from saz.prediction import (Prediction, RecordingTooLong, _windows, check_length, load_predictor, predict, predict_many,
+                            window_starts)
 
 SR = 22050
 
@@ -140,6 +141,28 @@ def test_a_truncated_file_fails_unless_part_of_it_may_be_scored(model, tmp_path)
     d = strict_json(p.to_json())
     assert d["warning"] == str(p.warning) and d["duration"] == pytest.approx(p.duration, abs=1e-3)
     assert "warning" not in predict(tmp_path / "whole.ogg", model=model).to_dict()
+def test_max_seconds_stops_decoding_whatever_the_header_says(model, tmp_path, monkeypatch):
+    """A stream that never ends (as a header that understates the length would give) stops once
+    the decoded audio passes ``max_seconds``; the header check refuses a long file undecoded."""
+    from saz import audio
+
+    pulled = []
+
+    def endless(path, sr, block_seconds):
+        while True:
+            pulled.append(block_seconds)
+            yield np.zeros(int(sr * block_seconds), np.float32)
+
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    monkeypatch.setattr(audio, "stream", endless)
+    results = list(predict_many([tmp_path / "a.wav", np.zeros(SR * 9, np.float32)], model, sr=SR, max_seconds=61))
+    assert type(results[0].error) is RecordingTooLong and len(pulled) == 3  # 90 s decoded of the endless stream
+    assert str(results[0].error) == f"{tmp_path / 'a.wav'}: decodes to more than the limit of 61 s"
+    assert results[1].ok  # an array within the limit
+    monkeypatch.undo()
+    with pytest.raises(RecordingTooLong, match=r"a.wav: 1 s long, over the limit of 0.5 s"):
+        check_length(tmp_path / "a.wav", 0.5)
+    check_length(tmp_path / "a.wav", 1.0)
 
 
 def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):

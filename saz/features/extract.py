@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -81,7 +82,17 @@ def _work(src: Path, dst: Path, feature: Feature, cache_root: str | None) -> Fil
 
 
 def _init_worker() -> None:
+    """A worker's setup: one torch thread (the workers are the parallelism), and a watch that ends
+    the worker when its parent does (a parent killed with SIGKILL would otherwise leave its
+    workers waiting on the task queue for ever)."""
     torch.set_num_threads(1)
+    threading.Thread(target=_exit_with_parent, name="saz-parent-watch", daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    """Wait until this spawned worker's parent has ended (its end of the spawn pipe closes), then exit."""
+    multiprocessing.parent_process().join()
+    os._exit(1)
 
 
 def extract_files(
@@ -93,6 +104,8 @@ def extract_files(
 ) -> list[FileResult]:
     """Compute features for ``(source, output)`` pairs, in ``workers`` processes when > 1."""
     cache_root = str(cache.root) if cache is not None else None
+    if cache is not None:
+        cache.remove_leftovers(feature)
     results: list[FileResult] = []
 
     def done(r: FileResult) -> None:
@@ -104,7 +117,7 @@ def extract_files(
         for src, dst in pairs:
             done(_work(src, dst, feature, cache_root))
     else:
-        ctx = get_context("spawn")  # fork after torch has run can deadlock in OpenMP
+        ctx = multiprocessing.get_context("spawn")  # fork after torch has run can deadlock in OpenMP
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
             futures = [pool.submit(_work, src, dst, feature, cache_root) for src, dst in pairs]
             for fut in as_completed(futures):
