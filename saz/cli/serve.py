@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from saz.cli.errors import fail, reported
+from saz.cli.loaders import trust_option
 from saz.cli.output import err
 
 
@@ -13,6 +14,7 @@ def serve(
     port: int = typer.Option(8000),
     model: str = typer.Option("default", "--model", "-m", help="'default' (bundled) or a checkpoint file."),
     max_upload_mb: float = typer.Option(100.0, help="Uploads above this size get 413."),
+    trust: bool = trust_option(),
 ) -> None:
     """The web page and HTTP API: upload a recording, see the instruments and when they play."""
     try:
@@ -24,6 +26,6 @@ def serve(
     from saz.models.checkpoint import CheckpointError
 
     with reported(CheckpointError):
-        application = create_app(model, max_upload_mb)
+        application = create_app(model, max_upload_mb, trust=trust)
     err.print(f"saz serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -136,9 +136,11 @@ async def _refused(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=status_for(error))
 
 
-def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: str | None = None) -> FastAPI:
-    """The app, with ``model`` loaded now (a bad model fails here, not on the first request)."""
-    predictor = load_predictor(model)
+def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: str | None = None,
+               trust: bool = False) -> FastAPI:
+    """The app, with ``model`` loaded now (a bad model fails here, not on the first request; a
+    pickled estimator is refused unless ``trust``, :func:`saz.prediction.load_predictor`)."""
+    predictor = load_predictor(model, trust)
     limit = int(max_upload_mb * 1024 * 1024)
     app = FastAPI(title="saz", version=__version__,
                   description="Which instruments play in a recording, how sure, and when.")
