@@ -49,8 +49,8 @@ FORMAT_VERSION = 1
 KINDS = ("torch", "sklearn", "ensemble")
 TUNED = "tuned"  # the name of a checkpoint's own thresholds among its threshold profiles
 _WEIGHTS = {"torch": "state_dict", "sklearn": "estimator", "ensemble": "members"}  # what each kind stores
-PICKLED = ("its estimator is a pickle (written by an older saz), which can run any code when read: retrain it, "
-           "or, only if you trust where the file came from, load it with --trust-checkpoint (trust=True in Python)")
+PICKLED = ("its estimator is a pickle (an older saz's), which can run any code when read: retrain it, or, only if "
+           "you trust where the file came from, load it with --trust-checkpoint (trust=True)")
 
 
 class CheckpointError(Exception):
