@@ -1,9 +1,12 @@
-"""saz's label space: the instrument map, the default vocabulary and the table of instrument names.
+"""saz's label space: the instrument map, the default vocabulary, the table of instrument names and
+the instruments of musical traditions.
 
 The instrument map (``saz/data/instruments.toml``) lists the default model's classes in order,
 with how each is played (GM programs, preset names, drum keys, range, roles); the name table
 (``saz/data/sample_names.toml``) maps the names datasets and sample libraries use to those classes
-(HamNava's ``santour`` -> ``dulcimer``). Everything here is data: it imports nothing of saz above
+(HamNava's ``santour`` -> ``dulcimer``); the traditions (``saz/data/traditions.toml``) list the
+instruments of a few musical traditions, so that a command can say which of them a model cannot
+name (:func:`absent_instruments`). Everything here is data: it imports nothing of saz above
 :mod:`saz.labels`, so readers, training and scoring use it without the synthesiser.
 """
 
@@ -78,3 +81,27 @@ def class_map(spec: str) -> tuple[dict[str, str], Vocabulary | None]:
     if spec == "none":
         return {}, None
     return tomllib.loads(Path(spec).read_text())["map"], None
+
+
+@dataclass(frozen=True)
+class Tradition:
+    """A musical tradition's name as a reader says it ("Iranian") and its instruments' names."""
+
+    label: str
+    instruments: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def traditions() -> tuple[Tradition, ...]:
+    """The traditions of ``saz/data/traditions.toml``, in file order."""
+    text = resources.files("saz.data").joinpath("traditions.toml").read_text()
+    return tuple(Tradition(d["label"], tuple(d["instruments"])) for d in tomllib.loads(text)["traditions"].values())
+
+
+def absent_instruments(vocab: Vocabulary) -> dict[str, list[str]]:
+    """Per tradition (by label), its instruments that ``vocab`` cannot name, neither as a class nor
+    through saz's name table (:func:`resolve_name`); traditions it covers whole are left out. A
+    model asked about such an instrument answers with the nearest sound it knows, so a reader
+    needs to be told."""
+    absent = {t.label: [n for n in t.instruments if resolve_name(vocab, n) is None] for t in traditions()}
+    return {label: names for label, names in absent.items() if names}

@@ -264,3 +264,18 @@ def test_thresholds_tuned_per_prediction_window(model, tmp_path):
     assert predict(tmp_path / "c1.wav", model=tabled).to_dict()["thresholds_from"] == "tuned"
     plain = predict(tmp_path / "c1.wav", model=pred, window=0.5)  # a checkpoint without a table keeps its own
     assert np.array_equal(plain.thresholds, pred.thresholds) and plain.to_dict()["thresholds_from"] == "tuned"
+
+
+def test_a_pattern_unlike_training_is_named():
+    """No class confident yet several middling (a kamancheh to the default) is named; a confident
+    class, or too few middling ones (silence, nothing heard), is not."""
+    def heard(*probs: float) -> Prediction:
+        p = np.array(probs, np.float32)
+        return Prediction("x.wav", ["tar", "ney", "daf", "oud"], np.full(4, 0.5, np.float32), 5.0, 5.0, 2.5, p,
+                          np.zeros(1), p[None])
+
+    assert heard(0.45, 0.3, 0.25, 0.05).hesitation == "no instrument reaches 0.6 yet 3 score between 0.2 and 0.6"
+    assert heard(0.7, 0.3, 0.25, 0.05).hesitation is None  # one class confident
+    assert heard(0.45, 0.1, 0.05, 0.0).hesitation is None  # one middling class: not wavering
+    assert heard(0.0, 0.0, 0.0, 0.0).hesitation is None  # silence
+    assert json.loads(heard(0.45, 0.3, 0.1, 0.0).to_json(False, extra=1))["extra"] == 1

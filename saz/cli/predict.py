@@ -15,15 +15,35 @@ from saz.cli.output import err, failed, note
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
+    from saz.labels import Vocabulary
     from saz.prediction import Prediction
 
 FORMATS = ("table", "json", "csv")
 
 
-def format_result(pred: Prediction, fmt: str, timeline: bool, first: bool) -> str:
-    """One file's result as text in ``fmt`` (csv carries its header on the first file)."""
+def vocabulary_field(vocab: Vocabulary) -> dict:
+    """What the model can name and, per musical tradition, the instruments it cannot (JSON's
+    ``vocabulary``): an answer on a tar names the nearest sound it knows, and says so."""
+    from saz.vocabulary import absent_instruments
+
+    return {"instruments": list(vocab.names), "not_in_vocabulary": absent_instruments(vocab)}
+
+
+def vocabulary_lines(field: dict, model: str) -> str:
+    """The table's lines, once per run, on the instruments the model knows and those it does not."""
+    names = field["instruments"]
+    lines = [f"{model} knows {len(names)} instruments (saz models info {model}): {', '.join(names)}"]
+    if field["not_in_vocabulary"]:
+        lines.append("not in its vocabulary (for these it answers with the nearest instrument it knows):")
+        lines += [f"  {label}: {', '.join(absent)}" for label, absent in field["not_in_vocabulary"].items()]
+    return "".join(line + "\n" for line in lines)
+
+
+def format_result(pred: Prediction, fmt: str, timeline: bool, first: bool, vocabulary: dict | None = None) -> str:
+    """One file's result as text in ``fmt`` (csv carries its header on the first file; json each
+    file's ``vocabulary`` and whether its pattern looks unlike training, ``unlike_training``)."""
     if fmt == "json":
-        return pred.to_json(timeline) + "\n"
+        return pred.to_json(timeline, vocabulary=vocabulary, unlike_training=pred.hesitation) + "\n"
     rows = []
     if fmt == "csv":
         if first:
@@ -36,6 +56,8 @@ def format_result(pred: Prediction, fmt: str, timeline: bool, first: bool) -> st
         return "".join(r + "\n" for r in rows)
     lines = [f"{pred.source} ({pred.duration:.1f} s)"]
     lines += [f"  {n:<20} {p:.2f}" for n, p in pred.present] or ["  (no instrument detected)"]
+    if pred.hesitation is not None:
+        lines.append(f"  unlike its training: {pred.hesitation}; what plays may be outside its vocabulary")
     if timeline:
         lines += ["  segments:"] + [f"    {s.instrument:<18} {s.start:8.2f} {s.end:8.2f}  {s.confidence:.2f}" for s in pred.segments]
     return "\n".join(lines) + "\n"
@@ -70,13 +92,17 @@ def _report(pred: Prediction) -> bool:
 class _Writer:
     """Writes each result to standard output, to the ``--out`` file (synced) and as a plot."""
 
-    def __init__(self, fmt: str, timeline: bool, sink: IO[str] | None, plot_dir: Path | None) -> None:
+    def __init__(self, fmt: str, timeline: bool, sink: IO[str] | None, plot_dir: Path | None,
+                 vocabulary: dict, header: str) -> None:
         self.fmt, self.timeline, self.sink, self.plot_dir = fmt, timeline, sink, plot_dir
+        self.vocabulary, self.header = vocabulary, header
         self.wrote = False
         self.stems: dict[str, int] = {}
 
     def __call__(self, pred: Prediction) -> None:
-        text = format_result(pred, self.fmt, self.timeline, first=not self.wrote)
+        text = format_result(pred, self.fmt, self.timeline, first=not self.wrote, vocabulary=self.vocabulary)
+        if self.fmt == "table" and not self.wrote:
+            text = self.header + text
         self.wrote = True
         print(text, end="", flush=True)
         if self.sink is not None:
@@ -119,7 +145,8 @@ def predict(
         fail("--threshold and --profile both set thresholds: give one", code=2)
     predictor = load_model(model, profile, trust)
     sink = open(out, "a", encoding="utf-8") if out is not None else None
-    write = _Writer(fmt, timeline, sink, plot_dir)
+    vocabulary = vocabulary_field(predictor.vocab)
+    write = _Writer(fmt, timeline, sink, plot_dir, vocabulary, vocabulary_lines(vocabulary, model))
     try:
         with reported(ValueError, code=2), progress_bar() as bar:
             task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)

@@ -31,8 +31,11 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(cli, model, tmp_path):
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [source_name(d["source"]) for d in lines] == ["a.wav", "b.ogg"]
     for d in lines:
-        assert set(d) == {"source", "duration", "thresholds_from", "instruments", "probabilities", "timeline"}
+        assert set(d) == {"source", "duration", "thresholds_from", "instruments", "probabilities", "timeline",
+                          "vocabulary", "unlike_training"}
         assert set(d["probabilities"]) == {"tar", "ney", "daf"}
+        assert d["vocabulary"]["instruments"] == ["tar", "ney", "daf"]
+        assert d["vocabulary"]["not_in_vocabulary"]["Iranian"] == ["setar", "kamancheh", "oud", "tonbak", "santur"]
         assert {"window", "hop", "windows", "segments"} == set(d["timeline"])
         assert all(set(s) == {"instrument", "start", "end", "confidence"} for s in d["timeline"]["segments"])
     assert (tmp_path / "results.jsonl").read_text() == r.stdout
@@ -156,3 +159,24 @@ def test_unusable_inputs_are_bad_files_and_the_rest_is_answered(cli, model, tmp_
                                        f"failed: {tmp_path / 'sock.wav'}: not a regular file (a pipe, socket or device)"]
     assert f"skipped: {songs}: 2 file(s) not named as audio: cover.jpg, sub/notes.txt" in r.stderr.splitlines()
     assert "3 of 6 file(s) failed" in r.stderr
+
+
+def test_the_table_says_what_the_model_knows_once_and_a_pattern_unlike_training_per_file(cli, model, tmp_path):
+    """The table opens with the model's instruments and, per tradition, those it does not know
+    (data: saz/data/traditions.toml); a file whose probabilities waver gets a line of its own."""
+    from saz.prediction import Prediction
+
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, tone(SR, 2.0), SR)
+    r = cli("predict", tmp_path / "a.wav", tmp_path / "b.wav", "-m", model)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"{model} knows 3 instruments (saz models info {model}): tar, ney, daf"
+    assert lines[1].startswith("not in its vocabulary") and "  Iranian: setar, kamancheh, oud, tonbak, santur" in lines
+    assert r.stdout.count("knows 3 instruments") == 1
+    p = np.array([0.45, 0.3, 0.25], np.float32)
+    wavering = Prediction("c.wav", ["tar", "ney", "daf"], np.full(3, 0.5, np.float32), 2.0, 2.0, 1.0, p, np.zeros(1), p[None])
+    from saz.cli.predict import format_result
+
+    assert ("  unlike its training: no instrument reaches 0.6 yet 3 score between 0.2 and 0.6; what plays may be "
+            "outside its vocabulary") in format_result(wavering, "table", False, True).splitlines()
