@@ -279,6 +279,7 @@ def _thresholds_read(pred: Predictor, window: float, threshold: float | None,
     if threshold is not None and profile is not None:
         raise ValueError("give one threshold for every class or a threshold profile, not both")
     if threshold is not None:
+        check_settings(pred, threshold=threshold)
         return np.full(len(pred.vocab.names), threshold, np.float32), f"{threshold:g} for every class"
     label = profile or TUNED
     if label == TUNED and pred.threshold_window(window) != pred.seconds:
@@ -286,14 +287,45 @@ def _thresholds_read(pred: Predictor, window: float, threshold: float | None,
     return pred.thresholds_for(profile, window), label
 
 
+class SettingError(ValueError):
+    """A prediction setting that makes no sense; ``str(err)`` is one line, ``name value: cause``
+    (``name`` is the setting: window, hop or threshold)."""
+
+    def __init__(self, name: str, value: float, cause: str):
+        self.name, self.value, self.cause = name, value, cause
+        super().__init__(f"{name} {value:g}: {cause}")
+
+
+def check_settings(pred: Predictor, window: float | None = None, hop: float | None = None,
+                   threshold: float | None = None) -> None:
+    """Raise :class:`SettingError` for a ``threshold`` outside [0, 1], a ``window`` shorter than the
+    model can use (:attr:`Predictor.min_window`), a ``hop`` that is not positive or is longer than
+    the window (the audio between windows would go unheard); None leaves a setting to its default."""
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise SettingError("threshold", threshold, "outside [0, 1]: a threshold is a probability")
+    if window is not None and not (window > 0 and window >= pred.min_window):
+        raise SettingError("window", window, f"shorter than the model can use: each of its outputs hears "
+                                             f"{pred.receptive_frames} spectrogram frames, {pred.min_window:.2f} s")
+    length = pred.seconds if window is None else window
+    if hop is not None and not 0 < hop <= length:
+        raise SettingError("hop", hop, f"must be positive and at most the {length:g}-s window (the step from one "
+                                       "window's start to the next)")
+
+
 def _window_and_hop(pred: Predictor, window: float | None, hop: float | None) -> tuple[float, float]:
     """The prediction window (default: the model's clip length) and hop (default: half the
-    window) in seconds; ValueError unless both are positive."""
-    window = float(window or pred.seconds)
-    hop = float(hop or window / 2)
-    if window <= 0 or hop <= 0:
-        raise ValueError(f"window and hop must be positive (got {window}, {hop})")
-    return window, hop
+    window) in seconds, checked (:func:`check_settings`)."""
+    check_settings(pred, window, hop)
+    window = float(pred.seconds if window is None else window)
+    return window, float(window / 2 if hop is None else hop)
+
+
+def _too_short(f: _File, sr: int, window: float) -> audio.AudioError:
+    """The error of a recording shorter than the window it was asked to be heard in: padded with
+    silence, it would be scored on what it is not."""
+    seconds = f.samples / sr
+    return audio.AudioError(f.source, f"{seconds:.2f} s long, shorter than the {window:g}-s window asked for: give a "
+                                      f"window of at most {seconds:.2f} s, or none (the model's own clip, padded as in training)")
 
 
 def _silent(waves: np.ndarray) -> np.ndarray:
@@ -328,10 +360,14 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
     the model's thresholds (those tuned at the nearest window it has thresholds for,
     :meth:`Predictor.threshold_window`), those of its threshold ``profile``
     (:meth:`Predictor.profiles`), or one ``threshold`` for every class. A recording that decodes
-    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error.
+    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error; one shorter
+    than a ``window`` asked for is an error too (without ``window``, a recording shorter than the
+    model's clip is padded with silence, as its training clips were). Settings that make no sense
+    raise :class:`SettingError` (:func:`check_settings`).
     """
     pred = load_predictor(model)
     fsr = pred.feature.sr
+    asked = window
     window, hop = _window_and_hop(pred, window, hop)
     w_n, h_n = int(round(window * fsr)), int(round(hop * fsr))
     classes = list(pred.vocab.names)
@@ -361,6 +397,8 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
                 if len(pending) >= batch:
                     _score(pred, pending)
                     yield from finished()
+            if asked is not None and f.error is None and f.samples < w_n:
+                f.error = _too_short(f, fsr, window)
         except (audio.AudioError, OSError, ValueError) as e:
             f.error = _audio_error(f.source, e)
         f.closed = True

@@ -245,24 +245,24 @@ def test_thresholds_tuned_per_prediction_window(model, tmp_path):
     (tmp_path / "broken.wav").write_bytes(b"RIFF not audio")
     (tmp_path / "with-bad.csv").write_text("\n".join([*rows, "bad,broken.wav,tar"]) + "\n")
     pred, ds = load_predictor(model), load("csv", tmp_path / "val.csv")
-    prob, y = window_probabilities(pred, ds, 0.5, progress=False)
+    prob, y = window_probabilities(pred, ds, 0.55, progress=False)
     assert prob.shape == (8, 3) and np.array_equal(y[:, 0], [1, 0, 0, 1, 0, 0, 1, 0])
-    np.testing.assert_allclose(prob[3], predict(tmp_path / "c3.wav", model=pred, window=0.5).probabilities, atol=1e-6)
-    assert len(window_probabilities(pred, load("csv", tmp_path / "with-bad.csv"), 0.5, progress=False)[0]) == 8
-    table = window_thresholds(pred, [ds], [0.5, 1.0], progress=False)
-    np.testing.assert_allclose(table[0.5], tune_thresholds(y, prob))  # every class decided by these clips
+    np.testing.assert_allclose(prob[3], predict(tmp_path / "c3.wav", model=pred, window=0.55).probabilities, atol=1e-6)
+    assert len(window_probabilities(pred, load("csv", tmp_path / "with-bad.csv"), 0.55, progress=False)[0]) == 8
+    table = window_thresholds(pred, [ds], [0.55, 1.0], progress=False)
+    np.testing.assert_allclose(table[0.55], tune_thresholds(y, prob))  # every class decided by these clips
     with pytest.raises(ValueError, match="expected a positive window and 3 thresholds"):
         Checkpoint.load(model).with_window_thresholds({0.5: np.zeros(2)}, "x")
 
     tabled = load_predictor(Checkpoint.load(model).with_window_thresholds(table, "tuned here").save(tmp_path / "w.pt"))
-    assert [tabled.threshold_window(w) for w in (0.4, 0.7, 0.8, 1.6, 5.0, None)] == [0.5, 0.5, 1.0, 2.0, 2.0, 2.0]
-    np.testing.assert_allclose(tabled.thresholds_for(None, 0.45), table[0.5])
+    assert [tabled.threshold_window(w) for w in (0.4, 0.7, 0.8, 1.6, 5.0, None)] == [0.55, 0.55, 1.0, 2.0, 2.0, 2.0]
+    np.testing.assert_allclose(tabled.thresholds_for(None, 0.45), table[0.55])
     assert np.array_equal(tabled.thresholds_for(None, 2.0), pred.thresholds)
-    at_half = predict(tmp_path / "c1.wav", model=tabled, window=0.5)
-    np.testing.assert_allclose(at_half.thresholds, table[0.5])
-    assert at_half.to_dict()["thresholds_from"] == "tuned at 0.5-s windows"
+    at_half = predict(tmp_path / "c1.wav", model=tabled, window=0.55)
+    np.testing.assert_allclose(at_half.thresholds, table[0.55])
+    assert at_half.to_dict()["thresholds_from"] == "tuned at 0.55-s windows"
     assert predict(tmp_path / "c1.wav", model=tabled).to_dict()["thresholds_from"] == "tuned"
-    plain = predict(tmp_path / "c1.wav", model=pred, window=0.5)  # a checkpoint without a table keeps its own
+    plain = predict(tmp_path / "c1.wav", model=pred, window=0.55)  # a checkpoint without a table keeps its own
     assert np.array_equal(plain.thresholds, pred.thresholds) and plain.to_dict()["thresholds_from"] == "tuned"
 
 
@@ -279,3 +279,25 @@ def test_a_pattern_unlike_training_is_named():
     assert heard(0.45, 0.1, 0.05, 0.0).hesitation is None  # one middling class: not wavering
     assert heard(0.0, 0.0, 0.0, 0.0).hesitation is None  # silence
     assert json.loads(heard(0.45, 0.3, 0.1, 0.0).to_json(False, extra=1))["extra"] == 1
+
+
+def test_saznet_hears_the_receptive_field_it_declares_and_the_shortest_window_follows(model):
+    """One frame feature of saznet depends on exactly ``receptive_frames`` spectrogram frames (by
+    its gradient); the shortest window the predictor takes spans that many frames."""
+    import torch
+
+    from saz.models import build
+    from saz.prediction import SettingError, check_settings
+
+    net = build("saznet", (64, 101), 3).eval()
+    x = torch.randn(1, 64, 101, requires_grad=True)
+    net.frame_features(x)[0, 25].sum().backward()  # the frame feature centred on input frame 50
+    heard = torch.nonzero(x.grad[0].abs().sum(0)).flatten()
+    assert len(heard) == net.receptive_frames == 23 and heard[0] == 50 - 11
+    pred = load_predictor(model)
+    assert pred.min_window == pytest.approx(22 * 512 / SR)
+    with pytest.raises(SettingError, match="window 0.5: shorter than the model can use"):
+        check_settings(pred, window=0.5)
+    check_settings(pred, window=0.52, hop=0.52, threshold=1.0)
+    with pytest.raises(SettingError, match=r"hop 0\.6: must be positive and at most the 0\.52-s window"):
+        list(predict_many([np.zeros(SR, np.float32)], pred, sr=SR, window=0.52, hop=0.6))

@@ -16,6 +16,7 @@ from saz.progress import progress_bar
 
 if TYPE_CHECKING:
     from saz.labels import Vocabulary
+    from saz.models.predictor import Predictor
     from saz.prediction import Prediction
 
 FORMATS = ("table", "json", "csv")
@@ -74,6 +75,16 @@ def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
     if not files:
         raise typer.Exit(1)
     return files, scans.empty
+
+
+def _check_options(predictor: Predictor, window: float | None, hop: float | None, threshold: float | None) -> None:
+    """Refuse a --window, --hop or --threshold that makes no sense, in one line naming it (exit status 2)."""
+    from saz.prediction import SettingError, check_settings
+
+    try:
+        check_settings(predictor, window, hop, threshold)
+    except SettingError as e:
+        fail(f"--{e.name} {e.value:g}: {e.cause}", code=2)
 
 
 def _report(pred: Prediction) -> bool:
@@ -144,6 +155,7 @@ def predict(
     if threshold is not None and profile is not None:
         fail("--threshold and --profile both set thresholds: give one", code=2)
     predictor = load_model(model, profile, trust)
+    _check_options(predictor, window, hop, threshold)
     sink = open(out, "a", encoding="utf-8") if out is not None else None
     vocabulary = vocabulary_field(predictor.vocab)
     write = _Writer(fmt, timeline, sink, plot_dir, vocabulary, vocabulary_lines(vocabulary, model))
