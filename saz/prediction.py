@@ -173,43 +173,50 @@ class Prediction:
 
 
 def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
-    """Starts of the windows covering ``n_samples``: every hop while a window still brings new
-    audio; always at least one (a short recording is padded)."""
-    starts = [0]
-    while starts[-1] + window < n_samples:
-        starts.append(starts[-1] + hop)
-    return starts
+    """Starts of the windows covering ``n_samples``: every hop while a window fits, then one that
+    ends where the recording does, so that only a recording shorter than a window is heard with
+    padding (silence after the end would change what the model hears in the last window); always
+    at least one."""
+    if n_samples <= window:
+        return [0]
+    starts = list(range(0, n_samples - window + 1, hop))
+    return starts if starts[-1] + window == n_samples else [*starts, n_samples - window]
+
+
+def _enveloped(blocks: Iterable[np.ndarray], sr: int, envelope: list[float]) -> Iterator[np.ndarray]:
+    """``blocks`` as they come; their peak envelope (one value per ``ENVELOPE_SECONDS``) is
+    appended to ``envelope``, for plots."""
+    n = max(1, int(ENVELOPE_SECONDS * sr))
+    rest = np.zeros(0, np.float32)
+    for block in blocks:
+        e = np.concatenate([rest, np.abs(block)])
+        k = len(e) // n
+        envelope.extend(e[:k * n].reshape(k, n).max(axis=1).tolist())
+        rest = e[k * n:]
+        yield block
+    if rest.size:
+        envelope.append(float(rest.max()))
 
 
 def _windows(blocks: Iterable[np.ndarray], sr: int, window: int, hop: int, envelope: list[float]
              ) -> Iterator[tuple[int, np.ndarray]]:
-    """Fixed windows over a stream of blocks, keeping only what the next window needs; the
-    waveform's peak envelope (one value per ``ENVELOPE_SECONDS``) is appended to ``envelope``."""
-    env_n = max(1, int(ENVELOPE_SECONDS * sr))
+    """The windows of :func:`window_starts` over a stream of blocks, each as soon as it is whole,
+    keeping only what the next window needs and the last ``window`` samples (for the window that
+    ends with the recording); the waveform's envelope goes to ``envelope`` (:func:`_enveloped`)."""
     buf = np.zeros(0, np.float32)
-    buf_start = 0      # sample index of buf[0]
-    next_start = 0
-    env_rest = np.zeros(0, np.float32)
-    total = 0
-    for block in blocks:
-        total += len(block)
-        e = np.concatenate([env_rest, np.abs(block)])
-        k = len(e) // env_n
-        envelope.extend(e[:k * env_n].reshape(k, env_n).max(axis=1).tolist())
-        env_rest = e[k * env_n:]
+    buf_start = next_start = yielded = 0  # sample index of buf[0]; of the next window on the hop grid
+    for block in _enveloped(blocks, sr, envelope):
         buf = np.concatenate([buf, block])
-        while next_start + window <= buf_start + len(buf) and (next_start == 0 or next_start + window - hop < total):
+        end = buf_start + len(buf)
+        while next_start + window <= end:
             yield next_start, buf[next_start - buf_start:next_start - buf_start + window]
-            next_start += hop
-        drop = next_start - buf_start
+            next_start, yielded = next_start + hop, yielded + 1
+        drop = min(next_start, end - window) - buf_start
         if drop > 0:
-            buf, buf_start = buf[drop:], next_start
-    if env_rest.size:
-        envelope.append(float(env_rest.max()))
-    for start in window_starts(total, window, hop):
-        if start >= next_start:
-            w = buf[start - buf_start:start - buf_start + window]
-            yield start, np.pad(w, (0, window - len(w)))
+            buf, buf_start = buf[drop:], buf_start + drop
+    for start in window_starts(buf_start + len(buf), window, hop)[yielded:]:
+        w = buf[start - buf_start:start - buf_start + window]
+        yield start, np.pad(w, (0, window - len(w)))
 
 
 class _File:
@@ -421,19 +428,32 @@ def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None
     return result
 
 
-def plot(pred: Prediction, path: str | os.PathLike, max_classes: int = 12) -> Path:
-    """PNG of ``pred``: waveform above the activity map of the instruments worth showing
-    (those detected, then the most probable others, at most ``max_classes``)."""
-    from saz import io, plots
-
-    order = np.argsort(-pred.probabilities, kind="stable")
+def plot_rows(pred: Prediction, max_classes: int = 12) -> tuple[list[int], str]:
+    """The classes a plot of ``pred`` draws, in vocabulary order (those detected, then the most
+    probable others above 0.1, at most ``max_classes``; the 5 most probable when none is), and a
+    line naming the others, most probable first, so that a reader knows what was left out."""
+    order = [int(j) for j in np.argsort(-pred.probabilities, kind="stable")]
     detected = [j for j in order if pred.probabilities[j] >= pred.thresholds[j]]
     others = [j for j in order if j not in detected and pred.probabilities[j] >= 0.1]
-    rows = sorted((detected + others)[:max_classes] or list(order[:5]))
+    rows = sorted((detected + others)[:max_classes] or order[:5])
+    left = [j for j in order if j not in rows]
+    if not left:
+        return rows, ""
+    weakest = max(float(pred.probabilities[j]) for j in left)
+    return rows, (f"Not drawn: {len(left)} weaker classes (file probability {weakest:.2f} at most): "
+                  + ", ".join(pred.classes[j] for j in left))
+
+
+def plot(pred: Prediction, path: str | os.PathLike, max_classes: int = 12) -> Path:
+    """PNG of ``pred``: waveform above the activity map of the instruments worth showing
+    (:func:`plot_rows`), the others named under it."""
+    from saz import io, plots
+
+    rows, left_out = plot_rows(pred, max_classes)
     names = [pred.classes[j] for j in rows]
     segs = [(names.index(s.instrument), s.start, s.end) for s in pred.segments if s.instrument in names]
     fig = plots.timeline(pred.envelope, 1 / ENVELOPE_SECONDS, pred.duration, pred.window_starts, pred.window,
-                         pred.window_probabilities[:, rows], names, segs, Path(pred.source).name)
+                         pred.window_probabilities[:, rows], names, segs, Path(pred.source).name, left_out)
     try:
         return io.save_figure(path, fig)
     finally:

@@ -21,11 +21,13 @@ SR = 22050
 def test_window_starts_cover_the_recording():
     assert window_starts(10, 100, 50) == [0]  # shorter than a window: one padded window
     assert window_starts(100, 100, 50) == [0]
-    assert window_starts(101, 100, 50) == [0, 50]
+    assert window_starts(101, 100, 50) == [0, 1]  # the last window ends with the recording: no padding
     assert window_starts(1000, 100, 50)[-1] == 900
+    assert window_starts(1010, 100, 50)[-2:] == [900, 910]
     for n in (1, 99, 250, 1234):
         starts = window_starts(n, 100, 30)
         assert starts[-1] + 100 >= n and (len(starts) == 1 or starts[-2] + 100 < n)
+        assert len(starts) == 1 or starts[-1] + 100 == n  # only a recording shorter than a window is padded
 
 
 @pytest.mark.parametrize("block", [7, 64, 1000, 5000])
@@ -301,3 +303,40 @@ def test_saznet_hears_the_receptive_field_it_declares_and_the_shortest_window_fo
     check_settings(pred, window=0.52, hop=0.52, threshold=1.0)
     with pytest.raises(SettingError, match=r"hop 0\.6: must be positive and at most the 0\.52-s window"):
         list(predict_many([np.zeros(SR, np.float32)], pred, sr=SR, window=0.52, hop=0.6))
+
+
+def test_repeated_content_gets_one_answer_whatever_its_window_position(model, tmp_path):
+    """One 2-s excerpt three times over, read with a 1.5-s hop: the hop grid ends at 3 s and used
+    to leave the last copy to a window padded with 0.5 s of silence (4.5-6.5 s); the last window
+    now ends with the recording (4-6 s) and hears the third copy as the first window hears the first."""
+    rng = np.random.default_rng(3)
+    excerpt = (tone(SR, 2.0, 330.0) + 0.05 * rng.normal(size=2 * SR)).astype(np.float32)
+    sf.write(tmp_path / "thrice.wav", np.tile(excerpt, 3), SR, subtype="FLOAT")
+    r = predict(tmp_path / "thrice.wav", model=model, hop=1.5)
+    assert list(r.window_starts) == [0.0, 1.5, 3.0, 4.0]
+    np.testing.assert_allclose(r.window_probabilities[-1], r.window_probabilities[0], atol=1e-5)
+
+
+def test_a_plot_draws_each_moment_as_the_answer_reads_it_and_names_what_it_leaves_out():
+    """Each stretch shows the best window hearing it, so colours above a threshold lie inside the
+    outlined segments; the figure has a legend and names the classes it does not draw."""
+    from saz import plots
+    from saz.prediction import ENVELOPE_SECONDS, plot_rows
+
+    wp = np.array([[0.9, 0.1, 0.05], [0.2, 0.1, 0.05], [0.1, 0.7, 0.0]], np.float32)
+    p = Prediction("x.wav", ["tar", "ney", "daf"], np.array([0.5, 0.5, 0.5], np.float32), 8.0, 4.0, 2.0, wp.max(0),
+                   np.array([0.0, 2.0, 4.0]), wp)
+    edges, values = plots.heard_at(p.window_starts, p.window, p.duration, wp)
+    assert list(edges) == [0, 2, 4, 6, 8] and values[:, 0].tolist() == pytest.approx([0.9, 0.9, 0.2, 0.1])
+    for seg in p.segments:  # above threshold exactly where a segment is
+        j = p.classes.index(seg.instrument)
+        inside = (edges[:-1] >= seg.start) & (edges[1:] <= seg.end)
+        assert ((values[:, j] >= 0.5) == inside).all()
+    rows, note = plot_rows(p, max_classes=2)
+    assert rows == [0, 1] and note == "Not drawn: 1 weaker classes (file probability 0.05 at most): daf"
+    fig = plots.timeline(np.zeros(160), 1 / ENVELOPE_SECONDS, 8.0, p.window_starts, 4.0, wp[:, rows], ["tar", "ney"],
+                         [(0, 0.0, 4.0)], "x.wav", note)
+    texts = [t.get_text() for t in fig.texts] + [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert note in texts and "outline: above the class's threshold (detected)" in texts
+    assert fig.axes[-1].get_ylabel().startswith("probability (colour)")
+    plots.close(fig)
