@@ -145,13 +145,15 @@ def close(fig: Figure) -> None:
 
 
 def training_curve(log: pd.DataFrame, previous: list[dict] | None = None, title: str = "training curve") -> Figure:
-    """Validation macro F1 and mAP per epoch of a training ``log`` (``log.csv`` of a run), with
-    training loss on a second axis. ``previous`` (the ``--init`` checkpoint's own history) is drawn
-    first, so a model trained in several runs shows one curve, a dotted line where this run starts."""
+    """Validation macro F1 (over the classes present, at the thresholds tuned each epoch) and mAP
+    per epoch of a training ``log`` (``log.csv`` of a run), with training loss on a second axis.
+    ``previous`` (the ``--init`` checkpoint's own history) is drawn first, so a model trained in
+    several runs shows one curve, a dotted line where this run starts (an older history, which
+    logged another F1, draws no F1 before it)."""
     before = pd.DataFrame(previous or [], columns=log.columns)
     df = pd.concat([before, log.assign(epoch=log["epoch"] + len(before))], ignore_index=True)
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(df["epoch"], df["val_macro_f1"], label="validation macro F1")
+    ax.plot(df["epoch"], df["val_macro_f1_present"], label="validation macro F1 (present classes)")
     ax.plot(df["epoch"], df["val_map"], label="validation mAP")
     if len(before):
         ax.axvline(len(before) + 0.5, color="black", linestyle=":", linewidth=1, label="restart from --init")

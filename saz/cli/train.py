@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
@@ -11,6 +11,9 @@ from saz.cli.errors import fail, reported
 from saz.cli.loaders import load_dataset, load_model, trust_option
 from saz.cli.output import console, err, note
 from saz.cli.params import parse_params
+
+if TYPE_CHECKING:
+    from saz.metrics import Evaluation
 
 
 def train(
@@ -69,14 +72,18 @@ def train(
 
 
 def _report_training(model: str, path: Path) -> None:
-    """The run's one-line result: best epoch, validation scores, CPU time, checkpoint."""
+    """The run's one-line result: best epoch, validation scores (the F1 of ``log.csv``), CPU time,
+    checkpoint; and a warning when its tuned thresholds call nearly everything present."""
+    from saz.metrics import threshold_collapse
     from saz.models.checkpoint import Checkpoint
 
-    info = Checkpoint.load(path).info
-    v = info["validation"]
-    console.print(f"{model}: best epoch {info['best_epoch']} of {info['epochs_run']}, validation macro F1 "
-                  f"{v['macro']['f1']:.3f}, mAP {v['map'] if v['map'] is None else round(v['map'], 3)}; "
-                  f"{info['cpu_seconds']:.0f} CPU-s -> {path}")
+    ckpt = Checkpoint.load(path)
+    info, v = ckpt.info, ckpt.info["validation"]
+    if (warning := threshold_collapse(ckpt.thresholds)) is not None:
+        note("warning", f"{path}: {warning}")
+    console.print(f"{model}: best epoch {info['best_epoch']} of {info['epochs_run']}, validation macro F1 over present "
+                  f"classes {v['macro_f1_present']:.3f} (log.csv's val_macro_f1_present), mAP "
+                  f"{v['map'] if v['map'] is None else round(v['map'], 3)}; {info['cpu_seconds']:.0f} CPU-s -> {path}")
 
 
 def evaluate(
@@ -96,6 +103,7 @@ def evaluate(
 ) -> None:
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
     from saz.evaluation.scoring import LONG_CLIPS, evaluate_checkpoint
+    from saz.metrics import threshold_collapse
 
     if long_clips not in LONG_CLIPS:
         fail(f"--long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')", code=2)
@@ -104,10 +112,19 @@ def evaluate(
     result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
     for line in result.run.skipped_clips:
         note("skipped", line)
+    if (warning := threshold_collapse(predictor.thresholds_for(profile))) is not None:
+        note("warning", f"{checkpoint}: {warning}")
+    console.print(f"{predictor.name} on {dataset}/{split} ({result.n_clips} clips): {_headline(result)} -> {out / 'report.md'}")
+
+
+def _headline(result: Evaluation) -> str:
+    """An evaluation in one line: macro F1 over the classes the split labels first, over all the
+    model's classes (the absent ones as 0) named apart, then micro F1, mAP, label accuracy."""
     extra = f", MSE {result.mse:.4f}, R² {result.r2:.3f}" if result.mse is not None else ""
-    console.print(f"{predictor.name} on {dataset}/{split} ({result.n_clips} clips): micro F1 {result.micro.f1:.3f}, "
-                  f"macro F1 {result.macro.f1:.3f}, mAP {result.map if result.map is None else round(result.map, 3)}, "
-                  f"label accuracy {result.label_accuracy:.3f}{extra} -> {out / 'report.md'}")
+    return (f"macro F1 {result.macro_f1_present:.3f} over the {result.n_present} classes present (over all "
+            f"{result.n_classes}, absent ones as 0: {result.macro.f1:.3f}), micro F1 {result.micro.f1:.3f}, "
+            f"mAP {result.map if result.map is None else round(result.map, 3)}, "
+            f"label accuracy {result.label_accuracy:.3f}{extra}")
 
 
 def compare(

@@ -11,7 +11,8 @@ Protocols (``protocol``):
   fixed 0.5 threshold (accuracy and F1).
 
 A run directory holds ``run.json`` (the run's settings: its configuration, feature, clip length,
-vocabulary and a fingerprint of its data), ``log.csv`` (one row per epoch), ``state.pt``
+vocabulary and a fingerprint of its data), ``log.csv`` (one row per epoch, its validation scores
+read as the checkpoint's are: :func:`validation_scores`), ``state.pt``
 (everything needed to go on: weights, optimiser, early-stopping counters, history) and, at the
 end, ``model.pt``, the checkpoint of the best epoch. Every epoch draws its shuffling, dropout and
 augmentation from ``(seed, epoch)`` only, so ``resume=True`` after an interruption gives the same
@@ -156,11 +157,26 @@ def _first_difference(stored: dict, now: dict, prefix: str = "") -> tuple[str, A
     return None
 
 
+def validation_scores(y_val: np.ndarray, p_val: np.ndarray, vocab: Vocabulary, protocol: str
+                      ) -> tuple[metrics.Evaluation, np.ndarray]:
+    """A run's one reading of its validation clips, every epoch (``log.csv``) and at the end (the
+    checkpoint's ``validation``, the line ``saz train`` prints): the scores at the thresholds the
+    checkpoint keeps (tuned for F1 on these clips; 0.5 for the soft protocols), and those
+    thresholds. Its F1 is the macro F1 over the classes with a positive validation clip
+    (:attr:`saz.metrics.Evaluation.macro_f1_present`, ``val_macro_f1_present``)."""
+    truth = evaluation_truth(y_val, protocol)
+    if protocol in ("auto", "hard"):
+        thresholds = metrics.tune_thresholds(truth, p_val)
+    else:
+        thresholds = np.full(len(vocab), 0.5, np.float32)
+    return metrics.evaluate(truth, p_val, vocab, thresholds), thresholds
+
+
 def _score(result: metrics.Evaluation, protocol: str) -> float:
     """Early-stopping score (higher is better): -MSE for soft regression, else mAP."""
     if protocol == "soft-regression":
         return -result.mse
-    return result.map if result.map is not None else result.macro.f1
+    return result.map if result.map is not None else result.macro_f1_present
 
 
 class Trainer:
@@ -208,17 +224,13 @@ class Trainer:
     def _info(self, history: list[dict], best_epoch: int, val: metrics.Evaluation, cpu: float, n_params: int | None) -> dict:
         return {"protocol": self.cfg.protocol, "config": asdict(self.cfg), "data": self.data_info,
                 "best_epoch": best_epoch, "epochs_run": len(history), "cpu_seconds": cpu, "parameters": n_params,
-                "validation": val.subset("micro", "macro", "map", "mse", "r2"),
+                "validation": {**val.subset("micro", "macro"), "macro_f1_present": val.macro_f1_present,
+                               **val.subset("map", "mse", "r2")},
                 "history": history}
 
     def _finish(self, model: TorchModel | SklearnModel, norm: Normalizer | None, p_val: np.ndarray, y_val: np.ndarray,
                 history: list[dict], best_epoch: int, cpu: float) -> Path:
-        truth = evaluation_truth(y_val, self.cfg.protocol)
-        if self.cfg.protocol in ("auto", "hard"):
-            thresholds = metrics.tune_thresholds(truth, p_val)
-        else:
-            thresholds = np.full(len(self.vocab), 0.5, np.float32)
-        val = metrics.evaluate(truth, p_val, self.vocab, thresholds)
+        val, thresholds = validation_scores(y_val, p_val, self.vocab, self.cfg.protocol)
         n_params = count_parameters(model) if isinstance(model, TorchModel) else None
         info = self._info(history, best_epoch, val, cpu, n_params)
         ckpt = Checkpoint.from_model(model, self.feature, self.seconds, self.vocab, thresholds, norm, info)
@@ -253,10 +265,10 @@ class Trainer:
         targets = np.nan_to_num(binarize(y, 0.5), nan=0.0)  # unknown entries count as absent
         model = build(self.cfg.model, X.shape[1:], len(self.vocab), **self.cfg.hparams).fit(X, targets, seed=self.cfg.seed)
         p_val = model.predict_proba(X_val)
-        val = metrics.evaluate(evaluation_truth(y_val, self.cfg.protocol), p_val, self.vocab)
+        val = validation_scores(y_val, p_val, self.vocab, self.cfg.protocol)[0]
         cpu = time.process_time() - cpu0
-        history = [{"epoch": 1, "train_loss": float("nan"), "val_loss": float("nan"), "val_macro_f1": val.macro.f1,
-                    "val_map": val.map, "cpu_seconds": cpu}]
+        history = [{"epoch": 1, "train_loss": float("nan"), "val_loss": float("nan"),
+                    "val_macro_f1_present": val.macro_f1_present, "val_map": val.map, "cpu_seconds": cpu}]
         self._write_log(history)
         return self._finish(model, None, p_val, y_val, history, 1, cpu)
 
@@ -403,7 +415,7 @@ class Trainer:
         p_val = self._predict(run.model, X_val, run.norm, 256)
         y_val_t = torch.from_numpy(training_targets(y_val, self.cfg.protocol))
         val_loss = float(masked_loss(torch.logit(torch.from_numpy(p_val), eps=1e-7), y_val_t, self.cfg.uses_mse))
-        return val_loss, metrics.evaluate(evaluation_truth(y_val, self.cfg.protocol), p_val, self.vocab)
+        return val_loss, validation_scores(y_val, p_val, self.vocab, self.cfg.protocol)[0]
 
     def _record(self, prog: "_Progress", model: TorchModel, epoch: int, train_loss: float, val_loss: float,
                 result: dict, fresh_clips: int) -> None:
@@ -416,7 +428,7 @@ class Trainer:
         else:
             prog.bad += 1
         prog.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                             "val_macro_f1": result.macro.f1,
+                             "val_macro_f1_present": result.macro_f1_present,
                              "val_map": result.map if result.map is not None else float("nan"),
                              "cpu_seconds": prog.cpu, "fresh_clips": fresh_clips})
 

@@ -133,3 +133,35 @@ def test_evaluate_with_a_threshold_profile_and_its_errors(cli, profiled, tmp_pat
     assert r.returncode == 2 and "--long-clips must be one of windows, centre (got 'middle')" in r.stderr
     r = cli("evaluate", profiled, "--dataset", "csv", "--root", tmp_path / "m.csv", "--out", tmp_path / "ev4")
     assert r.returncode == 1 and "csv has no split 'test'" in r.stderr
+
+
+def test_evaluate_headline_is_over_the_classes_present_and_collapsed_thresholds_are_named(cli, profiled, tmp_path,
+                                                                                           monkeypatch):
+    """`saz evaluate` leads with macro F1 over the classes the split labels (a class it does not
+    label counts as 0 only in the named second number); thresholds that call everything present
+    (the 'everything' profile, or a run tuned so) get a warning, at evaluate and at train."""
+    from saz import metrics
+
+    for k, name in enumerate(("tar", "ney")):
+        sf.write(tmp_path / f"{name}.wav", tone(22050, 2.0, 220.0 * (k + 1)), 22050)
+    (tmp_path / "m.csv").write_text("clip_id,path,labels\ntar,tar.wav,tar\nney,ney.wav,ney\n")
+    r = cli("evaluate", profiled, "-d", "csv", "-r", tmp_path / "m.csv", "--split", "all", "-o", tmp_path / "ev")
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "ev" / "report.json").read_text())
+    present = np.mean([c["f1"] for c in report["per_class"] if c["support"] > 0])
+    assert (f"macro F1 {present:.3f} over the 2 classes present (over all 3, absent ones as 0: "
+            f"{report['macro']['f1']:.3f})") in r.stdout
+    assert "warning:" not in r.stderr
+    r = cli("evaluate", profiled, "-d", "csv", "-r", tmp_path / "m.csv", "--split", "all", "-o", tmp_path / "ev2",
+            "--profile", "everything")
+    assert r.returncode == 0 and f"warning: {profiled}: 3 of 3 thresholds at or below 0.05" in r.stderr, r.stderr
+    rows = ["clip_id,path,split,labels"]
+    for k in range(12):
+        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
+        rows.append(f"c{k},c{k}.wav,train,{['tar', 'ney', 'daf'][k % 3]}")
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.setattr(metrics, "tune_thresholds", lambda truth, prob: np.full(truth.shape[1], 0.05, np.float32))
+    r = cli("train", "saznet", "-d", "csv", "-r", tmp_path / "train.csv", "-o", tmp_path / "run", "--epochs", "1",
+            env={"SAZ_CACHE": str(tmp_path / "cache")})
+    assert r.returncode == 0 and "3 of 3 thresholds at or below 0.05, the lowest tuning tries" in r.stderr, r.stderr
+    assert "validation macro F1 over present classes" in r.stdout and "(log.csv's val_macro_f1_present)" in r.stdout
