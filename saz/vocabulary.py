@@ -18,6 +18,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from saz.labels import Vocabulary, normalise_name
 
 
@@ -70,6 +72,24 @@ def resolve_name(vocab: Vocabulary, name: str) -> str | None:
     """The class of ``vocab`` that ``name`` means: the name itself or one of its aliases, else its
     entry in saz's name table; None when neither is in ``vocab``."""
     return vocab.resolve(name, strict=False) or vocab.resolve(_name_table().get(normalise_name(name), ""), strict=False)
+
+
+def align_labels(y: np.ndarray, source: Vocabulary, target: Vocabulary) -> tuple[np.ndarray, list[str]]:
+    """Columns of ``y`` (in ``source`` order) rearranged to ``target``; returns (y, dropped names).
+
+    A name ``target`` does not know is looked up in saz's table of instrument names
+    (``saz/data/sample_names.toml``, e.g. HamNava's ``santour`` -> ``dulcimer``), as the ``real``
+    set maps it, before it is dropped."""
+    out = np.full((len(y), len(target)), np.nan, dtype=np.float32)
+    dropped = []
+    for j, name in enumerate(source.names):
+        canonical = resolve_name(target, name)
+        if canonical is None:
+            dropped.append(name)
+        else:  # two source names of one class (singer and voice): either one says it plays
+            k = target.names.index(canonical)
+            out[:, k] = np.where(np.isnan(out[:, k]), y[:, j], np.fmax(out[:, k], y[:, j]))
+    return out, dropped
 
 
 def class_map(spec: str) -> tuple[dict[str, str], Vocabulary | None]:

@@ -13,7 +13,9 @@ from saz.cli.output import console, err, note
 from saz.cli.params import parse_params
 
 if TYPE_CHECKING:
+    from saz.datasets import Dataset
     from saz.metrics import Evaluation
+    from saz.models.train import TrainConfig
 
 
 def train(
@@ -43,32 +45,53 @@ def train(
     samples: List[Path] = typer.Option([], help="Real sample library (../shared/samples) or folder of npm "
                                         "instrument packages (tonejs-instrument-*, Salamander piano) for the "
                                         "'timbres' lever (repeatable)."),
-    init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path)."),
+    init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path; "
+                                       "of an ensemble, as the default is, its first member, or the N-th with "
+                                       "'default:N'). Your labels map onto its classes; the classes they never "
+                                       "name are left unknown."),
     device: str = typer.Option("auto", help="PyTorch models: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N."),
     label_smoothing: float = typer.Option(0.0, help="PyTorch models: pull training targets towards 0.5 by this share "
                                           "(e.g. 0.1: 1 -> 0.95, 0 -> 0.05)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
     from saz.datasets.splits import train_and_validation
-    from saz.models import get_model_class
     from saz.cli.synth import fresh_clips
-    from saz.models.train import TrainConfig, train_on_dataset, training_input
+    from saz.models.checkpoint import CheckpointError
+    from saz.models.train import TrainConfig, starting_feature, train_on_dataset, training_input
 
-    with reported(ValueError, KeyError):
+    with reported(ValueError, KeyError, CheckpointError):
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
                           device=device, label_smoothing=label_smoothing)
+        feature_cfg = {**starting_feature(cfg), **parse_params(feature_param)}
     ds = load_dataset(dataset, root, option)
     with reported(KeyError):
         tr, va, carved = train_and_validation(ds, train_split, val_split, seed)
     if carved:
         err.print(f"no '{val_split}' split: validating on a stratified 15 % of '{train_split}' ({len(va)} clips)")
-    feature_cfg = {**get_model_class(model).default_feature, **parse_params(feature_param)}
     with reported(ValueError):
+        if init:
+            tr, va = _fine_tuning(cfg, tr, va)
         feature, seconds = training_input(cfg, tr, feature_cfg, seconds)
         with fresh_clips(fresh, samples, seed, feature, seconds, tr.vocab) as take:
             path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume, fresh=take)
     _report_training(model, path)
+
+
+def _fine_tuning(cfg: TrainConfig, train: Dataset, val: Dataset) -> tuple[Dataset, Dataset]:
+    """The sets labelled over the classes of the checkpoint the run starts from, and a line on
+    what that means: which of its classes the labels teach, and how many they leave unknown."""
+    import numpy as np
+
+    from saz.models.train import fine_tuning_sets
+
+    named = list(train.vocab.names)
+    train, val = fine_tuning_sets(cfg, train, val)
+    taught = [n for j, n in enumerate(train.vocab.names) if (~np.isnan(train.y[:, j])).any()]
+    err.print(f"fine-tuning from {cfg.init}: your labels ({', '.join(named)}) teach {len(taught)} of its "
+              f"{len(train.vocab)} classes ({', '.join(taught)}); the other {len(train.vocab) - len(taught)} are "
+              "left unknown, taught neither present nor absent")
+    return train, val
 
 
 def _report_training(model: str, path: Path) -> None:

@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from saz.datasets.base import Dataset
-from saz.evaluation.scoring import align_labels, whole_clip_probabilities
+from saz.evaluation.scoring import whole_clip_probabilities
 from saz.features.dataset import dataset_features
 from saz.labels import binarize
 from saz.metrics import fpr_thresholds, tune_thresholds
 from saz.models.checkpoint import Checkpoint
 from saz.models.ensemble import ensemble
 from saz.models.predictor import Predictor
+from saz.vocabulary import align_labels
 
 RULES = {
     "f1": "the threshold with the best F1 on the clips (classes with positives and negatives there)",
