@@ -205,3 +205,24 @@ def test_options_that_make_no_sense_are_refused_in_one_line(cli, model, tmp_path
     assert "long.wav (4.0 s)" in r.stdout and "a.wav (" not in r.stdout
     assert cli("predict", tmp_path / "a.wav", "-m", model, "--window", "0.52").returncode == 0
     assert cli("predict", tmp_path / "a.wav", "-m", model).returncode == 0  # the model's own window pads, as in training
+
+
+def test_a_folder_of_m4a_is_predicted_through_ffmpeg_and_without_it_told_to_install_it(cli, model, tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    from saz import ffmpeg
+
+    sf.write(tmp_path / "a.wav", tone(SR, 2.0), SR)
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed: this test makes a real m4a with it")
+    (tmp_path / "in").mkdir()
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", tmp_path / "a.wav", "-c:a", "aac", tmp_path / "in" / "a.m4a"],
+                   check=True)
+    r = cli("predict", tmp_path / "in", "-m", model, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["duration"] == pytest.approx(2.0, abs=0.05)
+    monkeypatch.setattr(ffmpeg, "executable", lambda: None)
+    r = cli("predict", tmp_path / "in", "-m", model)
+    assert r.returncode == 1 and failure_lines(r.stderr) == [
+        f"failed: {tmp_path / 'in' / 'a.m4a'}: .m4a audio needs ffmpeg, which is not installed (not on PATH): install ffmpeg to decode it"]
