@@ -85,12 +85,14 @@ def _fine_tuning(cfg: TrainConfig, train: Dataset, val: Dataset) -> tuple[Datase
 
     from saz.models.train import fine_tuning_sets
 
-    named = list(train.vocab.names)
     train, val = fine_tuning_sets(cfg, train, val)
     taught = [n for j, n in enumerate(train.vocab.names) if (~np.isnan(train.y[:, j])).any()]
-    err.print(f"fine-tuning from {cfg.init}: your labels ({', '.join(named)}) teach {len(taught)} of its "
-              f"{len(train.vocab)} classes ({', '.join(taught)}); the other {len(train.vocab) - len(taught)} are "
-              "left unknown, taught neither present nor absent")
+    if len(taught) == len(train.vocab):
+        err.print(f"fine-tuning from {cfg.init}: your labels teach all {len(taught)} of its classes")
+    else:
+        err.print(f"fine-tuning from {cfg.init}: your labels teach {len(taught)} of its {len(train.vocab)} classes "
+                  f"({', '.join(taught)}); the other {len(train.vocab) - len(taught)} are left unknown, taught neither "
+                  "present nor absent")
     return train, val
 
 

@@ -186,8 +186,8 @@ def test_fine_tuning_the_default_starts_from_a_member_and_keeps_its_classes(cli,
                                          "-o", tmp_path / out, "--epochs", "1", *more, env=env)
     r = train("default", "ft")
     assert r.returncode == 0, r.stderr
-    assert ("fine-tuning from default: your labels (flute, violin) teach 2 of its 32 classes (flute, violin); the other "
-            "30 are left unknown") in r.stderr
+    assert ("fine-tuning from default: your labels teach 2 of its 32 classes (flute, violin); the other 30 are left "
+            "unknown") in r.stderr
     default, tuned = Checkpoint.load(DEFAULT_MODEL), Checkpoint.load(tmp_path / "ft" / "model.pt")
     first = default.members[0]
     assert tuned.vocabulary.names == default.vocabulary.names and tuned.feature == first.feature and tuned.seconds == 5.0
