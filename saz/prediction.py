@@ -143,7 +143,7 @@ class Prediction:
         out = [s for j in range(len(self.classes)) for s in self._class_segments(j, decided[:, j] >= self.thresholds[j])]
         return sorted(out, key=lambda s: (s.start, s.instrument))
 
-    def _window_end(self, k: int) -> float:
+    def window_end(self, k: int) -> float:
         """Where window ``k`` ends (the last one at the end of the recording)."""
         return min(float(self.window_starts[k]) + self.window, self.duration)
 
@@ -152,11 +152,11 @@ class Prediction:
         that starts where the one before ends (or earlier) merged into it."""
         spans: list[list[int]] = []
         for (run,) in ndimage.find_objects(ndimage.label(above)[0]):
-            if spans and float(self.window_starts[run.start]) <= self._window_end(spans[-1][1] - 1) + TOUCHING:
+            if spans and float(self.window_starts[run.start]) <= self.window_end(spans[-1][1] - 1) + TOUCHING:
                 spans[-1][1] = run.stop
             else:
                 spans.append([run.start, run.stop])
-        return [Segment(self.classes[j], float(self.window_starts[a]), self._window_end(b - 1),
+        return [Segment(self.classes[j], float(self.window_starts[a]), self.window_end(b - 1),
                         float(self.window_probabilities[a:b, j].mean())) for a, b in spans]
 
     def to_dict(self, timeline: bool = True) -> dict:
