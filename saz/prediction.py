@@ -84,6 +84,11 @@ class Segment:
     confidence: float
 
 
+def runs(mask: np.ndarray) -> list[slice]:
+    """The runs of consecutive True values of the 1-D ``mask``, as slices, in order."""
+    return [run for (run,) in ndimage.find_objects(ndimage.label(mask)[0])]
+
+
 def check_smooth(smooth: int | None) -> None:
     """ValueError unless ``smooth`` is None (no smoothing) or a positive odd number of windows:
     a median over an even count has no middle window."""
@@ -151,7 +156,7 @@ class Prediction:
         """The segments of class ``j`` from its windows ``above`` threshold: runs of them, each run
         that starts where the one before ends (or earlier) merged into it."""
         spans: list[list[int]] = []
-        for (run,) in ndimage.find_objects(ndimage.label(above)[0]):
+        for run in runs(above):
             if spans and float(self.window_starts[run.start]) <= self.window_end(spans[-1][1] - 1) + TOUCHING:
                 spans[-1][1] = run.stop
             else:
