@@ -54,6 +54,13 @@ def to_markdown(result: Evaluation, title: str = "Evaluation") -> str:
     return "\n".join(lines) + "\n"
 
 
+def timeline_line(t: dict) -> str:
+    """One line of the timeline scores (``Evaluation.timeline``), for the command's summary."""
+    seg, ev = t["segment_based"], t["event_based"]
+    return (f"timeline of {t['clips']} clip(s) with frame activity: segment-based F1 {seg['f1']:.3f}, error rate "
+            f"{_fmt(seg['error_rate'])}; event-based F1 {ev['f1']:.3f}, error rate {_fmt(ev['error_rate'])}")
+
+
 def timeline_markdown(t: dict) -> list[str]:
     """The lines of the report's timeline section: segment- and event-based scores of the
     segments against the frame annotations (``Evaluation.timeline``), overall and per class."""

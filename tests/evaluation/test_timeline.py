@@ -98,3 +98,13 @@ def test_csv_activity_end_to_end_and_no_timeline_without_it(profiled, tmp_path):
     plain = evaluate_checkpoint(pred, load("csv", tmp_path / "plain.csv", classes=["tar", "ney", "daf"]), tmp_path / "plain", progress=False)
     assert plain.timeline is None and "timeline" not in json.loads((tmp_path / "plain" / "report.json").read_text())
     assert "## Timeline" not in (tmp_path / "plain" / "report.md").read_text()
+
+
+def test_saz_evaluate_says_the_timeline_scores(cli, tmp_path):
+    r = cli("evaluate", "default", "-d", "medleydb", "-r", MEDLEYDB, "--split", "all", "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    t = json.loads((tmp_path / "report.json").read_text())["timeline"]
+    seg, ev = t["segment_based"], t["event_based"]
+    assert r.stdout.splitlines()[-1] == (f"timeline of 1 clip(s) with frame activity: segment-based F1 {seg['f1']:.3f}, "
+                                         f"error rate {seg['error_rate']:.3f}; event-based F1 {ev['f1']:.3f}, "
+                                         f"error rate {ev['error_rate']:.3f}")
