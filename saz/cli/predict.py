@@ -82,6 +82,7 @@ class _Writer:
         return stem if self.stems[stem] == 1 else f"{stem}-{self.stems[stem]}"
 
     def close(self) -> None:
+        """Close the ``--out`` file results are appended to, if there is one."""
         if self.sink is not None:
             self.sink.close()
 
