@@ -14,8 +14,8 @@ thresholds the rest of the report uses. Two standard views (Mesaros, Heittola an
   ``D = max(0, FN - FP)``, ``I = max(0, FP - FN)``, ``N`` the active reference pairs;
 * **event-based**: an estimated event matches a reference event of its class when its onset
   lies within :data:`COLLAR` of the reference's and its offset within ``max(COLLAR,
-  OFFSET_RATIO × the reference's length)`` (matched by ``mir_eval.transcription.match_notes``,
-  the ``timeline`` extra); error rate ``(D + I) / N`` with ``N`` the reference events (events of
+  OFFSET_RATIO × the reference's length)`` (matched by ``mir_eval.transcription.match_notes``);
+  error rate ``(D + I) / N`` with ``N`` the reference events (events of
   other classes are never matched, so there are no substitutions).
 
 A timeline drawn from 5-s windows is coarse: its segments start and end on the windows' grid,

@@ -11,11 +11,8 @@ import pytest
 import soundfile as sf
 
 from conftest import tone
+from saz.evaluation.timeline import reference_events, segment_grid, timeline_scores
 from saz.prediction import Prediction
-
-pytest.importorskip("mir_eval", reason="the timeline extra is not installed (pip install -e '.[timeline]')")
-
-from saz.evaluation.timeline import reference_events, segment_grid, timeline_scores  # noqa: E402
 
 SR = 22050
 MEDLEYDB = Path(__file__).resolve().parent.parent / "fixtures" / "medleydb"
