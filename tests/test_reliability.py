@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, free_port, run_saz
+from conftest import EXAMPLES, free_port
 from fixtures import malformed
 
 httpx = pytest.importorskip("httpx")
@@ -30,16 +30,15 @@ def corpus(tmp_path_factory) -> list[malformed.Case]:
     return malformed.build(tmp_path_factory.mktemp("corpus"))
 
 
-def wrong(cases: list[malformed.Case], outcomes: dict[Path, str]) -> list[str]:
-    """Every case whose outcome is not right, with what happened."""
-    return [f"{c.name!r} ({c.what}): expected {c.expect}, got {outcomes[c.path]}"
-            for c in cases if malformed.verdict(c, outcomes[c.path]) != "right"]
+def wrong(cases: list[malformed.Case], outcomes: dict[Path, str]) -> str:
+    """Every case whose outcome is not right, a line each with what happened."""
+    return "\n".join(f"{c.name!r} ({c.what}): expected {c.expect}, got {outcomes[c.path]}"
+                     for c in cases if malformed.verdict(c, outcomes[c.path]) != "right")
 
 
 def test_the_corpus_covers_what_the_reliability_issue_lists(corpus):
     assert len(corpus) >= 100
-    expected = {c.expect for c in corpus}
-    assert expected == {malformed.RESULT, malformed.ERROR, malformed.ANY}
+    assert {c.expect for c in corpus} == {malformed.RESULT, malformed.ERROR, malformed.ANY}
     names = [str(c.path) for c in corpus]
     assert len(set(names)) == len(names)
     for needle in ("[/x]", "\n", "/-leading", "nan-sample", "channels-32", "rate-384000", "truncated-50pc", "garbage-"):
@@ -47,11 +46,9 @@ def test_the_corpus_covers_what_the_reliability_issue_lists(corpus):
 
 
 def test_predict_json_answers_every_file_or_names_it_once(corpus, model):
-    r = run_saz("predict", *(c.path for c in corpus), "-m", model, "--format", "json")
+    outcomes, r = malformed.predict_outcomes(corpus, model, "json")
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
-    answers, invalid = malformed.json_answers(r.stdout)
-    outcomes = malformed.outcomes(corpus, answers, r.stderr, invalid)
-    assert not wrong(corpus, outcomes), "\n".join(wrong(corpus, outcomes))
+    assert not wrong(corpus, outcomes), wrong(corpus, outcomes)
     n_failed = sum(o == "error" for o in outcomes.values())
     assert r.returncode == 1 and f"{n_failed} of {len(corpus)} file(s) failed" in r.stderr
 
@@ -60,19 +57,16 @@ def test_predict_table_answers_the_same_files(corpus, model):
     """The table names each answered file on a line of its own; a name with a line break spans two
     lines there, so that one case is left to the JSON test."""
     cases = [c for c in corpus if "\n" not in str(c.path)]
-    r = run_saz("predict", *(c.path for c in cases), "-m", model)
+    outcomes, r = malformed.predict_outcomes(cases, model, "table")
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
-    outcomes = malformed.outcomes(cases, malformed.table_answers(r.stdout), r.stderr)
-    assert not wrong(cases, outcomes), "\n".join(wrong(cases, outcomes))
+    assert not wrong(cases, outcomes), wrong(cases, outcomes)
     assert r.returncode == 1
 
 
 def test_features_computes_every_file_or_names_it_once(corpus, tmp_path):
-    r = run_saz("features", *(c.path for c in corpus), "-o", tmp_path / "out", "--no-cache")
+    outcomes, r = malformed.features_outcomes(corpus, tmp_path / "out")
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
-    index = (tmp_path / "out" / "index.csv").read_text()
-    outcomes = malformed.outcomes(corpus, malformed.index_answers(index), r.stderr)
-    assert not wrong(corpus, outcomes), "\n".join(wrong(corpus, outcomes))
+    assert not wrong(corpus, outcomes), wrong(corpus, outcomes)
 
 
 @pytest.fixture(scope="module")
@@ -96,40 +90,22 @@ def server(model, tmp_path_factory):
     proc.wait(10)
 
 
-def api_outcome(response: httpx.Response) -> str:
-    """``result`` for 200 with an answer, ``error`` for a 4xx whose JSON body says why, else what it was."""
-    try:
-        body = malformed.strict_json(response.text)
-    except ValueError:
-        return "invalid JSON"
-    if response.status_code == 200 and "probabilities" in body:
-        return "result"
-    if 400 <= response.status_code < 500 and isinstance(body.get("detail"), str) and body["detail"]:
-        return "error"
-    return f"status {response.status_code}"
-
-
 def test_the_api_answers_every_uploadable_file_or_refuses_it_cleanly(corpus, server):
-    """Files that cannot be opened (a folder, a broken link) cannot be uploaded: the others can."""
-    cases = [c for c in corpus if c.path.is_file() and os.access(c.path, os.R_OK)]
+    """Files that cannot be opened (a folder, a broken link) cannot be uploaded: the others are."""
+    cases = malformed.uploadable(corpus)
     assert len(cases) >= 95
-    outcomes = {}
-    for c in cases:
-        r = httpx.post(server + "/api/predict", files={"file": (c.path.name, c.path.read_bytes())},
-                       headers=API_HEADERS, timeout=60)
-        outcomes[c.path] = api_outcome(r)
-    assert not wrong(cases, outcomes), "\n".join(wrong(cases, outcomes))
+    outcomes = malformed.api_outcomes(cases, server, API_HEADERS)
+    assert not wrong(cases, outcomes), wrong(cases, outcomes)
     assert httpx.get(server + "/api/health", timeout=5).status_code == 200  # still serving
 
 
-def test_crafted_model_files_are_refused_in_one_line_and_run_no_code(model, tmp_path):
+def test_crafted_model_files_are_refused_in_one_line_and_run_no_code(cli, model, tmp_path):
     marker = tmp_path / "code-ran"
-    cases = malformed.checkpoints(tmp_path / "models", Path(model), marker)
     good = EXAMPLES / "plucked-trio.ogg"
-    for c in cases:
-        r = run_saz("predict", good, "-m", c.path)
+    for c in malformed.checkpoints(tmp_path / "models", Path(model), marker):
+        r = cli("predict", good, "-m", c.path)
         lines = [line for line in r.stderr.splitlines() if line.strip()]
         assert r.returncode == 1 and "Traceback" not in r.stderr, (c.name, r.stderr[-2000:])
         assert len(lines) == 1 and str(c.path) in lines[0], (c.name, lines)
         assert not marker.exists(), f"{c.name}: loading it ran code"
-    assert json.loads(run_saz("predict", good, "-m", model, "--format", "json").stdout)["source"] == str(good)
+    assert json.loads(cli("predict", good, "-m", model, "--format", "json").stdout)["source"] == str(good)
