@@ -1,25 +1,40 @@
-"""Audio input: decode any file libsndfile reads (wav, flac, ogg/vorbis, mp3) to float32 mono.
+"""Audio input: decode any file libsndfile reads (wav, flac, ogg/vorbis, opus, mp3) to float32 mono.
 
 Every failure surfaces as :class:`AudioError` naming the file and the cause, so a batch can
 report one line per bad file and carry on; :class:`AudioFormatError`, a kind of it, says the file
 is in no format saz decodes (rather than corrupt or unusable audio). Windows (offset/duration) seek instead of reading
 the whole file, and :func:`stream` yields fixed-length blocks so long recordings are processed
 with memory bounded by the block size.
+
+:func:`load` and :func:`stream` make the same checks, so every entry point refuses the same
+files: a sample format outside :data:`SUBTYPES` or one the header contradicts (decoded, it would
+be noise), NaN or infinite samples, and a decode that stops early
+(:class:`PartialAudioError`: fewer frames than the header declares, or an Ogg stream without its
+last page).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
+# Sample formats libsndfile decodes faithfully (a FLAC file reports its PCM width);
+# any other, e.g. a bogus header's, is refused rather than decoded as noise.
+SUBTYPES = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW",
+                      "IMA_ADPCM", "MS_ADPCM", "GSM610", "VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II",
+                      "MPEG_LAYER_III", "ALAC_16", "ALAC_20", "ALAC_24", "ALAC_32"})
+SAMPLE_BYTES = {"PCM_S8": 1, "PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+OGG_MAX_PAGE = 27 + 255 + 255 * 255  # bytes: header, segment table, largest body
 SILENCE_DBFS = -80.0  # peak level below which a signal counts as silent
 AUDIBLE_DBFS = -50.0  # loudest 100 ms below this: breath, key noise or silence, not an instrument playing
 TRUNCATION_TOLERANCE = 0.1  # seconds a decoder may fall short of the header's frame count
@@ -38,11 +53,37 @@ class AudioError(Exception):
     def __reduce__(self) -> tuple:
         return type(self), (self.path, self.cause)
 
+    def renamed(self, path: str | os.PathLike) -> AudioError:
+        """This error, of its type, naming ``path`` instead of its file wherever its text does (the
+        web app names the upload, not the temporary copy it decoded)."""
+        other = copy.copy(self)
+        other.path, other.cause = str(path), self.cause.replace(self.path, str(path))
+        other.args = (f"{other.path}: {other.cause}",)
+        return other
+
 
 class AudioFormatError(AudioError):
     """The file is not in an audio format saz decodes: not audio at all, or a format libsndfile
     does not read (the web app answers 415 to it; other :class:`AudioError` s are corrupt or
     unusable audio)."""
+
+
+class PartialAudioError(AudioError):
+    """Decoding stopped before the end of the recording: ``decoded`` seconds came out, of
+    ``declared`` (None: an Ogg stream without its last page, whose length nothing declares).
+    :func:`stream` raises it after yielding every block it decoded, so a caller that accepts part
+    of a file (``predict(..., allow_partial=True)``) keeps what it has."""
+
+    def __init__(self, path: str | os.PathLike, decoded: float, declared: float | None):
+        self.decoded, self.declared = decoded, declared
+        if declared is None:
+            cause = f"truncated: the Ogg stream stops at {decoded:.1f} s without its last page"
+        else:
+            cause = f"truncated or corrupt: decoding stopped at {decoded:.1f} s of the {declared:.1f} s the header declares"
+        super().__init__(path, cause)
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.path, self.decoded, self.declared)
 
 
 @dataclass(frozen=True)
@@ -64,12 +105,7 @@ class AudioInfo:
 def info(path: str | os.PathLike) -> AudioInfo:
     """Read the header of ``path``; raise :class:`AudioError` if it is not usable audio."""
     p = Path(path)
-    if not p.exists():
-        raise AudioError(p, "file not found")
-    if p.is_dir():
-        raise AudioError(p, "is a directory, not an audio file")
-    if p.stat().st_size == 0:
-        raise AudioError(p, "empty file (0 bytes)")
+    _check_file(p)
     try:
         i = sf.info(str(p))
     except sf.LibsndfileError as e:
@@ -81,7 +117,39 @@ def info(path: str | os.PathLike) -> AudioInfo:
     short = _declared_data_shortfall(i.extra_info)
     if short:
         raise AudioError(p, f"truncated file: header declares {short[0]} data bytes, file holds {short[1]}")
-    return AudioInfo(str(p), int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
+    meta = AudioInfo(str(p), int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
+    _check_sample_format(meta, i.extra_info or "")
+    return meta
+
+
+def _check_file(p: Path) -> None:
+    """Raise :class:`AudioError` unless ``p`` is a regular file with bytes this process may read
+    (before libsndfile, whose words for these are vaguer)."""
+    if not p.exists():
+        raise AudioError(p, f"broken symbolic link (to {os.readlink(p)})" if p.is_symlink() else "file not found")
+    if p.is_dir():
+        raise AudioError(p, "is a directory, not an audio file")
+    if not stat.S_ISREG(p.stat().st_mode):
+        raise AudioError(p, "not a regular file (a pipe, socket or device)")
+    if not os.access(p, os.R_OK):
+        raise AudioError(p, "permission denied: the file is not readable")
+    if p.stat().st_size == 0:
+        raise AudioError(p, "empty file (0 bytes)")
+
+
+def _check_sample_format(meta: AudioInfo, extra_info: str) -> None:
+    """Raise :class:`AudioFormatError` for a sample format outside :data:`SUBTYPES`, or a header
+    whose frame size (libsndfile's ``extra_info``) contradicts it: a 7-bit PCM header in 2-byte
+    frames is read as 8-bit samples, noise."""
+    if meta.subtype not in SUBTYPES:
+        raise AudioFormatError(meta.path, f"sample format {meta.subtype or 'unknown'} is not one saz decodes faithfully")
+    align = re.search(r"Block Align\s*:\s*(\d+)", extra_info)
+    width = SAMPLE_BYTES.get(meta.subtype)
+    if align and width and int(align.group(1)) != width * meta.channels:
+        bits = re.search(r"Bit Width\s*:\s*(\d+)", extra_info)
+        raise AudioFormatError(meta.path, f"bogus header: {bits.group(1) if bits else '?'} bits per sample in "
+                                          f"{align.group(1)}-byte frames of {meta.channels} channel(s), which "
+                                          f"libsndfile would read as {meta.subtype}")
 
 
 def _open_error(p: Path, e: Exception) -> AudioError:
@@ -143,15 +211,8 @@ def load(
             x = f.read(frames=n, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as e:
         raise AudioError(path, f"corrupt data: {e}") from None
-    expected = meta.frames - start if n < 0 else min(n, meta.frames - start)
-    slack = TRUNCATION_TOLERANCE * meta.samplerate
-    if meta.format in ("MP3", "MPEG"):  # an mp3's frame count is an estimate from its header
-        slack = max(MP3_SLACK_SECONDS * meta.samplerate, MP3_LENGTH_SLACK * expected)
-    if x.shape[0] < expected - slack:
-        raise AudioError(path, f"truncated or corrupt: decoded {x.shape[0]} of {expected} frames")
-    y = to_mono(x)
-    if not np.all(np.isfinite(y)):
-        raise AudioError(path, "corrupt data: non-finite samples")
+    y = require_finite(path, to_mono(x))
+    _check_complete(meta, start, n, len(y))
     out_sr = meta.samplerate if sr is None else int(sr)
     return resample(y, meta.samplerate, out_sr), out_sr
 
@@ -162,25 +223,66 @@ def stream(
     """Yield consecutive float32 mono blocks of about ``block_seconds`` at ``sr``.
 
     The resampler keeps state across blocks, so the concatenation equals one-shot resampling
-    up to filter edge effects, and memory stays bounded by the block size.
+    up to filter edge effects, and memory stays bounded by the block size. A decode that stops
+    early raises :class:`PartialAudioError` after the last block it decoded.
     """
     meta = info(path)
     block = max(1, int(block_seconds * meta.samplerate))
     rs = None if meta.samplerate == sr else soxr.ResampleStream(meta.samplerate, sr, 1, dtype="float32")
+    decoded = 0
     try:
         with sf.SoundFile(str(path)) as f:
             while True:
                 x = f.read(frames=block, dtype="float32", always_2d=True)
                 last = x.shape[0] < block
-                y = to_mono(x).astype(np.float32, copy=False)
+                y = require_finite(path, to_mono(x).astype(np.float32, copy=False))
+                decoded += len(y)
                 if rs is not None:
                     y = rs.resample_chunk(y, last=last)
                 if y.size:
                     yield y
                 if last:
-                    return
+                    break
     except (sf.LibsndfileError, RuntimeError) as e:
         raise AudioError(path, f"corrupt data: {e}") from None
+    _check_complete(meta, 0, -1, decoded)
+
+
+def require_finite(source: str | os.PathLike, y: np.ndarray) -> np.ndarray:
+    """``y``, unless it holds a NaN or an infinity (a corrupt float file): the network would
+    answer with NaN probabilities, so :class:`AudioError` instead."""
+    if not np.isfinite(y).all():
+        raise AudioError(source, "contains NaN or infinite samples")
+    return y
+
+
+def _check_complete(meta: AudioInfo, start: int, n: int, decoded: int) -> None:
+    """Raise :class:`PartialAudioError` when a read of ``n`` frames from ``start`` (-1: to the
+    end) gave fewer than the header declares, beyond the tolerance, or ran to the end of an Ogg
+    stream that lacks its last page (libsndfile then counts only the frames that survive)."""
+    expected = meta.frames - start if n < 0 else min(n, meta.frames - start)
+    slack = TRUNCATION_TOLERANCE * meta.samplerate
+    if meta.format in ("MP3", "MPEG"):  # an mp3's frame count is an estimate from its header
+        slack = max(MP3_SLACK_SECONDS * meta.samplerate, MP3_LENGTH_SLACK * expected)
+    if decoded < expected - slack:
+        raise PartialAudioError(meta.path, (start + decoded) / meta.samplerate, meta.duration)
+    if meta.format == "OGG" and start + expected >= meta.frames and not _ogg_ended(meta.path):
+        raise PartialAudioError(meta.path, (start + decoded) / meta.samplerate, None)
+
+
+def _ogg_ended(path: str) -> bool:
+    """Whether the file ends with a whole Ogg page flagged end-of-stream, as a complete Ogg file
+    does (a cut one ends inside a page, or after one that is not the last)."""
+    with open(path, "rb") as f:
+        f.seek(max(0, os.path.getsize(path) - OGG_MAX_PAGE))
+        tail = f.read()
+    for k in (m.start() for m in re.finditer(b"OggS", tail)):  # the page that ends where the file does
+        if len(tail) < k + 27:  # no whole page header from here on
+            break
+        lacing = tail[k + 27:k + 27 + tail[k + 26]]  # the segment table: the body's length, in parts
+        if len(lacing) == tail[k + 26] and k + 27 + len(lacing) + sum(lacing) == len(tail):
+            return bool(tail[k + 5] & 0x04)  # header type flag 4: end of stream
+    return False
 
 
 def peak_dbfs(y: np.ndarray) -> float:
@@ -216,17 +318,39 @@ def is_audible(path: str | os.PathLike, floor_dbfs: float = AUDIBLE_DBFS) -> boo
     return loudest_dbfs(y, sr) >= floor_dbfs
 
 
-def find_audio(paths: list[str | os.PathLike]) -> list[Path]:
-    """Expand files and folders (recursively) into a sorted list of audio files.
+@dataclass(frozen=True)
+class Scan:
+    """What a folder holds: its audio files (by extension, recursively, sorted) and the other
+    files, which a scan skips."""
+
+    folder: Path
+    files: list[Path]
+    skipped: list[Path]
+
+
+def scan(folder: str | os.PathLike) -> Scan:
+    """The files under ``folder``, recursively, split into audio (:data:`AUDIO_EXTENSIONS`) and the
+    rest; a broken link or a socket named like audio counts as audio, to be reported when read."""
+    found = sorted(q for q in Path(folder).rglob("*") if not q.is_dir())
+    is_audio = [q.suffix.lower() in AUDIO_EXTENSIONS for q in found]
+    return Scan(Path(folder), [q for q, a in zip(found, is_audio) if a], [q for q, a in zip(found, is_audio) if not a])
+
+
+def find_audio(paths: list[str | os.PathLike], on_scan: Callable[[Scan], None] | None = None) -> list[Path]:
+    """Expand files and folders (recursively) into a list of audio files, each folder's sorted.
 
     Files named explicitly are kept whatever their extension, so a bad file given by the user
-    is reported rather than silently skipped.
+    is reported rather than silently skipped; ``on_scan`` sees each folder's :class:`Scan`, to
+    say what it skipped.
     """
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in AUDIO_EXTENSIONS))
+            found = scan(p)
+            if on_scan is not None:
+                on_scan(found)
+            out.extend(found.files)
         else:
             out.append(p)
     return out

@@ -48,6 +48,25 @@ def load_predictor(model: str | os.PathLike | Predictor = "default") -> Predicto
     return _load(str(path.resolve()), path.stat().st_mtime)
 
 
+class RecordingTooLong(audio.AudioError):
+    """A recording longer than the caller's limit (``max_seconds``; the web app answers 413)."""
+
+    @classmethod
+    def over(cls, source: str | os.PathLike, limit: float, seconds: float | None = None) -> RecordingTooLong:
+        """The error for ``source``, ``seconds`` long by its header (None: found while decoding)."""
+        if seconds is None:
+            return cls(source, f"decodes to more than the limit of {limit:g} s")
+        return cls(source, f"{seconds:.0f} s long, over the limit of {limit:g} s")
+
+
+def check_length(path: str | os.PathLike, max_seconds: float) -> None:
+    """Raise :class:`RecordingTooLong` when the header of ``path`` declares more than
+    ``max_seconds`` (cheap: nothing is decoded); :class:`saz.audio.AudioError` for no usable header."""
+    seconds = audio.info(path).duration
+    if seconds > max_seconds:
+        raise RecordingTooLong.over(path, max_seconds, seconds)
+
+
 @dataclass
 class Segment:
     instrument: str
@@ -60,7 +79,8 @@ class Segment:
 class Prediction:
     """Result for one recording; ``error`` is set (and the rest empty) when it could not be read:
     an :class:`saz.audio.AudioError` (:class:`saz.audio.AudioFormatError` for a file in no format
-    saz decodes), whose text is one line ``source: cause``."""
+    saz decodes), whose text is one line ``source: cause``. ``warning`` is set when only part of
+    it decoded and that part was scored (``allow_partial``): a :class:`saz.audio.PartialAudioError`."""
 
     source: str
     classes: list[str]
@@ -74,6 +94,7 @@ class Prediction:
     envelope: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     error: audio.AudioError | None = None
     thresholds_from: str = TUNED  # the threshold profile used ("tuned at W-s windows"), or "T for every class"
+    warning: audio.PartialAudioError | None = None
 
     @property
     def ok(self) -> bool:
@@ -108,6 +129,8 @@ class Prediction:
         d: dict = {"source": self.source}
         if not self.ok:
             return {**d, "error": str(self.error)}
+        if self.warning is not None:
+            d["warning"] = str(self.warning)
         d.update({"duration": round(self.duration, 3), "thresholds_from": self.thresholds_from,
                   "instruments": [{"instrument": n, "probability": round(p, 4)} for n, p in self.present],
                   "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, self.probabilities)}})
@@ -120,7 +143,9 @@ class Prediction:
         return d
 
     def to_json(self, timeline: bool = True) -> str:
-        return json.dumps(self.to_dict(timeline))
+        """:meth:`to_dict` as one line of RFC 8259 JSON (a non-finite number raises rather than
+        writing a bare NaN no JSON reader accepts)."""
+        return json.dumps(self.to_dict(timeline), allow_nan=False)
 
 
 def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
@@ -174,26 +199,43 @@ class _File:
         self.samples = 0
         self.closed = False
         self.error: audio.AudioError | None = None
+        self.warning: audio.PartialAudioError | None = None
 
     @property
     def done(self) -> bool:
         return self.closed and (self.error is not None or len(self.probs) == len(self.starts))
 
 
-def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File) -> Iterator[np.ndarray]:
+def _decoded(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, source: str) -> Iterator[np.ndarray]:
+    """The mono samples of a file (in blocks, as decoded) or of an array (at once), at ``sr``;
+    non-finite samples are refused."""
     if isinstance(item, np.ndarray):
         if item.ndim == 2 and item.shape[0] < item.shape[1]:
             item = item.T  # (channels, samples) -> (samples, channels)
-        y = audio.to_mono(np.asarray(item, np.float32))
+        y = audio.require_finite(source, audio.to_mono(np.asarray(item, np.float32)))
         if in_sr is None:
             raise ValueError("an array needs its sample rate: predict(array, sr=...)")
-        y = audio.resample(y, in_sr, sr)
-        counter.samples = len(y)
-        yield y
+        yield audio.resample(y, in_sr, sr)
         return
-    for block in audio.stream(item, sr=sr, block_seconds=30.0):
-        counter.samples += len(block)
-        yield block
+    yield from audio.stream(item, sr=sr, block_seconds=30.0)
+
+
+def _blocks(item: str | os.PathLike | np.ndarray, sr: int, in_sr: int | None, counter: _File,
+            allow_partial: bool, max_seconds: float | None) -> Iterator[np.ndarray]:
+    """:func:`_decoded`'s blocks, counted in ``counter``; decoding stops with
+    :class:`RecordingTooLong` once they pass ``max_seconds`` (whatever the header said). A file
+    that decodes only in part ends early with ``counter.warning`` set when ``allow_partial``,
+    else raises."""
+    try:
+        for block in _decoded(item, sr, in_sr, counter.source):
+            counter.samples += len(block)
+            if max_seconds is not None and counter.samples > max_seconds * sr:
+                raise RecordingTooLong.over(counter.source, max_seconds)
+            yield block
+    except audio.PartialAudioError as e:
+        if not allow_partial:
+            raise
+        counter.warning = e
 
 
 def _audio_error(source: str, e: Exception) -> audio.AudioError:
@@ -208,7 +250,10 @@ def _audio_error(source: str, e: Exception) -> audio.AudioError:
 def _thresholds_read(pred: Predictor, window: float, threshold: float | None,
                      profile: str | None) -> tuple[np.ndarray, str]:
     """The per-class thresholds predictions at ``window`` seconds read (one ``threshold`` for
-    every class, a ``profile``'s, or those tuned at the nearest window) and how they were set."""
+    every class, a ``profile``'s, or those tuned at the nearest window) and how they were set;
+    ValueError for a ``threshold`` and a ``profile`` both."""
+    if threshold is not None and profile is not None:
+        raise ValueError("give one threshold for every class or a threshold profile, not both")
     if threshold is not None:
         return np.full(len(pred.vocab.names), threshold, np.float32), f"{threshold:g} for every class"
     label = profile or TUNED
@@ -232,19 +277,35 @@ def _silent(waves: np.ndarray) -> np.ndarray:
     return np.maximum(waves.max(axis=1), -waves.min(axis=1)) < 10 ** (audio.SILENCE_DBFS / 20)
 
 
+def _score(pred: Predictor, pending: list[tuple[_File, int, np.ndarray]]) -> None:
+    """Run the model on the windows in ``pending`` (those of files not failed) as one batch, each
+    window's probabilities into its file (0 for a silent window); ``pending`` is emptied."""
+    live = [(f, s, w) for f, s, w in pending if f.error is None]
+    pending.clear()
+    if not live:
+        return
+    waves = np.stack([w for _, _, w in live])
+    probs = pred.probabilities(pred.feature(waves))
+    probs[_silent(waves)] = 0.0
+    for (f, s, _), p in zip(live, probs):
+        f.probs[s] = p
+
+
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
-                 threshold: float | None = None, batch: int = 32, profile: str | None = None) -> Iterator[Prediction]:
+                 threshold: float | None = None, batch: int = 32, profile: str | None = None,
+                 allow_partial: bool = False, max_seconds: float | None = None) -> Iterator[Prediction]:
     """Predictions for files or arrays, in input order, each yielded as soon as it is complete.
 
     One model load; windows from consecutive files share batches. A file that cannot be
-    decoded yields a :class:`Prediction` with ``error`` set, and the others go on. Detections use
+    decoded yields a :class:`Prediction` with ``error`` set, and the others go on; one that
+    decodes only in part (truncated or corrupt, :class:`saz.audio.PartialAudioError`) too, unless
+    ``allow_partial``: then the part decoded is scored, with ``warning`` set. Detections use
     the model's thresholds (those tuned at the nearest window it has thresholds for,
     :meth:`Predictor.threshold_window`), those of its threshold ``profile``
-    (:meth:`Predictor.profiles`), or one ``threshold`` for every class.
+    (:meth:`Predictor.profiles`), or one ``threshold`` for every class. A recording that decodes
+    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error.
     """
-    if threshold is not None and profile is not None:
-        raise ValueError("give one threshold for every class or a threshold profile, not both")
     pred = load_predictor(model)
     fsr = pred.feature.sr
     window, hop = _window_and_hop(pred, window, hop)
@@ -253,17 +314,6 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
     thresholds, label = _thresholds_read(pred, window, threshold, profile)
     queue: deque[_File] = deque()
     pending: list[tuple[_File, int, np.ndarray]] = []
-
-    def run() -> None:
-        live = [(f, s, w) for f, s, w in pending if f.error is None]
-        pending.clear()
-        if not live:
-            return
-        waves = np.stack([w for _, _, w in live])
-        probs = pred.probabilities(pred.feature(waves))
-        probs[_silent(waves)] = 0.0
-        for (f, s, _), p in zip(live, probs):
-            f.probs[s] = p
 
     def finished() -> Iterator[Prediction]:
         while queue and queue[0].done:
@@ -274,31 +324,34 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
             starts = np.array(f.starts)
             wp = np.stack([f.probs[s] for s in f.starts])
             yield Prediction(f.source, classes, thresholds, f.samples / fsr, window, hop, wp.max(axis=0),
-                             starts / fsr, wp, np.asarray(f.envelope, np.float32), thresholds_from=label)
+                             starts / fsr, wp, np.asarray(f.envelope, np.float32), thresholds_from=label,
+                             warning=f.warning)
 
     for i, item in enumerate(items):
         f = _File(f"array {i}" if isinstance(item, np.ndarray) else str(item))
         queue.append(f)
         try:
-            for start, w in _windows(_blocks(item, fsr, sr, f), fsr, w_n, h_n, f.envelope):
+            for start, w in _windows(_blocks(item, fsr, sr, f, allow_partial, max_seconds), fsr, w_n, h_n, f.envelope):
                 f.starts.append(start)
                 pending.append((f, start, w))
                 if len(pending) >= batch:
-                    run()
+                    _score(pred, pending)
                     yield from finished()
         except (audio.AudioError, OSError, ValueError) as e:
             f.error = _audio_error(f.source, e)
         f.closed = True
         yield from finished()
-    run()
+    _score(pred, pending)
     yield from finished()
 
 
 def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None,
             model: str | os.PathLike | Predictor = "default", window: float | None = None, hop: float | None = None,
-            threshold: float | None = None, profile: str | None = None) -> Prediction:
-    """Predict one recording (a path, or a mono/stereo array with its ``sr``)."""
-    result = next(predict_many([path_or_array], model, sr, window, hop, threshold, profile=profile))
+            threshold: float | None = None, profile: str | None = None, allow_partial: bool = False) -> Prediction:
+    """Predict one recording (a path, or a mono/stereo array with its ``sr``); ``allow_partial``:
+    score the part of a truncated or corrupt file that decodes (see :func:`predict_many`)."""
+    result = next(predict_many([path_or_array], model, sr, window, hop, threshold, profile=profile,
+                               allow_partial=allow_partial))
     if not result.ok:
         if isinstance(path_or_array, np.ndarray):
             raise ValueError(str(result.error))

@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 T = TypeVar("T")
-console = Console(stderr=True)
+# Messages print as written (no markup, no emoji codes: a file named "[cel][cla]0001.wav" keeps its
+# brackets) and are never hard-wrapped, so a piped error line stays one line.
+console = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def progress_bar(enabled: bool = True) -> Progress:

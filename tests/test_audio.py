@@ -1,11 +1,14 @@
+import os
 import pickle
+import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from saz import audio
-from conftest import REAL_FILES, tone
+from conftest import EXAMPLES, REAL_FILES, tone
 
 
 @pytest.mark.parametrize("key,sr_file,seconds", [
@@ -132,3 +135,145 @@ def test_find_audio_recurses_and_keeps_named_files(tmp_path, edge_cases):
     assert {"stereo.wav", "flac.flac", "notes.wav"} <= names
     assert "score.xyz" in names  # named explicitly, so kept to be reported
     assert sum(p.name == "score.xyz" for p in found) == 1
+
+
+def read_both(path) -> tuple[Exception | None, Exception | None, float]:
+    """What load and stream say of ``path`` (their errors, None for none), and the seconds stream
+    yielded before it stopped."""
+    loaded = streamed = None
+    try:
+        audio.load(path, sr=None)
+    except audio.AudioError as e:
+        loaded = e
+    samples = 0
+    try:
+        for block in audio.stream(path, sr=8000, block_seconds=1.0):
+            samples += len(block)
+    except audio.AudioError as e:
+        streamed = e
+    return loaded, streamed, samples / 8000
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_samples_are_refused_by_every_reader(tmp_path, bad):
+    y = tone(22050, 2.0)
+    y[30000] = bad  # in stream's second block
+    p = tmp_path / "[cel][cla]0001__1.wav"
+    sf.write(p, y, 22050, subtype="FLOAT")
+    loaded, streamed, _ = read_both(p)
+    for e in (loaded, streamed):
+        assert str(e) == f"{p}: contains NaN or infinite samples"
+        assert type(e) is audio.AudioError  # corrupt audio, not an unknown format
+
+
+def cut_copies(tmp_path, source, fractions) -> list:
+    """Copies of ``source`` cut at each fraction of its bytes."""
+    data = source.read_bytes()
+    out = []
+    for f in fractions:
+        p = tmp_path / f"cut{int(f * 1000)}{source.suffix}"
+        p.write_bytes(data[: int(len(data) * f)])
+        out.append(p)
+    return out
+
+
+@pytest.fixture(scope="module")
+def encoded(tmp_path_factory) -> dict[str, object]:
+    """A 15-s recording encoded as OGG/Vorbis, Ogg Opus and MP3 by libsndfile."""
+    d = tmp_path_factory.mktemp("encoded")
+    rng = np.random.default_rng(0)
+    y = (tone(22050, 15.0, 220.0) + 0.05 * rng.standard_normal(22050 * 15)).astype(np.float32)
+    out = {}
+    for name, fmt, subtype, sr in (("a.ogg", "OGG", "VORBIS", 22050), ("a.opus", "OGG", "OPUS", 48000), ("a.mp3", "MP3", "MPEG_LAYER_III", 22050)):
+        sf.write(d / name, y if sr == 22050 else audio.resample(y, 22050, sr), sr, format=fmt, subtype=subtype)
+        out[name] = d / name
+    return out
+
+
+@pytest.mark.parametrize("name,fractions", [
+    ("a.ogg", (0.3, 0.6, 0.9, 0.999)),
+    ("a.opus", (0.3, 0.6, 0.9, 0.999)),
+    ("a.mp3", (0.05, 0.3, 0.6)),  # an mp3's length is an estimate: its last quarter is tolerated
+])
+def test_a_decode_that_stops_early_fails_load_and_stream_alike(tmp_path, encoded, name, fractions):
+    whole = encoded[name]
+    assert read_both(whole)[:2] == (None, None) and read_both(whole)[2] == pytest.approx(15.0, abs=0.1)
+    for p in cut_copies(tmp_path, whole, fractions):
+        loaded, streamed, seconds = read_both(p)
+        assert isinstance(loaded, audio.PartialAudioError) and isinstance(streamed, audio.PartialAudioError), p
+        assert str(loaded) == str(streamed) and str(p) in str(loaded) and "\n" not in str(loaded)
+        assert streamed.decoded == pytest.approx(seconds, abs=0.1) and seconds < 14.9  # yielded all it decoded, first
+        again = pickle.loads(pickle.dumps(streamed))
+        assert type(again) is audio.PartialAudioError and str(again) == str(streamed)
+
+
+def test_a_corrupt_ogg_page_stops_the_decoder_and_is_refused(tmp_path):
+    data = bytearray((EXAMPLES / "ensemble.ogg").read_bytes())
+    k = len(data) // 2
+    data[k:k + 2000] = bytes(2000)
+    p = tmp_path / "damaged.ogg"
+    p.write_bytes(bytes(data))
+    for e in read_both(p)[:2]:  # each stops near 9 s: where the zeroed bytes are
+        assert isinstance(e, audio.PartialAudioError) and str(e).endswith("of the 15.0 s the header declares")
+
+
+def patched_bits(tmp_path, bits: int) -> Path:
+    """A 16-bit mono WAV whose fmt chunk is patched to say ``bits`` bits per sample."""
+    p = tmp_path / f"bits{bits}.wav"
+    sf.write(p, tone(22050, 1.0), 22050, subtype="PCM_16")
+    data = bytearray(p.read_bytes())
+    k = data.index(b"fmt ") + 22  # bits per sample, after the chunk's id, size and 14 bytes of fields
+    data[k:k + 2] = bits.to_bytes(2, "little")
+    p.write_bytes(bytes(data))
+    return p
+
+
+def test_a_sample_format_libsndfile_would_misread_is_refused(tmp_path):
+    for bits, read_as in ((7, "PCM_U8"), (20, "PCM_24")):
+        p = patched_bits(tmp_path, bits)
+        with pytest.raises(audio.AudioFormatError) as e:
+            audio.info(p)
+        assert str(e.value) == (f"{p}: bogus header: {bits} bits per sample in 2-byte frames of 1 channel(s), "
+                                f"which libsndfile would read as {read_as}")
+        assert [str(x) for x in read_both(p)[:2]] == [str(e.value)] * 2
+    y, _ = audio.load(patched_bits(tmp_path, 12), sr=None)  # 12-bit samples in 2-byte frames: a valid WAV
+    np.testing.assert_allclose(y, tone(22050, 1.0), atol=1e-4)
+    g = tmp_path / "g721.wav"
+    sf.write(g, tone(8000, 1.0), 8000, subtype="G721_32")
+    with pytest.raises(audio.AudioFormatError, match="sample format G721_32 is not one saz decodes faithfully"):
+        audio.load(g)
+
+
+def test_unusable_paths_say_what_they_are(tmp_path):
+    sf.write(tmp_path / "a.wav", tone(22050, 0.5), 22050)
+    (tmp_path / "broken.wav").symlink_to(tmp_path / "gone.wav")
+    (tmp_path / "folder.wav").mkdir()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(tmp_path / "sock.wav"))
+        for name, cause in (("broken.wav", f"broken symbolic link (to {tmp_path / 'gone.wav'})"),
+                            ("folder.wav", "is a directory, not an audio file"),
+                            ("sock.wav", "not a regular file (a pipe, socket or device)")):
+            with pytest.raises(audio.AudioError) as e:
+                audio.load(tmp_path / name)
+            assert str(e.value) == f"{tmp_path / name}: {cause}"
+    locked = tmp_path / "locked.wav"
+    locked.write_bytes((tmp_path / "a.wav").read_bytes())
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):
+        pytest.skip("running as root: every file is readable")
+    with pytest.raises(audio.AudioError, match="permission denied: the file is not readable"):
+        audio.load(locked)
+
+
+def test_a_folder_scan_finds_opus_and_tells_what_it_skipped(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("b.opus", "sub/a.wav", "sub/c.OGG"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "sub" / "gone.flac").symlink_to(tmp_path / "nowhere")
+    found = audio.scan(tmp_path)
+    assert found.files == [tmp_path / "b.opus", tmp_path / "sub/a.wav", tmp_path / "sub/c.OGG", tmp_path / "sub/gone.flac"]
+    assert found.skipped == [tmp_path / "notes.txt"]
+    seen = []
+    assert audio.find_audio([tmp_path, tmp_path / "notes.txt"], on_scan=seen.append) == found.files + [tmp_path / "notes.txt"]
+    assert seen == [found]

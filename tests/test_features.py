@@ -143,3 +143,18 @@ def test_extract_files_in_parallel_reports_bad_files(tmp_path, edge_cases):
     assert "not audio" in by_name["notes.wav"].error
     assert "truncated" in by_name["truncated.wav"].error
     assert np.load(by_name["flac.flac"].output).shape == by_name["flac.flac"].shape
+
+
+def test_extraction_removes_what_interrupted_cache_writes_left(tmp_path):
+    """A temporary entry unchanged for an hour is an interrupted write's and goes; a young one may
+    be another process's write in progress and stays, as do files of other features."""
+    cache, f = FeatureCache(tmp_path / "c"), get_feature("stats")
+    mine, other = tmp_path / "c" / f.key() / "ab", tmp_path / "c" / get_feature("mfcc").key() / "ab"
+    stale, young, elsewhere = mine / ".abc.npy.x1y2z3.tmp", mine / ".abd.npy.q1w2e3.tmp", other / ".abe.npy.r4t5y6.tmp"
+    for tmp in (stale, young, elsewhere):
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(b"cut short")
+    os.utime(stale, (1, 1))
+    os.utime(elsewhere, (1, 1))
+    results = extract_files(output_paths([REAL_FILES["ogg"]], tmp_path / "out"), f, cache)
+    assert results[0].ok and not stale.exists() and young.exists() and elsewhere.exists()

@@ -10,9 +10,10 @@ import pytest
 import soundfile as sf
 
 from conftest import tone
-from saz.audio import AudioError, AudioFormatError
+from saz.audio import AudioError, AudioFormatError, PartialAudioError
 from saz.models.checkpoint import Checkpoint
-from saz.prediction import Prediction, _windows, load_predictor, predict, predict_many, window_starts
+from saz.prediction import (Prediction, RecordingTooLong, _windows, check_length, load_predictor, predict, predict_many,
+                            window_starts)
 
 SR = 22050
 
@@ -101,6 +102,67 @@ def test_predict_many_reports_a_missing_file_and_loads_the_model_once(model, tmp
     with pytest.raises(AudioFormatError, match="notes.txt: unsupported format"):  # the error's own type, raised again
         predict(tmp_path / "notes.txt", model=model)
     assert load_predictor(model) is load_predictor(model)  # loaded once per process
+
+
+def strict_json(text: str) -> dict:
+    """``text`` parsed as RFC 8259 JSON: a bare NaN or Infinity is an error."""
+    def refuse(name: str):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_non_finite_audio_is_an_error_and_json_never_holds_nan(model, tmp_path):
+    y = tone(SR, 3.0)
+    y[SR] = np.nan
+    sf.write(tmp_path / "nan.wav", y, SR, subtype="FLOAT")
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    bad, good = predict_many([tmp_path / "nan.wav", tmp_path / "a.wav"], model)
+    assert str(bad.error) == f"{tmp_path / 'nan.wav'}: contains NaN or infinite samples" and good.ok
+    assert strict_json(bad.to_json()) == {"source": str(tmp_path / "nan.wav"), "error": str(bad.error)}
+    with pytest.raises(ValueError, match="array 0: contains NaN or infinite samples"):
+        predict(y, sr=SR, model=model)
+    good.probabilities[0] = np.nan  # a bug upstream: refused rather than written as a bare NaN
+    with pytest.raises(ValueError, match="JSON compliant"):
+        good.to_json()
+
+
+def test_a_truncated_file_fails_unless_part_of_it_may_be_scored(model, tmp_path):
+    sf.write(tmp_path / "whole.ogg", tone(SR, 12.0, 330.0) + 0.01 * np.random.default_rng(0).standard_normal(SR * 12), SR)
+    data = (tmp_path / "whole.ogg").read_bytes()
+    (tmp_path / "cut.ogg").write_bytes(data[: len(data) // 2])
+    strict = predict_many([tmp_path / "cut.ogg"], model)
+    (failed,) = strict
+    assert isinstance(failed.error, PartialAudioError) and "without its last page" in str(failed.error)
+    p = predict(tmp_path / "cut.ogg", model=model, allow_partial=True)
+    assert p.ok and isinstance(p.warning, PartialAudioError) and str(p.warning) == str(failed.error)
+    assert p.duration == pytest.approx(p.warning.decoded, abs=0.05) and 3 < p.duration < 9
+    assert len(p.window_starts) == len(window_starts(round(p.duration * SR), 2 * SR, SR))  # the last windows too
+    d = strict_json(p.to_json())
+    assert d["warning"] == str(p.warning) and d["duration"] == pytest.approx(p.duration, abs=1e-3)
+    assert "warning" not in predict(tmp_path / "whole.ogg", model=model).to_dict()
+def test_max_seconds_stops_decoding_whatever_the_header_says(model, tmp_path, monkeypatch):
+    """A stream that never ends (as a header that understates the length would give) stops once
+    the decoded audio passes ``max_seconds``; the header check refuses a long file undecoded."""
+    from saz import audio
+
+    pulled = []
+
+    def endless(path, sr, block_seconds):
+        while True:
+            pulled.append(block_seconds)
+            yield np.zeros(int(sr * block_seconds), np.float32)
+
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    monkeypatch.setattr(audio, "stream", endless)
+    results = list(predict_many([tmp_path / "a.wav", np.zeros(SR * 9, np.float32)], model, sr=SR, max_seconds=61))
+    assert type(results[0].error) is RecordingTooLong and len(pulled) == 3  # 90 s decoded of the endless stream
+    assert str(results[0].error) == f"{tmp_path / 'a.wav'}: decodes to more than the limit of 61 s"
+    assert results[1].ok  # an array within the limit
+    monkeypatch.undo()
+    with pytest.raises(RecordingTooLong, match=r"a.wav: 1 s long, over the limit of 0.5 s"):
+        check_length(tmp_path / "a.wav", 0.5)
+    check_length(tmp_path / "a.wav", 1.0)
 
 
 def test_threshold_profiles_choose_what_counts_as_detected(model, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,12 +14,14 @@ import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from conftest import EXAMPLES, REAL_FILES, free_port, tone
+from saz.audio import AudioError
 
 httpx = pytest.importorskip("httpx")
 SR = 22050
@@ -26,10 +29,12 @@ SR = 22050
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`saz serve` in a subprocess with its own TMPDIR (to check that uploads leave nothing)."""
+    """`saz serve` in a subprocess with its own TMPDIR (to check that uploads leave nothing), taking
+    recordings up to 20 s, two at a time with 18 more waiting (twenty concurrent requests all get a turn)."""
     tmp = tmp_path_factory.mktemp("server-tmp")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", "serve", "--port", str(port), "--max-upload-mb", "2"],
+    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", "serve", "--port", str(port), "--max-upload-mb", "2",
+                             "--max-seconds", "20", "--max-jobs", "2", "--max-queue", "18"],
                             env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -48,9 +53,38 @@ def server(tmp_path_factory):
     proc.wait(10)
 
 
-def post(url: str, path: Path, **params) -> httpx.Response:
+def post(url: str, path: Path, headers: dict[str, str] | None = None, **params) -> httpx.Response:
     with open(path, "rb") as f:
-        return httpx.post(url + "/api/predict", files={"file": (path.name, f)}, params=params, timeout=60)
+        return httpx.post(url + "/api/predict", files={"file": (path.name, f)}, params=params, headers=headers, timeout=60)
+
+
+@contextlib.contextmanager
+def served(app) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port from a thread of this process: real HTTP,
+    with what the app calls open to ``monkeypatch``. Yields its URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    """Poll ``condition`` until it holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def leftovers(tmp: Path) -> list[str]:
@@ -118,6 +152,19 @@ def test_a_failed_prediction_answers_by_its_error_type(app_client, files, monkey
     assert seen[0].suffix == ".wav" and not seen[0].exists() and leftovers(tmp) == []
 
 
+def test_nan_and_truncated_audio_are_refused_as_unusable(app_client, tmp_path):
+    client, tmp = app_client
+    y = tone(SR, 2.0)
+    y[500] = np.nan
+    sf.write(tmp_path / "nan.wav", y, SR, subtype="FLOAT")
+    r = client.post("/api/predict", files={"file": ("nan.wav", (tmp_path / "nan.wav").read_bytes())})
+    assert r.status_code == 422 and r.json() == {"detail": "nan.wav: contains NaN or infinite samples"}
+    data = (EXAMPLES / "plucked-trio.ogg").read_bytes()
+    r = client.post("/api/predict", files={"file": ("cut.ogg", data[: len(data) // 2])})
+    assert r.status_code == 422 and r.json()["detail"].startswith("cut.ogg: truncated: the Ogg stream stops at")
+    assert leftovers(tmp) == []
+
+
 def test_upload_limits_and_parameters_in_process(app_client):
     client, tmp = app_client
     limit = int(0.25 * 1024 * 1024)
@@ -144,9 +191,11 @@ def test_upload_limits_and_parameters_in_process(app_client):
 
 def test_health_model_docs_and_page(server):
     url, _ = server
-    assert httpx.get(url + "/api/health").json() == {"status": "ok", "model": "ensemble"}  # of two saznets
+    health = {"status": "ok", "model": "ensemble", "jobs": {"running": 0, "waiting": 0}}  # a model of two saznets
+    assert httpx.get(url + "/api/health").json() == health
     m = httpx.get(url + "/api/model").json()
     assert m["name"] == "ensemble" and len(m["classes"]) == len(m["thresholds"]) > 10 and "# saz default model" in m["card"]
+    assert (m["max_upload_mb"], m["max_seconds"], m["max_jobs"], m["max_queue"]) == (2, 20, 2, 18)
     assert list(m["profiles"]) == ["tuned", "sensitive"]
     assert httpx.get(url + "/docs").status_code == 200
     assert "/api/predict" in httpx.get(url + "/openapi.json").json()["paths"]
@@ -261,37 +310,181 @@ def test_twenty_concurrent_requests(server, files):
     assert leftovers(tmp) == []
 
 
-def test_page_in_headless_chromium(server, tmp_path):
+def silence(path: Path, seconds: int, sr: int = 8000) -> Path:
+    """``seconds`` of digital silence as FLAC, written a minute at a time: hours in a few hundred kB."""
+    with sf.SoundFile(path, "w", sr, 1, format="FLAC") as f:
+        for start in range(0, seconds, 60):
+            f.write(np.zeros(sr * min(60, seconds - start), np.int16))
+    return path
+
+
+def test_a_recording_over_the_duration_limit_is_refused_from_its_header(server, tmp_path):
+    """An hour of silence is a small upload; its header says how long it is, and that is refused
+    before a sample is decoded (the server takes recordings up to 20 s)."""
+    url, tmp = server
+    hour = silence(tmp_path / "hour.flac", 3600)
+    assert hour.stat().st_size < 2 * 1024 * 1024  # within the upload limit
+    r = post(url, hour)
+    assert r.status_code == 413 and r.json() == {"detail": "hour.flac: 3600 s long, over the limit of 20 s"}
+    assert r.elapsed.total_seconds() < 5  # the header only: decoding an hour takes far longer
+    assert leftovers(tmp) == []
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The app served from this process (:func:`served`): recordings up to 10 s, one job at a time
+    and one more waiting. Yields its URL."""
+    from saz.serve.app import create_app
+
+    app = create_app(max_seconds=10, max_jobs=1, max_queue=1, tmp_dir=str(tmp_path_factory.mktemp("live")))
+    with served(app) as url:
+        yield url
+
+
+def test_decoding_stops_at_the_duration_limit_whatever_the_header_says(live, tmp_path, monkeypatch):
+    from saz import audio
+    from saz.serve import app as web
+
+    blocks, stream = [], audio.stream
+
+    def counted(*args, **kwargs):
+        for block in stream(*args, **kwargs):
+            blocks.append(len(block))
+            yield block
+
+    monkeypatch.setattr(web, "check_length", lambda path, limit: None, raising=False)  # as if the header said less
+    monkeypatch.setattr(audio, "stream", counted)
+    r = post(live, silence(tmp_path / "five-minutes.flac", 300))
+    assert r.status_code == 413 and r.json() == {"detail": "five-minutes.flac: decodes to more than the limit of 10 s"}
+    assert len(blocks) == 1  # one 30-s block decoded of ten
+
+
+def test_requests_beyond_the_jobs_and_the_queue_get_503(live, files, monkeypatch):
+    """One prediction runs and one waits; a third is turned away at once, told when to retry, and
+    the two are served when the first is done."""
+    from saz.prediction import Prediction
+    from saz.serve import app as web
+
+    done = threading.Event()
+
+    def slow(paths, *args, **kwargs):
+        done.wait(30)
+        yield Prediction(str(paths[0]), [], np.zeros(0), error=AudioError(paths[0], "not audio after all"))
+
+    monkeypatch.setattr(web, "predict_many", slow)
+    load = lambda: httpx.get(live + "/api/health").json()["jobs"]  # noqa: E731
+    with ThreadPoolExecutor(2) as pool:
+        try:
+            first = pool.submit(post, live, files["wav"])
+            wait_until(lambda: load() == {"running": 1, "waiting": 0})
+            second = pool.submit(post, live, files["wav"])
+            wait_until(lambda: load() == {"running": 1, "waiting": 1})
+            busy = post(live, files["wav"])
+        finally:
+            done.set()
+        assert [first.result().status_code, second.result().status_code] == [422, 422]
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+    assert busy.json() == {"detail": "the server is busy (predictions running: 1, waiting: 1): try again in 5 s"}
+    assert load() == {"running": 0, "waiting": 0}
+
+
+CROSS_SITE = {"another site": {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+              "no Sec-Fetch-Site": {"Origin": "http://evil.example"},  # an older browser
+              "another port": {"Origin": "http://127.0.0.1:3000", "Sec-Fetch-Site": "same-site"},
+              "an opaque origin": {"Origin": "null"}}  # a sandboxed frame, a file:// page
+
+
+@pytest.mark.parametrize("case", CROSS_SITE)
+def test_a_post_from_another_sites_page_is_refused(server, files, case):
+    url, tmp = server
+    r = post(url, files["wav"], headers=CROSS_SITE[case])
+    refusal = f"cross-site request refused: a page of {CROSS_SITE[case]['Origin']} cannot POST to this server"
+    assert r.status_code == 403 and r.json() == {"detail": refusal}
+    assert httpx.get(url + "/api/health", headers=CROSS_SITE[case]).status_code == 200  # reading is harmless
+    assert leftovers(tmp) == []
+
+
+def test_a_post_from_the_servers_own_page_or_no_browser_passes(server, files):
+    url, _ = server
+    for headers in ({"Origin": url, "Sec-Fetch-Site": "same-origin"}, {"Origin": url}, {}):
+        assert post(url, files["wav"], headers=headers).status_code == 200, headers
+
+
+MALFORMED = {
+    "a 'file' field of text": ("multipart/form-data; boundary=b",
+                               b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\nhello\r\n--b--\r\n'),
+    "no boundary": ("multipart/form-data", b"--b\r\n"),
+    "not multipart inside": ("multipart/form-data; boundary=b", b"garbage, no boundary at all"),
+    "a part without a name": ("multipart/form-data; boundary=b", b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n"),
+    "a header line without a colon": ("multipart/form-data; boundary=b", b"--b\r\nContent-Disposition form-data\r\n\r\nx\r\n--b--\r\n"),
+    "JSON that does not parse": ("application/json", b'{"file": '),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_a_malformed_body_gets_400_in_one_line(server, case):
+    url, tmp = server
+    content_type, body = MALFORMED[case]
+    r = httpx.post(url + "/api/predict", content=body, headers={"content-type": content_type}, timeout=10)
+    assert r.status_code == 400 and isinstance(r.json()["detail"], str) and "\n" not in r.json()["detail"], r.text
+    assert leftovers(tmp) == []
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's), through Playwright."""
     playwright = pytest.importorskip("playwright.sync_api")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed")
-    url, _ = server
-    expected = post(url, EXAMPLES / "ensemble.ogg").json()
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1000, "height": 900})
-        page.goto(url + "/")
-        page.keyboard.press("Tab")  # keyboard alone reaches the file chooser
-        assert page.evaluate("document.activeElement.id") in ("file", "choose")
-        page.wait_for_selector("#profile-row:not([hidden])", timeout=10_000)
-        assert page.locator("#profile option").all_inner_texts() == ["tuned", "sensitive"]
-        page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
-        page.wait_for_selector("#results:not([hidden])", timeout=60_000)
-        names = page.locator("#instruments li.instrument .name").all_inner_texts()
-        assert names == [i["instrument"] for i in expected["instruments"]] and names
-        page.select_option("#profile", "sensitive")  # the same file again, read with the sensitive profile
-        assert "false alarms" in page.inner_text("#profile-about")
-        page.set_input_files("#file", [])
-        page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
-        more = [i["instrument"] for i in post(url, EXAMPLES / "ensemble.ogg", profile="sensitive").json()["instruments"]]
-        page.wait_for_function(f"document.querySelectorAll('#instruments li.instrument').length === {len(more)}", timeout=60_000)
-        assert page.locator("#instruments li.instrument .name").all_inner_texts() == more
-        assert int(page.get_attribute("#chart", "data-rendered")) >= len(names)
-        page.evaluate("document.getElementById('player').currentTime = 7.5")
-        page.wait_for_function("document.getElementById('chart').dataset.cursor === '7.50'", timeout=10_000)
-        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+        yield browser
         browser.close()
+
+
+def test_a_form_on_another_site_cannot_make_the_server_work(server, browser):
+    """Cross-site request forgery as a browser does it: a page of another origin whose form posts
+    a recording to the server (multipart/form-data needs no CORS preflight). The browser sends the
+    request, and the server refuses it."""
+    url, _ = server
+    form = (f'<form method="post" enctype="multipart/form-data" action="{url}/api/predict?timeline=false">'
+            '<input type="file" name="file"><button>send</button></form>')
+    page = browser.new_page()
+    page.route("http://evil.test/", lambda route: route.fulfill(content_type="text/html", body=form))
+    page.goto("http://evil.test/")
+    page.set_input_files("input[name=file]", str(EXAMPLES / "ensemble.ogg"))
+    with page.expect_navigation():
+        page.click("button")
+    assert "cross-site request refused: a page of http://evil.test cannot POST to this server" in page.inner_text("body")
+    page.close()
+
+
+def test_page_in_headless_chromium(server, browser, tmp_path):
+    url, _ = server
+    expected = post(url, EXAMPLES / "ensemble.ogg").json()
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(url + "/")
+    page.keyboard.press("Tab")  # keyboard alone reaches the file chooser
+    assert page.evaluate("document.activeElement.id") in ("file", "choose")
+    page.wait_for_selector("#profile-row:not([hidden])", timeout=10_000)
+    assert page.locator("#profile option").all_inner_texts() == ["tuned", "sensitive"]
+    page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    names = page.locator("#instruments li.instrument .name").all_inner_texts()
+    assert names == [i["instrument"] for i in expected["instruments"]] and names
+    page.select_option("#profile", "sensitive")  # the same file again, read with the sensitive profile
+    assert "false alarms" in page.inner_text("#profile-about")
+    page.set_input_files("#file", [])
+    page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
+    more = [i["instrument"] for i in post(url, EXAMPLES / "ensemble.ogg", profile="sensitive").json()["instruments"]]
+    page.wait_for_function(f"document.querySelectorAll('#instruments li.instrument').length === {len(more)}", timeout=60_000)
+    assert page.locator("#instruments li.instrument .name").all_inner_texts() == more
+    assert int(page.get_attribute("#chart", "data-rendered")) >= len(names)
+    page.evaluate("document.getElementById('player').currentTime = 7.5")
+    page.wait_for_function("document.getElementById('chart').dataset.cursor === '7.50'", timeout=10_000)
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+    page.close()
     assert (tmp_path / "page.png").stat().st_size > 10_000

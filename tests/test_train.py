@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -90,6 +91,55 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
         torch.testing.assert_close(a.state_dict[k], b.state_dict[k], rtol=0, atol=0)
     log = (tmp_path / "cut" / "log.csv").read_text().splitlines()
     assert log[0].startswith("epoch,train_loss,val_loss") and len(log) == 5
+
+
+def test_resume_refuses_another_run_in_one_line(tmp_path):
+    """A resumed run must be the run that stopped: another seed, model setting or data is refused,
+    naming the setting; more epochs, patience or budget are not another run."""
+    X, y = tiny("spectrogram", 64, 0)
+    Xv, yv = tiny("spectrogram", 32, 1)
+    run = tmp_path / "run"
+    trainer("saznet", run, epochs=1).fit(X, y, Xv, yv)
+    stored = json.loads((run / "run.json").read_text())
+    assert stored["seed"] == 0 and stored["vocabulary"] == ["tar", "ney", "daf"] and "epochs" not in stored
+    assert stored["data"]["train_clips"] == 64 and stored["feature"]["feature"] == "stats"
+    with pytest.raises(ValueError, match=r"run.json: cannot resume with seed=1: the run was started with seed=0") as e:
+        trainer("saznet", run, epochs=2, seed=1).fit(X, y, Xv, yv, resume=True)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match=r"cannot resume with lr=0.5: the run was started with lr=null"):
+        trainer("saznet", run, epochs=2, lr=0.5).fit(X, y, Xv, yv, resume=True)
+    with pytest.raises(ValueError, match=r"cannot resume with data.labels="):  # a re-cut validation set
+        trainer("saznet", run, epochs=2).fit(X, y, Xv, yv[::-1].copy(), resume=True)
+    with pytest.raises(ValueError, match=r"cannot resume with data.validation_clips=31"):
+        trainer("saznet", run, epochs=2).fit(X, y, Xv[1:], yv[1:], resume=True)
+    path = trainer("saznet", run, epochs=2, patience=3).fit(X, y, Xv, yv, resume=True)  # the same run, longer
+    assert Checkpoint.load(path).info["epochs_run"] == 2
+    trainer("saznet", run, epochs=1, seed=1).fit(X, y, Xv, yv)  # without resume: a new run in the folder
+    assert json.loads((run / "run.json").read_text())["seed"] == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a state", "cut"])
+def test_a_damaged_state_file_is_one_line_naming_it(tmp_path, damage):
+    X, y = tiny("spectrogram", 48, 0)
+    Xv, yv = tiny("spectrogram", 32, 1)
+    trainer("saznet", tmp_path, epochs=1).fit(X, y, Xv, yv)
+    state = tmp_path / "state.pt"
+    state.write_bytes(state.read_bytes()[:2000] if damage == "cut" else damage)
+    with pytest.raises(ValueError, match=r"state.pt: damaged, cannot resume from it \(\w+\); delete it") as e:
+        trainer("saznet", tmp_path, epochs=2).fit(X, y, Xv, yv, resume=True)
+    assert str(state) in str(e.value) and "\n" not in str(e.value)
+    (tmp_path / "run.json").write_text("{")
+    with pytest.raises(ValueError, match=r"run.json: damaged, cannot check the run's settings"):
+        trainer("saznet", tmp_path, epochs=2).fit(X, y, Xv, yv, resume=True)
+
+
+def test_a_run_removes_the_temporary_files_of_interrupted_writes(tmp_path):
+    X, y = tiny("spectrogram", 48, 0)
+    Xv, yv = tiny("spectrogram", 32, 1)
+    tmp_path.joinpath(".state.pt.k2j4h1.tmp").write_bytes(b"half a state")  # a write killed before its rename
+    tmp_path.joinpath("notes.tmp").write_text("the user's")  # not a name atomic writes use
+    trainer("saznet", tmp_path, epochs=1).fit(X, y, Xv, yv)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "model.pt", "notes.tmp", "run.json", "state.pt"]
 
 
 def test_budget_and_patience_stop_training(tmp_path):

@@ -3,7 +3,8 @@
 One module per command group; each command parses its options, calls the library and prints.
 :mod:`saz.cli.errors` turns the library's errors into one line and an exit status,
 :mod:`saz.cli.params` reads KEY=VALUE options, :mod:`saz.cli.loaders` loads the dataset and the
-model a command names. Heavy modules are imported inside the commands, so ``saz --help`` is fast.
+model a command names, :mod:`saz.cli.inputs` says what a folder scan skipped, :mod:`saz.cli.output`
+prints. Heavy modules are imported inside the commands, so ``saz --help`` is fast.
 """
 
 from __future__ import annotations

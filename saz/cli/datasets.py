@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from saz.cli.loaders import load_dataset
-from saz.cli.output import console, note
+from saz.cli.output import console, heading, note
 
 app = typer.Typer(help="Read datasets in their real formats and summarise them.", no_args_is_help=True)
 
@@ -40,8 +40,8 @@ def datasets_info(
 
     ds = load_dataset(name, root, option)
     s = ds.summary()
-    console.print(f"[bold]{name}[/bold] at {s['root']}: {s['clips']} clips, {s['classes']} classes, "
-                  f"{s['kind']} labels{', frame activity' if s['frame_activity'] else ''}")
+    heading(name, f"at {s['root']}: {s['clips']} clips, {s['classes']} classes, "
+            f"{s['kind']} labels{', frame activity' if s['frame_activity'] else ''}")
     if s["per_split"]:
         console.print("splits: " + ", ".join(f"{k} {v}" for k, v in s["per_split"].items()))
     table = Table("class", "positive clips", "known")

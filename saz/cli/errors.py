@@ -7,7 +7,7 @@ from typing import Iterator, NoReturn
 
 import typer
 
-from saz.cli.output import err
+from saz.cli.output import labelled
 
 
 def message(e: BaseException) -> str:
@@ -17,7 +17,7 @@ def message(e: BaseException) -> str:
 
 def fail(text: str, code: int = 1, label: str = "error") -> NoReturn:
     """Print ``label: text`` in red on standard error and exit with status ``code``."""
-    err.print(f"[red]{label}:[/red] {text}")
+    labelled(label, "red", text)
     raise typer.Exit(code)
 
 

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 from rich.table import Table
 
-from saz.cli.errors import fail, reported
-from saz.cli.output import console, err
+from saz.cli.errors import reported
+from saz.cli.inputs import ScanReport
+from saz.cli.output import console, failed
 from saz.cli.params import parse_params
 from saz.progress import progress_bar
 
@@ -34,20 +35,20 @@ def features(
 
     with reported(KeyError, TypeError, code=2):
         extractor = get_feature(feature, sr=sr, **parse_params(param))
-    pairs = output_paths(paths, out)
-    if not pairs:
-        fail(f"no audio files found in {', '.join(map(str, paths))}")
+    pairs = output_paths(paths, out, on_scan=ScanReport())
+    if not pairs:  # every input a folder without audio, each reported
+        raise typer.Exit(1)
     store = None if no_cache else FeatureCache(None if cache is None else cache)
     with progress_bar() as bar:
         task = bar.add_task(f"{feature}", total=len(pairs), info="")
         results = extract_files(pairs, extractor, store, workers, on_result=lambda r: bar.advance(task))
     index = write_index(out / "index.csv", extractor, results)
     console.print(_table(extractor, results))
-    failed = [r for r in results if not r.ok]
-    for r in failed:
-        err.print(f"[red]failed:[/red] {r.error}")
-    console.print(f"{len(results) - len(failed)} of {len(results)} files -> {out}  (index: {index})")
-    if failed and len(failed) == len(results):
+    bad = [r for r in results if not r.ok]
+    for r in bad:
+        failed(r.error)
+    console.print(f"{len(results) - len(bad)} of {len(results)} files -> {out}  (index: {index})")
+    if bad and len(bad) == len(results):
         raise typer.Exit(1)
 
 

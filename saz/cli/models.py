@@ -11,7 +11,7 @@ from rich.table import Table
 
 from saz.cli.errors import reported
 from saz.cli.loaders import load_dataset, load_model
-from saz.cli.output import console, err, note
+from saz.cli.output import console, heading, note
 
 app = typer.Typer(help="The model zoo: list models, describe a model or checkpoint.", no_args_is_help=True)
 
@@ -40,13 +40,13 @@ def models_info(model: str = typer.Argument("default", help="'default', a model 
         console.print(default_card())
         return
     if model in MODELS:
-        heading, doc = model_description(model)
-        console.print(f"[bold]{model}[/bold] {heading}")
+        title, doc = model_description(model)
+        heading(model, title)
         console.print(doc)
         return
     with reported(CheckpointError):
         summary = checkpoint_summary(Checkpoint.load(resolve_model(model)))
-    console.print(f"[bold]{summary.model}[/bold] {summary.heading}")
+    heading(summary.model, summary.heading)
     console.print(summary.feature)
     table = Table(*summary.columns)
     for row in summary.rows:
@@ -117,7 +117,7 @@ def models_profile(
     for line in info["skipped"]:
         note("skipped", line)
     if info["unknown_classes"]:
-        err.print(f"[yellow]not in the model's vocabulary:[/yellow] {', '.join(info['unknown_classes'])}")
+        note("not in the model's vocabulary", ", ".join(info["unknown_classes"]))
     ckpt.save(out)
     moved = threshold_moves(predictor.vocab.names, predictor.thresholds, thresholds)
     console.print(f"profile '{name}' ({len(info['fitted'])} classes fitted on {info['clips']} clips) -> {out}")

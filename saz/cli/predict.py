@@ -9,8 +9,9 @@ from typing import IO, TYPE_CHECKING, List, Optional
 import typer
 
 from saz.cli.errors import fail, reported
+from saz.cli.inputs import ScanReport
 from saz.cli.loaders import load_model
-from saz.cli.output import err
+from saz.cli.output import err, failed, note
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -41,20 +42,29 @@ def format_result(pred: Prediction, fmt: str, timeline: bool, first: bool) -> st
 
 
 def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
-    """The audio files under ``paths`` that exist, and how many named were missing (each one
-    reported); exit status 1 when none is left."""
+    """The files to predict: each file named (a missing or unreadable one fails when it is read,
+    as any bad file does) and the audio files of each folder named; with how many folders held
+    none (each reported). Exit status 1 when nothing is left."""
     from saz import audio
 
-    files = audio.find_audio(paths)
-    missing = [p for p in files if not p.exists()]
-    for p in missing:
-        err.print(f"[red]failed:[/red] {p}: no such file")
-    files = [p for p in files if p.exists()]
+    scans = ScanReport()
+    files = audio.find_audio(paths, on_scan=scans)
     if not files:
-        if not missing:
-            fail(f"no audio files found in {', '.join(map(str, paths))}")
         raise typer.Exit(1)
-    return files, len(missing)
+    return files, scans.empty
+
+
+def _report(pred: Prediction) -> bool:
+    """Say on standard error what went wrong with ``pred``: its error (then False: nothing to
+    write) or the warning that only part of it was scored."""
+    from saz.audio import PartialAudioError
+
+    if pred.error is not None:
+        hint = " (--allow-partial scores the part decoded)" if isinstance(pred.error, PartialAudioError) else ""
+        failed(f"{pred.error}{hint}")
+    elif pred.warning is not None:
+        note("warning", f"{pred.warning}; scored the {pred.duration:.1f} s decoded")
+    return pred.ok
 
 
 class _Writer:
@@ -94,14 +104,16 @@ def predict(
     profile: Optional[str] = typer.Option(None, "--profile", help="A threshold profile the model ships instead of its "
                                           "tuned thresholds, e.g. 'sensitive' (`saz models info` lists them)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Score the part of a truncated or corrupt file "
+                                       "that decodes, with a warning, instead of failing it."),
 ) -> None:
     """Which instruments play in each recording, how sure, and (with --timeline) when."""
     from saz.prediction import predict_many
 
     if fmt not in FORMATS:
         fail(f"unknown format '{fmt}' (table, json or csv)", code=2)
-    files, failed = _inputs(paths)
-    n_named = len(files) + failed
+    files, n_failed = _inputs(paths)
+    n_named = len(files) + n_failed
     if threshold is not None and profile is not None:
         fail("--threshold and --profile both set thresholds: give one", code=2)
     predictor = load_model(model, profile)
@@ -110,16 +122,16 @@ def predict(
     try:
         with reported(ValueError, code=2), progress_bar() as bar:
             task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)
-            for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold, profile=profile):
+            for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold, profile=profile,
+                                     allow_partial=allow_partial):
                 bar.advance(task)
-                if not pred.ok:
-                    failed += 1
-                    bar.console.print(f"[red]failed:[/red] {pred.error}", highlight=False)
-                    continue
-                write(pred)
+                if _report(pred):
+                    write(pred)
+                else:
+                    n_failed += 1
     finally:
         if sink is not None:
             sink.close()
-    if failed:
-        err.print(f"{failed} of {n_named} file(s) failed")
+    if n_failed:
+        err.print(f"{n_failed} of {n_named} file(s) failed")
         raise typer.Exit(1)

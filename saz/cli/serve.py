@@ -13,6 +13,10 @@ def serve(
     port: int = typer.Option(8000),
     model: str = typer.Option("default", "--model", "-m", help="'default' (bundled) or a checkpoint file."),
     max_upload_mb: float = typer.Option(100.0, help="Uploads above this size get 413."),
+    max_seconds: float = typer.Option(600.0, min=1.0, help="Recordings longer than this get 413 (from the header, "
+                                      "before decoding, and while decoding)."),
+    max_jobs: int = typer.Option(2, min=1, help="Predictions running at once, each on a worker thread."),
+    max_queue: int = typer.Option(8, min=0, help="Predictions waiting for a free job; beyond, 503 with Retry-After."),
 ) -> None:
     """The web page and HTTP API: upload a recording, see the instruments and when they play."""
     try:
@@ -24,6 +28,6 @@ def serve(
     from saz.models.checkpoint import CheckpointError
 
     with reported(CheckpointError):
-        application = create_app(model, max_upload_mb)
+        application = create_app(model, max_upload_mb, max_seconds=max_seconds, max_jobs=max_jobs, max_queue=max_queue)
     err.print(f"saz serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

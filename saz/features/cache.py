@@ -2,7 +2,9 @@
 
 A file's identity is its resolved path, size and modification time, so an edited file is
 recomputed. Entries are ``.npy`` files written atomically (:mod:`saz.io`); an unreadable entry
-is treated as a miss and replaced, so an interrupted run never poisons later ones.
+is treated as a miss and replaced, so an interrupted run never poisons later ones, and the
+temporary files of writes it interrupted are removed by a later run
+(:meth:`FeatureCache.remove_leftovers`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from saz import io
 from saz.features.base import Feature
 
 T = TypeVar("T")
+STALE_SECONDS = 600.0  # a temporary file unchanged this long is an interrupted write's, not one in progress
 
 
 def default_cache_dir() -> Path:
@@ -40,6 +43,11 @@ class FeatureCache:
 
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root is not None else default_cache_dir() / "features"
+
+    def remove_leftovers(self, feature: Feature) -> list[Path]:
+        """Remove the temporary files that interrupted writes left among ``feature``'s entries;
+        only those older than :data:`STALE_SECONDS`, as other processes may share the cache."""
+        return io.remove_temp_files(self.root / feature.key(), older_than=STALE_SECONDS, recursive=True)
 
     def entry(self, feature: Feature, key: str, ext: str) -> Path:
         return self.root / feature.key() / key[:2] / f"{key}.{ext}"

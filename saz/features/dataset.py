@@ -112,6 +112,8 @@ def clip_features(clips: pd.DataFrame, feature: Feature, seconds: float, cache_d
     """Features of every row of a clips table (see :class:`saz.datasets.Dataset`)."""
     n_samples = int(round(seconds * feature.sr))
     cache = FeatureCache(cache_dir) if use_cache else None
+    if cache:
+        cache.remove_leftovers(feature)
     blocks, ok, problems = [], [], []
     starts = range(0, len(clips), BLOCK)
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io as _io
+import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -53,13 +54,15 @@ def features_for_file(
     return x, False
 
 
-def output_paths(inputs: Iterable[str | os.PathLike], out_dir: Path) -> list[tuple[Path, Path]]:
-    """Pair each audio file with its output: folders keep their relative layout, files their name."""
+def output_paths(inputs: Iterable[str | os.PathLike], out_dir: Path,
+                 on_scan: Callable[[audio.Scan], None] | None = None) -> list[tuple[Path, Path]]:
+    """Pair each audio file with its output: folders keep their relative layout, files their name
+    (``on_scan``: as for :func:`saz.audio.find_audio`)."""
     pairs: list[tuple[Path, Path]] = []
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
-            for f in audio.find_audio([p]):
+            for f in audio.find_audio([p], on_scan):
                 pairs.append((f, out_dir / p.name / f"{f.relative_to(p)}.npy"))
         else:
             pairs.append((p, out_dir / f"{p.name}.npy"))
@@ -79,7 +82,17 @@ def _work(src: Path, dst: Path, feature: Feature, cache_root: str | None) -> Fil
 
 
 def _init_worker() -> None:
+    """A worker's setup: one torch thread (the workers are the parallelism), and a watch that ends
+    the worker when its parent does (a parent killed with SIGKILL would otherwise leave its
+    workers waiting on the task queue for ever)."""
     torch.set_num_threads(1)
+    threading.Thread(target=_exit_with_parent, name="saz-parent-watch", daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    """Wait until this spawned worker's parent has ended (its end of the spawn pipe closes), then exit."""
+    multiprocessing.parent_process().join()
+    os._exit(1)
 
 
 def extract_files(
@@ -91,6 +104,8 @@ def extract_files(
 ) -> list[FileResult]:
     """Compute features for ``(source, output)`` pairs, in ``workers`` processes when > 1."""
     cache_root = str(cache.root) if cache is not None else None
+    if cache is not None:
+        cache.remove_leftovers(feature)
     results: list[FileResult] = []
 
     def done(r: FileResult) -> None:
@@ -102,7 +117,7 @@ def extract_files(
         for src, dst in pairs:
             done(_work(src, dst, feature, cache_root))
     else:
-        ctx = get_context("spawn")  # fork after torch has run can deadlock in OpenMP
+        ctx = multiprocessing.get_context("spawn")  # fork after torch has run can deadlock in OpenMP
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker) as pool:
             futures = [pool.submit(_work, src, dst, feature, cache_root) for src, dst in pairs]
             for fut in as_completed(futures):

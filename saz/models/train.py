@@ -10,16 +10,21 @@ Protocols (``protocol``):
 * ``soft-train-hard-eval``: trained as ``soft-regression``, scored on binarised truth at a
   fixed 0.5 threshold (accuracy and F1).
 
-A run directory holds ``log.csv`` (one row per epoch), ``state.pt`` (everything needed to go
-on: weights, optimiser, early-stopping counters, history) and, at the end, ``model.pt``, the
-checkpoint of the best epoch. Every epoch draws its shuffling, dropout and augmentation from
-``(seed, epoch)`` only, so ``resume=True`` after an interruption gives the same weights as an
-uninterrupted run. All files are written atomically.
+A run directory holds ``run.json`` (the run's settings: its configuration, feature, clip length,
+vocabulary and a fingerprint of its data), ``log.csv`` (one row per epoch), ``state.pt``
+(everything needed to go on: weights, optimiser, early-stopping counters, history) and, at the
+end, ``model.pt``, the checkpoint of the best epoch. Every epoch draws its shuffling, dropout and
+augmentation from ``(seed, epoch)`` only, so ``resume=True`` after an interruption gives the same
+weights as an uninterrupted run; a resume with other settings than ``run.json``'s (but for
+:data:`RESUMABLE`) is refused, as is a damaged ``state.pt``. All files are written atomically,
+and the temporary files of writes an interruption cut short are removed by the next run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io as _io
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
     from saz.datasets.base import Dataset
 
 PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
+RESUMABLE = ("epochs", "patience", "budget_cpu_minutes", "device")  # a resume may change them: how long, and where
 Fresh = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]
 
 
@@ -129,6 +135,27 @@ def _torch_state(blob: dict) -> bytes:
     return buf.getvalue()
 
 
+def digest(*parts: bytes) -> str:
+    """A short hash of ``parts`` in order (each one's length goes first, so no two ways of cutting
+    the same bytes into parts collide): a fingerprint of a run's data."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little") + part)
+    return h.hexdigest()[:16]
+
+
+def _first_difference(stored: dict, now: dict, prefix: str = "") -> tuple[str, Any, Any] | None:
+    """The first setting (a dotted name, in the order of ``now``) whose value differs, and its two values."""
+    for key in [*now, *(k for k in stored if k not in now)]:
+        was, new = stored.get(key), now.get(key)
+        if isinstance(was, dict) and isinstance(new, dict):
+            if (found := _first_difference(was, new, f"{prefix}{key}.")) is not None:
+                return found
+        elif was != new:
+            return f"{prefix}{key}", was, new
+    return None
+
+
 def _score(result: metrics.Evaluation, protocol: str) -> float:
     """Early-stopping score (higher is better): -MSE for soft regression, else mAP."""
     if protocol == "soft-regression":
@@ -151,6 +178,32 @@ class Trainer:
         self.cls = get_model_class(cfg.model)
 
     # -- shared --------------------------------------------------------------------------------
+
+    def settings(self, y: np.ndarray, y_val: np.ndarray) -> dict[str, Any]:
+        """What makes this run this run, as ``run.json`` keeps it: the configuration less
+        :data:`RESUMABLE`, the feature, clip length and vocabulary, and the data: clip counts, a
+        hash of the labels, and the dataset's name and clip-id hash where ``data_info`` has them."""
+        config = {k: v for k, v in asdict(self.cfg).items() if k not in RESUMABLE}
+        labels = digest(*(np.ascontiguousarray(t, np.float32).tobytes() for t in (y, y_val)))
+        data = {"train_clips": len(y), "validation_clips": len(y_val), "labels": labels,
+                **{k: self.data_info[k] for k in ("dataset", "clips") if k in self.data_info}}
+        return io.jsonable({**config, "feature": self.feature.config(), "seconds": self.seconds,
+                            "vocabulary": list(self.vocab.names), "data": data})
+
+    def _check_same_run(self, settings: dict[str, Any]) -> None:
+        """Refuse (one line naming the setting) to resume a run whose ``run.json`` holds other
+        settings; a run folder without one (nothing to resume, or written before it) passes."""
+        path = self.run / "run.json"
+        if not (self.run / "state.pt").exists() or not path.exists():
+            return
+        try:
+            stored = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise ValueError(f"{path}: damaged, cannot check the run's settings ({type(e).__name__})") from None
+        if (found := _first_difference(stored, settings)) is not None:
+            name, was, now = found
+            raise ValueError(f"{path}: cannot resume with {name}={json.dumps(now)}: the run was started with "
+                             f"{name}={json.dumps(was)} (resume with its settings, or train into another folder)")
 
     def _info(self, history: list[dict], best_epoch: int, val: metrics.Evaluation, cpu: float, n_params: int | None) -> dict:
         return {"protocol": self.cfg.protocol, "config": asdict(self.cfg), "data": self.data_info,
@@ -182,6 +235,11 @@ class Trainer:
         if len(X) == 0 or len(X_val) == 0:
             raise ValueError("training and validation sets must both hold clips")
         self.run.mkdir(parents=True, exist_ok=True)
+        io.remove_temp_files(self.run)  # one run writes a run folder: a temporary file there is an interrupted write's
+        settings = self.settings(y, y_val)
+        if resume:
+            self._check_same_run(settings)
+        io.write_json(self.run / "run.json", settings)
         if issubclass(self.cls, SklearnModel):
             return self._fit_sklearn(X, y, X_val, y_val)
         return self._fit_torch(X, y, X_val, y_val, resume, fresh)
@@ -297,13 +355,17 @@ class Trainer:
         """A fresh start, or (``resume`` and a ``state.pt`` there) the weights, optimiser and
         bookkeeping of the last epoch written."""
         state_path = self.run / "state.pt"
-        if resume and state_path.exists():
+        if not (resume and state_path.exists()):
+            return _Progress([], {k: v.clone() for k, v in run.model.state_dict().items()})
+        try:
             state = torch.load(state_path, map_location="cpu", weights_only=True)
             run.model.load_state_dict(state["model"])
             run.opt.load_state_dict(state["optimizer"])
             return _Progress(state["history"], state["best_weights"], state["best"], state["best_epoch"], state["bad"],
                              state["cpu"])
-        return _Progress([], {k: v.clone() for k, v in run.model.state_dict().items()})
+        except Exception as e:  # cut short, overwritten or another run's: whatever the damage, one line
+            raise ValueError(f"{state_path}: damaged, cannot resume from it ({type(e).__name__}); "
+                             "delete it to train the run from its start") from None
 
     def _epoch(self, run: "_Setup", pool: "_Pool", epoch: int, deadline: float | None,
                step: Callable[[str], None]) -> float:
@@ -434,7 +496,8 @@ def train_on_dataset(cfg: TrainConfig, train: "Dataset", val: "Dataset", run_dir
     X, y, _, problems = dataset_features(train, feature, seconds, cache_dir, progress)
     X_val, y_val, _, val_problems = dataset_features(val, feature, seconds, cache_dir, progress)
     info = {"dataset": train.name, "root": str(train.root), "train_clips": len(X), "validation_clips": len(X_val),
-            "label_kind": train.kind.value, "skipped": problems + val_problems}
+            "label_kind": train.kind.value, "skipped": problems + val_problems,
+            "clips": digest(*("\n".join(map(str, ds.ids)).encode() for ds in (train, val)))}
     if fresh is not None:
         info["fresh"] = True
     trainer = Trainer(cfg, feature, seconds, train.vocab, run_dir, progress=progress, data_info=info)

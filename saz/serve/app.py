@@ -6,11 +6,20 @@ event loop keeps answering (health checks, other uploads). The recording arrives
 the request body is counted as it arrives and refused with 413 once it passes ``max_upload_mb``
 (and room for the multipart framing), without reading the rest. The upload is then copied in
 chunks to a private temporary file named with its extension, which the model reads and which is
-removed after every request, whether it succeeded or failed. A refused request's status follows
-the error's type (:data:`STATUS`): 413 for an upload over the limit, 415 for a file in no audio
+removed after every request, whether it succeeded or failed.
+
+What one request can cost is bounded: a recording whose header declares more than
+``max_seconds`` is refused before anything is decoded, and decoding stops there whatever the
+header said (:class:`saz.prediction.RecordingTooLong`); at most ``max_jobs`` predictions run at
+once and ``max_queue`` more wait, beyond which the answer is 503 with ``Retry-After``
+(:class:`Jobs`). A state-changing request that a browser sends from another site's page is
+refused with 403 (:class:`SameOrigin`), so no web page can make the server work for it.
+
+A refused request's status follows the error's type (:data:`STATUS`): 400 for a body that is no
+upload of a file, 413 for an upload or a recording over the limits, 415 for a file in no audio
 format (:class:`saz.audio.AudioFormatError`), 422 for audio that is corrupt or unusable (any other
 :class:`saz.audio.AudioError`) and for parameters the model cannot use (:class:`BadParameter`),
-with the problem in ``detail``.
+503 when the server is busy, with the problem in ``detail``.
 """
 
 from __future__ import annotations
@@ -19,24 +28,30 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, TypeVar
+from urllib.parse import urlsplit
 
+import anyio
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from saz._version import __version__
 from saz.audio import AudioError, AudioFormatError
-from saz.prediction import default_card, load_predictor, predict_many, resolve_model
+from saz.prediction import RecordingTooLong, check_length, default_card, load_predictor, predict_many, resolve_model
 
 if TYPE_CHECKING:
-    from saz.prediction import Predictor
+    from saz.prediction import Prediction, Predictor
 
+T = TypeVar("T")
 STATIC = Path(__file__).parent / "static"
 CHUNK = 1 << 16  # bytes copied at a time from the upload to the file the model reads
 FRAMING = 64 * 1024  # room in a request body for the multipart boundaries and headers around the file
+RETRY_AFTER = 5  # seconds a client turned away as the server is busy is asked to wait
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # the methods that make the server do something
 
 
 class UploadTooLarge(HTTPException):
@@ -47,11 +62,20 @@ class UploadTooLarge(HTTPException):
         super().__init__(status_for(self), f"upload larger than the limit of {limit_mb:g} MB")
 
 
+class ServerBusy(HTTPException):
+    """Every job running and the queue full (503, with ``Retry-After``)."""
+
+    def __init__(self, running: int, waiting: int):
+        super().__init__(status_for(self), f"the server is busy (predictions running: {running}, waiting: {waiting}): "
+                         f"try again in {RETRY_AFTER} s", headers={"Retry-After": str(RETRY_AFTER)})
+
+
 class BadParameter(ValueError):
     """A query parameter the model cannot use (422)."""
 
 
-STATUS: dict[type[Exception], int] = {UploadTooLarge: 413, AudioFormatError: 415, AudioError: 422, BadParameter: 422}
+STATUS: dict[type[Exception], int] = {UploadTooLarge: 413, RecordingTooLong: 413, AudioFormatError: 415,
+                                      AudioError: 422, BadParameter: 422, ServerBusy: 503}
 
 
 def status_for(error: BaseException) -> int:
@@ -85,6 +109,59 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+def cross_site_origin(headers: Headers) -> str | None:
+    """The other site a browser says a request comes from, or None for this server's own pages
+    and for clients that are not browsers. ``Sec-Fetch-Site`` decides where the browser sends it
+    (only ``same-origin`` and ``none``, the user's own action, pass: ``same-site`` is another port
+    or subdomain); else ``Origin`` must name the host the request was sent to."""
+    site, origin = headers.get("sec-fetch-site"), headers.get("origin")
+    if site is not None:
+        return None if site in ("same-origin", "none") else origin or site
+    if origin is None or urlsplit(origin).netloc == headers.get("host"):
+        return None
+    return origin
+
+
+class SameOrigin:
+    """ASGI middleware refusing with 403 a state-changing request that a browser sent from another
+    site's page. A cross-site HTML form, or ``fetch`` with a form body, posts multipart/form-data
+    without asking the server first (no CORS preflight), so otherwise any page its user opens
+    could make the server work; the bundled page is of the server's own origin."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
+            origin = cross_site_origin(Headers(scope=scope))
+            if origin is not None:
+                detail = f"cross-site request refused: a page of {origin} cannot {scope['method']} to this server"
+                return await JSONResponse({"detail": detail}, status_code=403)(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+class Jobs:
+    """At most ``running`` predictions at once, each in a worker thread, and at most ``waiting``
+    more waiting their turn (first come, first served); beyond, :class:`ServerBusy` at once. An
+    anyio ``CapacityLimiter``: it bounds the CPU and memory that concurrent requests take."""
+
+    def __init__(self, running: int, waiting: int):
+        self.limiter = anyio.CapacityLimiter(running)
+        self.waiting = waiting
+
+    def load(self) -> dict[str, int]:
+        """How many predictions run and wait now."""
+        stats = self.limiter.statistics()
+        return {"running": stats.borrowed_tokens, "waiting": stats.tasks_waiting}
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """``work()`` in a worker thread once a job is free; :class:`ServerBusy` when none is and the queue is full."""
+        load = self.load()
+        if load["running"] >= self.limiter.total_tokens and load["waiting"] >= self.waiting:
+            raise ServerBusy(load["running"], load["waiting"])
+        return await anyio.to_thread.run_sync(work, limiter=self.limiter)
 
 
 def _safe_suffix(filename: str | None) -> str:
@@ -136,27 +213,62 @@ async def _refused(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=status_for(error))
 
 
-def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: str | None = None) -> FastAPI:
-    """The app, with ``model`` loaded now (a bad model fails here, not on the first request)."""
+async def _unreadable_body(request: Request, error: RequestValidationError) -> JSONResponse:
+    """400, in one line, for a body that is no upload of a file (a 'file' field of text, JSON that
+    does not parse); invalid query parameters keep FastAPI's 422."""
+    body = [e["loc"] for e in error.errors() if e["loc"][:1] == ("body",)]
+    if not body:
+        return await request_validation_exception_handler(request, error)
+    if body[0][1:] == ("file",):
+        return JSONResponse({"detail": "the 'file' field holds text, not a file: upload the recording as a file"},
+                            status_code=400)
+    return JSONResponse({"detail": _missing_file(request).detail}, status_code=400)
+
+
+async def _predict_upload(path: Path, name: str, predictor: Predictor, jobs: Jobs, max_seconds: float,
+                          threshold: float | None, profile: str | None) -> Prediction:
+    """The prediction for the upload ``name`` saved at ``path``: its header checked first against
+    ``max_seconds`` (a recording refused so takes no job), then decoded and predicted in a job,
+    never past ``max_seconds``."""
+    try:
+        await anyio.to_thread.run_sync(check_length, path, max_seconds)
+    except AudioError as e:
+        raise e.renamed(name) from None
+    result = await jobs.run(lambda: next(predict_many([path], predictor, threshold=threshold, profile=profile,
+                                                      max_seconds=max_seconds)))
+    if not result.ok:
+        raise result.error.renamed(name)
+    result.source = name
+    return result
+
+
+def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: str | None = None,
+               max_seconds: float = 600.0, max_jobs: int = 2, max_queue: int = 8) -> FastAPI:
+    """The app, with ``model`` loaded now (a bad model fails here, not on the first request).
+    Uploads over ``max_upload_mb`` and recordings over ``max_seconds`` get 413; ``max_jobs``
+    predictions run at once and ``max_queue`` more wait, beyond which requests get 503."""
     predictor = load_predictor(model)
     limit = int(max_upload_mb * 1024 * 1024)
     app = FastAPI(title="saz", version=__version__,
                   description="Which instruments play in a recording, how sure, and when.")
     app.add_middleware(BodyLimit, limit=limit + FRAMING, limit_mb=max_upload_mb)
+    app.add_middleware(SameOrigin)
     for error in (AudioError, BadParameter):
         app.add_exception_handler(error, _refused)
+    app.add_exception_handler(RequestValidationError, _unreadable_body)
+    app.state.jobs = jobs = Jobs(max_jobs, max_queue)
     card = default_card() if str(model) == "default" else f"Checkpoint {resolve_model(model)}"
 
     @app.get("/api/health")
     def health() -> dict:
-        return {"status": "ok", "model": predictor.name}
+        return {"status": "ok", "model": predictor.name, "jobs": jobs.load()}
 
     @app.get("/api/model")
     def model_info() -> dict:
         return {"name": predictor.name, "version": __version__, "classes": list(predictor.vocab.names),
                 "thresholds": [float(t) for t in predictor.thresholds], "profiles": predictor.profiles,
-                "window_seconds": predictor.seconds,
-                "max_upload_mb": max_upload_mb, "card": card}
+                "window_seconds": predictor.seconds, "max_upload_mb": max_upload_mb, "max_seconds": max_seconds,
+                "max_jobs": max_jobs, "max_queue": max_queue, "card": card}
 
     @app.post("/api/predict")
     async def predict(request: Request, file: UploadFile | None = File(None, description="The recording."),
@@ -165,15 +277,11 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
         _check_parameters(predictor, threshold, profile)
         if file is None:
             raise _missing_file(request)
-        name = file.filename or "upload"
         path = await _save(file, limit, max_upload_mb, tmp_dir)
         try:
-            result = await run_in_threadpool(lambda: next(predict_many([path], predictor, threshold=threshold, profile=profile)))
+            result = await _predict_upload(path, file.filename or "upload", predictor, jobs, max_seconds, threshold, profile)
         finally:
             path.unlink(missing_ok=True)
-        if not result.ok:  # the same error, of the same type, naming the upload instead of the temporary file
-            raise type(result.error)(name, result.error.cause.replace(str(path), name))
-        result.source = name
         return JSONResponse(result.to_dict(timeline))
 
     @app.get("/", include_in_schema=False)

@@ -46,5 +46,5 @@ def test_a_file_that_fails_sets_the_exit_status(tmp_path):
     (tmp_path / "broken.wav").write_bytes(b"RIFF....not really")
     r = run_saz("predict", tmp_path / "a.wav", tmp_path / "broken.wav", tmp_path / "missing.wav", "--format", "csv")
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "missing.wav: no such file" in r.stderr and "broken.wav" in r.stderr and "2 of 3 file(s) failed" in r.stderr
+    assert "missing.wav: file not found" in r.stderr and "broken.wav" in r.stderr and "2 of 3 file(s) failed" in r.stderr
     assert r.stdout.startswith("source,instrument,probability\n")

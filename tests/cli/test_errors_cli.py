@@ -23,6 +23,9 @@ def _app() -> typer.Typer:
         if kind == "value":
             with reported(ValueError):
                 raise ValueError("bad value")
+        if kind == "markup":
+            with reported(ValueError):
+                raise ValueError("a[/x].wav and [cel][cla]0001__1.wav: bad")
         if kind == "type":
             with reported(ValueError):
                 raise TypeError("not caught here")
@@ -34,6 +37,7 @@ def _app() -> typer.Typer:
 @pytest.mark.parametrize("args, code, err", [
     (["key"], 2, "error: unknown thing 'x'\n"),
     (["value"], 1, "error: bad value\n"),
+    (["markup"], 1, "error: a[/x].wav and [cel][cla]0001__1.wav: bad\n"),  # printed as written, never as markup
     (["fine", "-p", "a=1"], 0, ""),
 ])
 def test_reported_errors_are_one_line_and_an_exit_status(args, code, err):

@@ -3,7 +3,9 @@
 import csv
 import io
 import json
+import socket
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -48,7 +50,7 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(cli, model, tmp_path):
 
 def test_predict_errors(cli, model, tmp_path):
     r = cli("predict", tmp_path / "nothing.wav", "-m", model)
-    assert r.returncode == 1 and "nothing.wav: no such file" in r.stderr
+    assert r.returncode == 1 and "nothing.wav: file not found" in r.stderr
     sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
     r = cli("predict", tmp_path / "a.wav", "-m", tmp_path / "a.wav")
     assert r.returncode == 1 and "not a saz checkpoint" in r.stderr and "Traceback" not in r.stderr
@@ -68,3 +70,89 @@ def test_a_threshold_profile_chooses_what_counts_as_detected(cli, profiled, tmp_
     assert r.returncode == 2 and "no threshold profile 'loud' (it has: tuned, everything)" in r.stderr
     r = cli("predict", tmp_path / "a.wav", "-m", profiled, "--profile", "everything", "--threshold", "0.5")
     assert r.returncode == 2 and "give one" in r.stderr
+
+
+def strict_json(text: str) -> dict:
+    """``text`` parsed as RFC 8259 JSON: a bare NaN or Infinity is an error."""
+    def refuse(name: str):
+        raise ValueError(f"not JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def failure_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("failed: ")]
+
+
+def test_nan_audio_fails_with_one_line_and_the_json_stays_valid(cli, model, tmp_path):
+    y = tone(SR, 3.0)
+    y[100] = np.nan
+    sf.write(tmp_path / "nan.wav", y, SR, subtype="FLOAT")
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    r = cli("predict", tmp_path / "nan.wav", tmp_path / "a.wav", "-m", model, "--format", "json")
+    assert r.returncode == 1 and failure_lines(r.stderr) == [f"failed: {tmp_path / 'nan.wav'}: contains NaN or infinite samples"]
+    assert [source_name(strict_json(line)["source"]) for line in r.stdout.splitlines()] == ["a.wav"]
+
+
+def test_file_names_print_as_written_and_error_lines_never_wrap(cli, model, tmp_path):
+    """Rich markup in a name ([/x] closes nothing; [cel][cla] is IRMAS's) prints as is; a 300-character path stays one line."""
+    (tmp_path / "a[").mkdir()
+    long = tmp_path / ("d" * 120) / ("e" * 120) / "[cel][cla]0001__1.wav"
+    long.parent.mkdir(parents=True)
+    for bad in (tmp_path / "a[" / "x].wav", long):
+        bad.write_text("not audio\n")
+    sf.write(tmp_path / "[cel][cla]0002__1.wav", tone(SR, 1.0), SR)
+    r = cli("predict", tmp_path / "a[" / "x].wav", long, tmp_path / "[cel][cla]0002__1.wav", "-m", model, "--threshold", "0")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert [line.split(": not audio")[0] for line in failure_lines(r.stderr)] == [f"failed: {tmp_path / 'a[' / 'x].wav'}", f"failed: {long}"]
+    assert r.stdout.startswith(f"{tmp_path / '[cel][cla]0002__1.wav'} (1.0 s)")
+
+
+@pytest.mark.parametrize("suffix", [".ogg", ".mp3"])
+def test_a_truncated_file_fails_or_with_allow_partial_is_scored_with_a_warning(cli, model, tmp_path, suffix):
+    sf.write(tmp_path / f"whole{suffix}", tone(SR, 12.0, 330.0) + 0.01 * np.random.default_rng(0).standard_normal(SR * 12), SR)
+    data = (tmp_path / f"whole{suffix}").read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: len(data) // 3])
+    r = cli("predict", cut, tmp_path / f"whole{suffix}", "-m", model, "--format", "json")
+    (line,) = failure_lines(r.stderr)
+    assert r.returncode == 1 and line.startswith(f"failed: {cut}: truncated") and line.endswith("(--allow-partial scores the part decoded)")
+    assert [source_name(strict_json(x)["source"]) for x in r.stdout.splitlines()] == [f"whole{suffix}"]
+    r = cli("predict", cut, "-m", model, "--format", "json", "--allow-partial")
+    d = strict_json(r.stdout)
+    assert r.returncode == 0 and 2 < d["duration"] < 6 and d["warning"].startswith(f"{cut}: truncated")
+    assert f"warning: {d['warning']}; scored the {d['duration']:.1f} s decoded" in r.stderr.splitlines()
+
+
+def test_a_wav_with_a_bogus_header_is_refused(cli, model, tmp_path):
+    p = tmp_path / "bogus.wav"
+    sf.write(p, tone(SR, 2.0), SR, subtype="PCM_16")
+    data = bytearray(p.read_bytes())
+    data[data.index(b"fmt ") + 22] = 7  # 7 bits per sample, in 2-byte frames
+    p.write_bytes(bytes(data))
+    r = cli("predict", p, "-m", model)
+    assert r.returncode == 1 and failure_lines(r.stderr) == [
+        f"failed: {p}: bogus header: 7 bits per sample in 2-byte frames of 1 channel(s), which libsndfile would read as PCM_U8"]
+
+
+def test_unusable_inputs_are_bad_files_and_the_rest_is_answered(cli, model, tmp_path):
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    (tmp_path / "broken.wav").symlink_to(tmp_path / "gone.wav")
+    (tmp_path / "folder.wav").mkdir()
+    songs = tmp_path / "songs"
+    (songs / "sub").mkdir(parents=True)
+    sf.write(songs / "b.opus", tone(48000, 1.0), 48000, format="OGG", subtype="OPUS")
+    sf.write(songs / "sub" / "c.wav", tone(SR, 1.0), SR)
+    (songs / "cover.jpg").write_bytes(b"\xff\xd8")
+    (songs / "sub" / "notes.txt").write_text("x")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(tmp_path / "sock.wav"))
+        r = cli("predict", tmp_path / "broken.wav", tmp_path / "sock.wav", tmp_path / "folder.wav", tmp_path / "a.wav", songs,
+                "-m", model, "--format", "json")
+    assert r.returncode == 1, r.stderr
+    assert [source_name(strict_json(line)["source"]) for line in r.stdout.splitlines()] == ["a.wav", "b.opus", "c.wav"]
+    assert failure_lines(r.stderr) == [f"failed: {tmp_path / 'folder.wav'}: no audio files found in this folder",
+                                       f"failed: {tmp_path / 'broken.wav'}: broken symbolic link (to {tmp_path / 'gone.wav'})",
+                                       f"failed: {tmp_path / 'sock.wav'}: not a regular file (a pipe, socket or device)"]
+    assert f"skipped: {songs}: 2 file(s) not named as audio: cover.jpg, sub/notes.txt" in r.stderr.splitlines()
+    assert "3 of 6 file(s) failed" in r.stderr

@@ -1,6 +1,8 @@
 """`saz train | evaluate | compare` (and `saz models ensemble` over the trained runs), run in-process."""
 
 import json
+import os
+import time
 
 import numpy as np
 import soundfile as sf
@@ -86,6 +88,36 @@ def test_train_without_a_validation_split_cuts_one_from_training(cli, tmp_path):
     assert r.returncode == 0 and "no 'validation' split: validating on a stratified 15 % of 'train'" in r.stderr, r.stderr
     data = Checkpoint.load(tmp_path / "run" / "model.pt").info["data"]
     assert (data["train_clips"], data["validation_clips"]) == (9, 3)  # no clip in both, none left out
+
+
+def test_train_resume_refuses_another_run_and_a_damaged_state(cli, tmp_path):
+    """`saz train --resume` with another --seed (which would re-cut the validation clips) or over a
+    damaged state.pt: one line naming the setting or the file; interrupted writes' leftovers go."""
+    rows = ["clip_id,path,split,labels"]
+    for k in range(12):
+        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
+        rows.append(f"c{k},c{k}.wav,train,{['tar', 'ney', 'daf'][k % 3]}")
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    env = {"SAZ_CACHE": str(tmp_path / "cache")}
+    train = lambda *more: cli("train", "saznet", "-d", "csv", "-r", tmp_path / "m.csv", "-o", tmp_path / "run", *more, env=env)  # noqa: E731
+    assert train("--epochs", "1").returncode == 0
+    blocks = next((tmp_path / "cache" / "features").glob("logmel-*"))
+    stale, young = blocks / ".block.npz.q1w2e3.tmp", blocks / ".other.npz.r4t5y6.tmp"
+    for leftover in (stale, young, tmp_path / "run" / ".model.pt.u7i8o9.tmp"):
+        leftover.write_bytes(b"cut short")
+    os.utime(stale, (time.time() - 3600,) * 2)  # an hour old: an interrupted write's; the young one may be in progress
+    r = train("--epochs", "2", "--seed", "1", "--resume")
+    last = r.stderr.splitlines()[-1]
+    assert r.returncode == 1 and "Traceback" not in r.stderr and last.startswith("error: "), r.stderr
+    assert "run.json: cannot resume with seed=1: the run was started with seed=0" in last
+    r = train("--epochs", "2", "--resume")
+    assert r.returncode == 0 and "best epoch" in r.stdout, r.stderr
+    assert not stale.exists() and young.exists() and not list((tmp_path / "run").glob(".*.tmp"))
+    (tmp_path / "run" / "state.pt").write_bytes(b"")
+    r = train("--epochs", "3", "--resume")
+    last = r.stderr.splitlines()[-1]
+    assert r.returncode == 1 and "Aborted" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert last.startswith(f"error: {tmp_path / 'run' / 'state.pt'}: damaged, cannot resume from it")
 
 
 def test_evaluate_with_a_threshold_profile_and_its_errors(cli, profiled, tmp_path):
