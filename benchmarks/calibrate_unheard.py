@@ -44,6 +44,7 @@ from saz.evaluation.compare import macro_f1_present
 from saz.evaluation.suite import eval_sets, score
 from saz.features.dataset import dataset_features
 from saz.metrics import evaluate
+from saz.models.bundled import record_default_checksum
 from saz.models.predictor import Predictor
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL
 from saz.progress import log
@@ -103,6 +104,7 @@ def add_to_default(name: str, candidate: Path, scores: dict, shipped_scores: dic
     kept = {k: scores[k] for k in TESTED}
     updated = b.checkpoint.with_profile(name, np.asarray(a.checkpoint.thresholds), about, kept)
     updated.save(DEFAULT_MODEL)
+    record_default_checksum()
     facts = card.read_facts(card.facts_path(DEFAULT_CARD))
     card.write(updated, {**facts, "tuned_scores": {k: shipped_scores[k] for k in TESTED}}, DEFAULT_CARD,
                card.facts_path(DEFAULT_CARD))

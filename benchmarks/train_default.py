@@ -41,6 +41,7 @@ from saz.datasets import load
 from saz.evaluation import acceptance, card
 from saz.evaluation.calibration import ensemble_of_files
 from saz.evaluation.suite import TESTS, eval_sets, score
+from saz.models.bundled import record_default_checksum
 from saz.models.checkpoint import Checkpoint
 from saz.models.ensemble import COMBINE
 from saz.models.train import TrainConfig, train_on_dataset, training_input
@@ -148,6 +149,7 @@ def main() -> None:
             log(f"not shipped ({'; '.join(reasons)}); candidate card and scores in {work}")
             return
     io.write_bytes(DEFAULT_MODEL, path.read_bytes())
+    record_default_checksum()
     card.write(ckpt, facts, DEFAULT_CARD, card.facts_path(DEFAULT_CARD))
     io.write_text(RESULTS / "default_training.csv", (work / "run" / "log.csv").read_text())
     previous = None if args.init == "none" else Checkpoint.load(Path(args.init)).info.get("history")

@@ -36,6 +36,7 @@ from saz.evaluation.calibration import fit_thresholds, window_probabilities
 from saz.evaluation.compare import macro_f1_present
 from saz.labels import binarize
 from saz.metrics import evaluate
+from saz.models.bundled import record_default_checksum
 from saz.models.checkpoint import Checkpoint
 from saz.prediction import DEFAULT_CARD, DEFAULT_MODEL, load_predictor
 from saz.progress import log
@@ -124,6 +125,7 @@ def main() -> None:
                  f"{at[pred.seconds, last]['shipped']['macro_f1_present']:.3f} at {pred.seconds:g} s")
         ckpt = Checkpoint.load(DEFAULT_MODEL).with_window_thresholds(others, about)
         ckpt.save(DEFAULT_MODEL)
+        record_default_checksum()
         card.write(ckpt, card.read_facts(card.facts_path(DEFAULT_CARD)), DEFAULT_CARD, card.facts_path(DEFAULT_CARD))
         log(f"wrote thresholds for {', '.join(f'{w:g}-s' for w in others)} windows into {DEFAULT_MODEL}")
 

@@ -34,18 +34,19 @@ def default_card() -> str:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> Predictor:
-    return Predictor.load(path)
+def _load(path: str, mtime: float, trust: bool) -> Predictor:
+    return Predictor.load(path, trust)
 
 
-def load_predictor(model: str | os.PathLike | Predictor = "default") -> Predictor:
-    """A :class:`Predictor` for ``model`` (loaded once per process and file version)."""
+def load_predictor(model: str | os.PathLike | Predictor = "default", trust: bool = False) -> Predictor:
+    """A :class:`Predictor` for ``model`` (loaded once per process and file version). A checkpoint
+    whose estimator is a pickle (an older saz's) is refused unless ``trust``: reading it runs its code."""
     if isinstance(model, Predictor):
         return model
     path = resolve_model(model)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    return _load(str(path.resolve()), path.stat().st_mtime)
+    return _load(str(path.resolve()), path.stat().st_mtime, trust)
 
 
 class RecordingTooLong(audio.AudioError):

@@ -1,24 +1,34 @@
-"""The checkpoint file: one reader, one writer, an unchanged format, and one clear line for a bad file."""
+"""The checkpoint file: one reader, one writer, an unchanged format, one clear line for a bad file,
+no code run by reading one, and the bundled default as shipped."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import pickle
 import re
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pytest
+import skops.io
 import soundfile as sf
 import torch
+from sklearn.multioutput import MultiOutputClassifier
 
 from conftest import REPO, run_saz, tone
 from saz.features import get_feature
 from saz.labels import Vocabulary
-from saz.models import build
+from saz.models import build, bundled
+from saz.models.bundled import resolve_model
 from saz.models.checkpoint import Checkpoint, CheckpointError
 from saz.models.ensemble import ensemble
 from saz.models.normalizer import Normalizer
 from saz.models.predictor import Predictor
+from saz.models.rf import BinaryRelevance
+from saz.prediction import load_predictor
 
 VOCAB = Vocabulary.from_names(["tar", "ney", "daf"])
 SHAPE = (16, 24)
@@ -129,6 +139,12 @@ def _weights(d: dict) -> None:
     d["state_dict"] = {**d["state_dict"], k: torch.zeros(2)}
 
 
+def _tensors(drop: str | None = None, add: str | None = None) -> Callable[[dict], None]:
+    def apply(d: dict) -> None:
+        d["state_dict"] = {k: v for k, v in d["state_dict"].items() if k != drop} | ({add: torch.zeros(1)} if add else {})
+    return apply
+
+
 BAD = {  # what is wrong -> (how to make it, what the one line says)
     "wrong keys": (_rename, "incomplete: missing 'thresholds'"),
     "threshold count": (lambda d: d.__setitem__("thresholds", d["thresholds"][:2]), "2 thresholds for 3 classes"),
@@ -152,6 +168,15 @@ BAD = {  # what is wrong -> (how to make it, what the one line says)
     "window count": (_set("window_thresholds", {"about": "x", "windows": [{"window": 1.0, "thresholds": [0.5]}]}),
                      "window 1.0: expected a positive window and 3 thresholds in [0, 1], got shape (1,)"),
     "members in a plain checkpoint": (lambda d: d.__setitem__("members", [dict(d)]), "a torch checkpoint with members"),
+    "weights of another shape": (_weights, "state_dict: 'front.0.weight' has shape (2,), model 'saznet' as its config "
+                                           "builds it needs (16, 1, 3, 3)"),
+    "a tensor missing": (_tensors(drop="front.0.weight"), "state_dict: no 'front.0.weight', which model 'saznet' as "
+                                                          "its config builds it has"),
+    "a tensor too many": (_tensors(add="extra.weight"), "state_dict: 'extra.weight', which model 'saznet' as its "
+                                                        "config builds it does not have"),
+    "hparams the model refuses": (_model(hparams={"input_norm": "loud"}), "model: cannot build 'saznet' from its "
+                                                                          "config (ValueError: input_norm must be one of"),
+    "a state_dict of another type": (_set("state_dict", [1, 2]), "state_dict: expected a dict of named tensors"),
 }
 
 
@@ -213,9 +238,8 @@ def test_damaged_files_and_weights_of_another_shape_are_one_line_too(plain, tmp_
     d = {**plain}
     _weights(d)
     torch.save(d, tmp_path / "weights.pt")
-    Checkpoint.load(tmp_path / "weights.pt")  # the file is consistent; its weights fit no saznet of this shape
-    refused(tmp_path / "weights.pt", "cannot rebuild model 'saznet' from it (RuntimeError: Error(s) in loading state_dict",
-            Predictor.load)
+    for load in (Checkpoint.load, Predictor.load):  # weights that fit no saznet of its config: refused when read
+        refused(tmp_path / "weights.pt", "state_dict: 'front.0.weight' has shape (2,)", load)
 
 
 @pytest.mark.parametrize("case", ["truncated", "threshold count"])  # the rest: in-process above
@@ -233,3 +257,187 @@ def test_saz_predict_names_a_bad_checkpoint_in_one_line_without_a_traceback(case
     r = run_saz("predict", tmp_path / "a.wav", "-m", model)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 1 and len(lines) == 1 and str(model) in lines[0] and "Traceback" not in r.stderr, r.stderr
+
+
+# -- a model file never runs code ---------------------------------------------------------------
+
+
+class Payload:
+    """What a crafted pickle holds: unpickling it calls ``open(path, "w")``, creating the marker file."""
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return open, (self.path, "w")
+
+
+def crafted(tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    """A sklearn checkpoint (as a dict) whose estimator is a pickle that would create a marker file."""
+    marker = tmp_path / "ran"
+    return {**sklearn_checkpoint().to_dict(), "estimator": pickle.dumps(Payload(marker))}, marker
+
+
+def hidden(joined: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
+    """The ensemble ``joined`` with ``member`` in place of its second member."""
+    return {**joined, "model": {**joined["model"], "members": ["saznet", member["model"]["name"]]},
+            "members": [joined["members"][0], member]}
+
+
+def test_a_pickled_estimator_is_refused_unread_alone_and_as_an_ensemble_member(joined, tmp_path):
+    d, marker = crafted(tmp_path)
+    torch.save(d, tmp_path / "model.pt")
+    torch.save(hidden(joined, d), tmp_path / "ensemble.pt")
+    for load in (Checkpoint.load, Predictor.load, load_predictor):
+        refused(tmp_path / "model.pt", "its estimator is a pickle (an older saz's), which can run any code", load)
+        refused(tmp_path / "ensemble.pt", ": member 2: its estimator is a pickle", load)
+    with pytest.raises(CheckpointError, match="--trust-checkpoint"):
+        Checkpoint.from_dict(d)
+    assert not marker.exists()
+    refused(tmp_path / "model.pt", "its estimator cannot be read (TypeError: a TextIOWrapper, not the model 'rf')",
+            lambda p: Predictor.load(p, trust=True))
+    assert marker.exists()  # the payload is real: trusting the file ran it
+
+
+def test_a_crafted_file_runs_nothing_under_saz_predict(cli, joined, tmp_path):
+    d, marker = crafted(tmp_path)
+    torch.save(d, tmp_path / "model.pt")
+    torch.save(hidden(joined, d), tmp_path / "ensemble.pt")
+    (tmp_path / "whole.pt").write_bytes(pickle.dumps(Payload(marker), protocol=2))  # the file itself a pickle, not torch's
+    sf.write(tmp_path / "a.wav", tone(22050, 1.0), 22050)
+    for model, says in [("model.pt", "its estimator is a pickle"), ("ensemble.pt", "member 2: its estimator is a pickle"),
+                        ("whole.pt", "not a saz checkpoint")]:
+        r = cli("predict", tmp_path / "a.wav", "--model", tmp_path / model)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 1 and len(lines) == 1 and f"{tmp_path / model}: {says}" in lines[0], r.stderr
+    r = cli("evaluate", tmp_path / "model.pt", "--dataset", "csv", "--root", tmp_path / "m.csv", "--out", tmp_path / "ev")
+    assert r.returncode == 1 and "--trust-checkpoint" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not marker.exists()
+
+
+def test_saz_serve_refuses_a_pickled_estimator_unless_trusted(tmp_path):
+    pytest.importorskip("fastapi")
+    from saz.serve.app import create_app
+
+    d, marker = crafted(tmp_path)
+    torch.save(d, tmp_path / "model.pt")
+    refused(tmp_path / "model.pt", "its estimator is a pickle", create_app)
+    assert not marker.exists()
+    create_app(trusted_old_checkpoint(tmp_path), trust=True)
+
+
+def old_pickle(model: BinaryRelevance) -> bytes:
+    """``model`` pickled as saz pickled it before it stored estimators as state: its fitted
+    classifiers in a ``MultiOutputClassifier`` (``model_``)."""
+    old = object.__new__(type(model))
+    state = dict(model.__dict__)
+    multi = MultiOutputClassifier(model.estimator(0))
+    multi.estimators_ = state.pop("estimators_")
+    old.__dict__.update(state, model_=multi)
+    return pickle.dumps(old)
+
+
+def trusted_old_checkpoint(tmp_path: Path) -> Path:
+    """A real rf checkpoint on clip statistics as an older saz wrote it: its estimator pickled."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 52)).astype(np.float32), (rng.random((40, 3)) < 0.5).astype(np.float32)
+    y[:, 2] = 1  # a constant class
+    model = build("rf", (52,), 3, n_estimators=3).fit(X, y)
+    ckpt = Checkpoint.from_model(model, get_feature("stats"), 1.0, VOCAB, [0.5] * 3, None, {})
+    d = {**ckpt.to_dict(), "estimator": old_pickle(model)}
+    torch.save(d, tmp_path / "old.pt")
+    return tmp_path / "old.pt"
+
+
+def test_an_older_pickled_checkpoint_loads_with_trust_and_predicts_as_before(cli, tmp_path):
+    path = trusted_old_checkpoint(tmp_path)
+    old = Predictor.load(path, trust=True)
+    new = Predictor(dataclasses.replace(old.checkpoint, estimator=old.model.state()))  # stored as this saz stores it
+    X = np.random.default_rng(1).normal(size=(8, 52)).astype(np.float32)
+    np.testing.assert_allclose(old.probabilities(X), new.probabilities(X), atol=1e-6)
+    assert (old.probabilities(X)[:, 2] == 1).all()  # the constant class still predicts its constant
+    sf.write(tmp_path / "a.wav", tone(22050, 1.0), 22050)
+    assert cli("predict", tmp_path / "a.wav", "-m", path).returncode == 1
+    r = cli("predict", tmp_path / "a.wav", "-m", path, "--trust-checkpoint", "--threshold", "0.99")
+    assert r.returncode == 0 and "daf" in r.stdout, r.stderr
+
+
+def test_a_sklearn_checkpoint_stores_no_pickle(tmp_path):
+    d = torch.load(sklearn_checkpoint().save(tmp_path / "rf.pt"), weights_only=True)
+    state = d["estimator"]
+    assert set(state) == {"format", "constant", "fitted", "estimators"} and state["format"] == "skops"
+    assert all(blob[:2] == b"PK" for blob in state["estimators"])  # skops: a zip of JSON and numpy arrays
+
+
+def _forest_state(change: Callable[[Any], None]) -> dict[str, Any]:
+    """The state of a fitted rf over the test features, its first class's forest changed by ``change``."""
+    ckpt = sklearn_checkpoint()
+    model = ckpt.build_model()
+    change(model.estimators_[0])
+    return {**ckpt.to_dict(), "estimator": model.state()}
+
+
+def _bad_child(forest: Any) -> None:
+    tree = forest.estimators_[0].tree_
+    state = tree.__getstate__()
+    nodes = state["nodes"].copy()
+    nodes["left_child"][0] = 10 ** 6  # prediction would read far outside the tree
+    tree.__setstate__({**state, "nodes": nodes})
+
+
+BAD_ESTIMATORS = {
+    "a type skops does not trust": (lambda s: s["estimators"].__setitem__(0, skops.io.dumps({"run": os.system})),
+                                    "the forest holds types saz does not load: posix.system"),
+    "a tree pointing outside itself": (None, "tree 1: a child index outside its"),
+    "another layout": (lambda s: s.__setitem__("fitted", s["fitted"][:1]), "expected each of 3 classes constant (0 or 1) or fitted"),
+    "another format": (lambda s: s.__setitem__("format", "onnx"), "expected classifiers stored as 'skops', found 'onnx'"),
+    "damaged bytes": (lambda s: s["estimators"].__setitem__(0, b"PK\x03\x04 damaged"), "its estimator cannot be read (BadZipFile"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ESTIMATORS, ids=list(BAD_ESTIMATORS))
+def test_an_estimator_state_that_is_unsafe_or_inconsistent_is_refused_in_one_line(case, tmp_path):
+    change, says = BAD_ESTIMATORS[case]
+    d = _forest_state(_bad_child if change is None else lambda forest: None)
+    if change is not None:
+        d["estimator"] = {**d["estimator"], "estimators": list(d["estimator"]["estimators"])}
+        change(d["estimator"])
+    torch.save(d, tmp_path / "model.pt")
+    refused(tmp_path / "model.pt", says, Predictor.load)
+
+
+def test_an_xgboost_booster_pointing_outside_its_tree_is_refused(tmp_path):
+    xgboost = pytest.importorskip("xgboost")
+    X, y = features(0, 24)
+    model = build("xgb", (SHAPE[0] * SHAPE[1],), 3, n_estimators=2).fit(X.reshape(len(X), -1), (y > 0).astype(np.float32))
+    ckpt = Checkpoint.from_model(model, get_feature("logmel", n_mels=16), 1.0, VOCAB, [0.5] * 3, None, {})
+    d = ckpt.to_dict()
+    booster = json.loads(model.estimators_[0].get_booster().save_raw("json"))
+    booster["learner"]["gradient_booster"]["model"]["trees"][0]["left_children"][0] = 10 ** 6
+    crafted_booster = xgboost.Booster()
+    crafted_booster.load_model(bytearray(json.dumps(booster).encode()))  # XGBoost itself takes it, and would crash on it
+    d["estimator"] = {**d["estimator"], "estimators": [bytes(crafted_booster.save_raw("ubj")), *d["estimator"]["estimators"][1:]]}
+    torch.save(d, tmp_path / "model.pt")
+    refused(tmp_path / "model.pt", "its estimator cannot be read (ValueError: tree 1: a child index outside its", Predictor.load)
+    np.testing.assert_array_equal(Predictor.load(ckpt.save(tmp_path / "sound.pt")).probabilities(X), Predictor(ckpt).probabilities(X))
+
+
+# -- the bundled default is the file shipped ----------------------------------------------------
+
+
+def test_the_default_is_checked_against_its_recorded_checksum(cli, monkeypatch, tmp_path):
+    assert resolve_model("default") == bundled.DEFAULT_MODEL
+    assert bundled.DEFAULT_SHA256.read_text().split()[0] == bundled.sha256(bundled.DEFAULT_MODEL)
+    altered = tmp_path / "default.pt"
+    data = bytearray(bundled.DEFAULT_MODEL.read_bytes())
+    data[-100] ^= 1  # one bit: still a readable file, no longer the one shipped
+    altered.write_bytes(bytes(data))
+    monkeypatch.setattr(bundled, "DEFAULT_MODEL", altered)
+    refused(altered, "not the default model saz shipped (its SHA-256 differs from the one in default.sha256)",
+            lambda _: load_predictor("default"))
+    sf.write(tmp_path / "a.wav", tone(22050, 1.0), 22050)
+    r = cli("predict", tmp_path / "a.wav")
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and str(altered) in r.stderr, r.stderr
+    monkeypatch.setattr(bundled, "DEFAULT_SHA256", tmp_path / "default.sha256")
+    with pytest.raises(CheckpointError, match="checksum is missing"):
+        resolve_model("default")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import typer
+
 from saz.cli.errors import reported
 from saz.cli.params import parse_params
 
@@ -28,14 +30,20 @@ def load_dataset(name: str, root: Path, options: list[str], split: str | None = 
         return split_of(ds, split)
 
 
-def load_model(model: str, profile: str | None = None) -> Predictor:
+def trust_option() -> bool:
+    """The ``--trust-checkpoint`` option of the commands that load a model to use it."""
+    return typer.Option(False, "--trust-checkpoint", help="Load a checkpoint of an older saz whose estimator is a "
+                        "pickle, which can run any code: only for a file whose source you trust.")
+
+
+def load_model(model: str, profile: str | None = None, trust: bool = False) -> Predictor:
     """The model ('default' or a checkpoint file), loaded once, with its threshold ``profile``
-    checked: exit status 1 for the model, 2 for the profile."""
+    checked: exit status 1 for the model (a pickled estimator too, unless ``trust``), 2 for the profile."""
     from saz.models.checkpoint import CheckpointError
     from saz.prediction import load_predictor
 
     with reported(CheckpointError):
-        predictor = load_predictor(model)
+        predictor = load_predictor(model, trust)
     with reported(ValueError, code=2):
         predictor.thresholds_for(profile)
     return predictor

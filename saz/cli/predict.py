@@ -10,7 +10,7 @@ import typer
 
 from saz.cli.errors import fail, reported
 from saz.cli.inputs import ScanReport
-from saz.cli.loaders import load_model
+from saz.cli.loaders import load_model, trust_option
 from saz.cli.output import err, failed, note
 from saz.progress import progress_bar
 
@@ -106,6 +106,7 @@ def predict(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Score the part of a truncated or corrupt file "
                                        "that decodes, with a warning, instead of failing it."),
+    trust: bool = trust_option(),
 ) -> None:
     """Which instruments play in each recording, how sure, and (with --timeline) when."""
     from saz.prediction import predict_many
@@ -116,7 +117,7 @@ def predict(
     n_named = len(files) + n_failed
     if threshold is not None and profile is not None:
         fail("--threshold and --profile both set thresholds: give one", code=2)
-    predictor = load_model(model, profile)
+    predictor = load_model(model, profile, trust)
     sink = open(out, "a", encoding="utf-8") if out is not None else None
     write = _Writer(fmt, timeline, sink, plot_dir)
     try:

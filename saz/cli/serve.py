@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from saz.cli.errors import fail, reported
+from saz.cli.loaders import trust_option
 from saz.cli.output import err
 
 
@@ -17,6 +18,7 @@ def serve(
                                       "before decoding, and while decoding)."),
     max_jobs: int = typer.Option(2, min=1, help="Predictions running at once, each on a worker thread."),
     max_queue: int = typer.Option(8, min=0, help="Predictions waiting for a free job; beyond, 503 with Retry-After."),
+    trust: bool = trust_option(),
 ) -> None:
     """The web page and HTTP API: upload a recording, see the instruments and when they play."""
     try:
@@ -28,6 +30,7 @@ def serve(
     from saz.models.checkpoint import CheckpointError
 
     with reported(CheckpointError):
-        application = create_app(model, max_upload_mb, max_seconds=max_seconds, max_jobs=max_jobs, max_queue=max_queue)
+        application = create_app(model, max_upload_mb, max_seconds=max_seconds, max_jobs=max_jobs, max_queue=max_queue,
+                                 trust=trust)
     err.print(f"saz serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

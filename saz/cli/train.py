@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from saz.cli.errors import fail, reported
-from saz.cli.loaders import load_dataset, load_model
+from saz.cli.loaders import load_dataset, load_model, trust_option
 from saz.cli.output import console, err, note
 from saz.cli.params import parse_params
 
@@ -92,13 +92,14 @@ def evaluate(
                                    "window, maxed, as saz predict hears them) or 'centre' (the centre window only)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="Score with one of the model's threshold profiles "
                                           "instead of its tuned thresholds."),
+    trust: bool = trust_option(),
 ) -> None:
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
     from saz.evaluation.scoring import LONG_CLIPS, evaluate_checkpoint
 
     if long_clips not in LONG_CLIPS:
         fail(f"--long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')", code=2)
-    predictor = load_model(checkpoint, profile)
+    predictor = load_model(checkpoint, profile, trust)
     ds = load_dataset(dataset, root, option, split)
     result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
     for line in result.run.skipped_clips:

@@ -105,6 +105,16 @@ class SklearnModel:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:  # (n, C) probabilities
         raise NotImplementedError
 
+    def state(self) -> dict[str, Any]:
+        """The fitted model as plain data (text, numbers, bytes of a format that holds no code),
+        what a checkpoint stores: unlike a pickle, reading it cannot run code."""
+        raise NotImplementedError
+
+    def load_state(self, state: Any) -> "SklearnModel":
+        """This model fitted as :meth:`state` describes (the counterpart of torch's
+        ``load_state_dict``); ValueError when ``state`` does not describe a sound fitted model."""
+        raise NotImplementedError
+
 
 def build(name: str, input_shape: tuple[int, ...], n_classes: int, **hparams: Any) -> TorchModel | SklearnModel:
     """Instantiate a registered model."""

@@ -1,7 +1,7 @@
 """The checkpoint file: everything needed to predict, as one typed, validated :class:`Checkpoint`.
 
 A checkpoint file (``torch.save`` of a plain dict, written atomically) stores the model config and
-weights (or, for scikit-learn models, the pickled estimator), the feature config and clip length,
+weights (or, for scikit-learn models, the fitted estimator's state), the feature config and clip length,
 the vocabulary, the per-class thresholds tuned on validation, the input standardisation
 (:class:`~saz.models.normalizer.Normalizer`), the training protocol and metrics (``info``), and
 the saz version. An ensemble (:mod:`saz.models.ensemble`) holds whole member checkpoints instead
@@ -9,8 +9,11 @@ of weights. :meth:`Checkpoint.load` is the one reader and :meth:`Checkpoint.save
 the reader checks every entry, so a damaged or foreign file fails with one :class:`CheckpointError`
 line naming the file and the problem instead of failing later, deep in prediction.
 
-Files load with ``weights_only=True``; the estimator of a scikit-learn checkpoint is unpickled
-(only by :meth:`Checkpoint.build_model`), so load only such files if you trust them.
+Nothing in a file can run code when it is read: files load with ``weights_only=True``, and a
+scikit-learn checkpoint stores its estimator as :meth:`SklearnModel.state` (skops or XGBoost's
+UBJSON, checked when rebuilt). Files of older saz versions pickled the estimator; such a file is
+refused unless it is trusted (``trust=True``, ``--trust-checkpoint``), an ensemble member too.
+The bundled default is checked against its recorded SHA-256 (:mod:`saz.models.bundled`).
 
 Besides its own thresholds (the profile :data:`TUNED`) a checkpoint may carry threshold
 *profiles* (:meth:`Checkpoint.with_profile`): the same probabilities read with other per-class
@@ -46,6 +49,8 @@ FORMAT_VERSION = 1
 KINDS = ("torch", "sklearn", "ensemble")
 TUNED = "tuned"  # the name of a checkpoint's own thresholds among its threshold profiles
 _WEIGHTS = {"torch": "state_dict", "sklearn": "estimator", "ensemble": "members"}  # what each kind stores
+PICKLED = ("its estimator is a pickle (an older saz's), which can run any code when read: retrain it, or, only if "
+           "you trust where the file came from, load it with --trust-checkpoint (trust=True)")
 
 
 class CheckpointError(Exception):
@@ -98,7 +103,8 @@ class Checkpoint:
 
     ``model`` is the model config (:meth:`TorchModel.config`, or for an ensemble its member names
     and ``combine``), ``feature`` the feature config, ``seconds`` the clip length. A ``torch``
-    checkpoint has ``state_dict``, a ``sklearn`` one the pickled ``estimator``, an ``ensemble``
+    checkpoint has ``state_dict``, a ``sklearn`` one its ``estimator`` (the model's
+    :meth:`~SklearnModel.state`, or the pickled model in a trusted file of an older saz), an ``ensemble``
     its ``members``. Construction checks that the parts agree (ValueError otherwise); ``source``
     (the file, or "<memory>") names it in messages and is not stored.
     """
@@ -112,7 +118,7 @@ class Checkpoint:
     norm: Normalizer | None = None
     info: dict[str, Any] = field(default_factory=dict)
     state_dict: dict[str, torch.Tensor] | None = None
-    estimator: bytes | None = None
+    estimator: dict[str, Any] | bytes | None = None
     members: tuple["Checkpoint", ...] = ()
     threshold_profiles: dict[str, ThresholdProfile] = field(default_factory=dict)
     window_thresholds: WindowThresholds | None = None
@@ -144,7 +150,7 @@ class Checkpoint:
                    if isinstance(model, TorchModel) else None)
         return cls(kind=model.kind, model=model.config(), feature=feature.config(), seconds=float(seconds),
                    vocabulary=vocab, thresholds=tuple(float(t) for t in thresholds), norm=norm, info=info,
-                   state_dict=weights, estimator=None if weights is not None else pickle.dumps(model))
+                   state_dict=weights, estimator=None if weights is not None else model.state())
 
     def with_profile(self, name: str, thresholds: np.ndarray, about: str,
                      scores: dict[str, Any] | None = None) -> "Checkpoint":
@@ -170,8 +176,9 @@ class Checkpoint:
     # -- the file ---------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Checkpoint":
-        """Read and check the checkpoint file ``path``; :class:`CheckpointError` for anything else."""
+    def load(cls, path: str | os.PathLike, trust: bool = False) -> "Checkpoint":
+        """Read and check the checkpoint file ``path``; :class:`CheckpointError` for anything else,
+        including a pickled estimator (an older saz's) unless ``trust``: reading that runs its code."""
         p = Path(path)
         if not p.is_file():
             raise CheckpointError(f"{p}: no such checkpoint file")
@@ -182,7 +189,7 @@ class Checkpoint:
         except Exception as e:  # torch raises many types for non-checkpoints
             reason = ": ".join(_one_line(e).split(": ")[:2])  # the type and the first clause: damaged or foreign
             raise CheckpointError(f"{p}: not a saz checkpoint ({reason})") from None
-        return cls.from_dict(d, str(p))
+        return cls.from_dict(d, str(p), trust)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the checkpoint file atomically (a reader sees the old file or the whole new one)."""
@@ -211,33 +218,44 @@ class Checkpoint:
         return d
 
     @classmethod
-    def from_dict(cls, d: Any, source: str = "<memory>") -> "Checkpoint":
+    def from_dict(cls, d: Any, source: str = "<memory>", trust: bool = False) -> "Checkpoint":
         """The checkpoint stored as the dict ``d`` (read from ``source``), every entry checked;
-        :class:`CheckpointError` naming ``source`` and the first problem found."""
+        :class:`CheckpointError` naming ``source`` and the first problem found (a pickled
+        estimator, here or in a member, is one unless ``trust``)."""
         try:
-            return _parse(cls, d, source)
+            return _parse(cls, d, source, trust)
         except (ValueError, TypeError, KeyError) as e:  # a malformed entry, whatever it trips over
             raise CheckpointError(f"{source}: {_one_line(e, named=not isinstance(e, ValueError))}") from None
 
     # -- using one --------------------------------------------------------------------------------
 
     def build_model(self) -> TorchModel | SklearnModel | None:
-        """The model with its trained weights (None for an ensemble). The one place a checkpoint's
-        scikit-learn estimator is unpickled, which can run code: load only files you trust.
-        :class:`CheckpointError` when the weights do not fit the model."""
+        """The model with its trained weights (None for an ensemble); :class:`CheckpointError`
+        when the weights or the estimator do not make one."""
         if self.kind == "ensemble":
             return None
         if self.kind == "sklearn":
-            try:
-                return pickle.loads(self.estimator)
-            except Exception as e:  # unpickling raises whatever the damaged bytes make of it
-                raise CheckpointError(f"{self.source}: its estimator cannot be read ({_one_line(e)})") from None
+            return self._build_estimator()
         cfg = self.model
         try:
-            model = build(cfg["name"], cfg["input_shape"], cfg["n_classes"], **cfg["hparams"])
+            model = _build(cfg)
             model.load_state_dict(self.state_dict)
         except (TypeError, ValueError, KeyError, RuntimeError) as e:  # other hparams, or weights of another shape
             raise CheckpointError(f"{self.source}: cannot rebuild model '{self.name}' from it ({_one_line(e)})") from None
+        return model
+
+    def _build_estimator(self) -> SklearnModel:
+        """The scikit-learn model, rebuilt from its state, or unpickled: the one place a pickle is
+        read, and only one from a file read with ``trust`` (or made in this process)."""
+        try:
+            if isinstance(self.estimator, bytes):
+                model = pickle.loads(self.estimator)
+            else:
+                model = _build(self.model).load_state(self.estimator)
+            if not isinstance(model, MODELS[self.name]):
+                raise TypeError(f"a {type(model).__name__}, not the model '{self.name}'")
+        except Exception as e:  # damaged bytes raise whatever their reader makes of them
+            raise CheckpointError(f"{self.source}: its estimator cannot be read ({_one_line(e)})") from None
         return model
 
 
@@ -246,7 +264,7 @@ class Checkpoint:
 _REQUIRED = ("kind", "model", "feature", "seconds", "vocabulary", "thresholds")
 
 
-def _parse(cls: type[Checkpoint], d: Any, source: str) -> Checkpoint:
+def _parse(cls: type[Checkpoint], d: Any, source: str, trust: bool) -> Checkpoint:
     """:meth:`Checkpoint.from_dict` without the error wrapping: ValueError for the first problem."""
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise ValueError(f"not a saz checkpoint (no '{FORMAT}' header)")
@@ -261,14 +279,14 @@ def _parse(cls: type[Checkpoint], d: Any, source: str) -> Checkpoint:
         raise ValueError(f"unknown kind '{kind}' (expected {', '.join(KINDS)})")
     if _WEIGHTS[kind] not in d:
         raise ValueError(f"incomplete: a {kind} checkpoint without its '{_WEIGHTS[kind]}'")
-    members = tuple(cls.from_dict(m, f"{source}: member {i}") for i, m in enumerate(_entry(d, "members", list, []), 1))
+    members = tuple(cls.from_dict(m, f"{source}: member {i}", trust) for i, m in enumerate(_entry(d, "members", list, []), 1))
     return cls(
         kind=kind, model=_entry(d, "model", dict), feature=_entry(d, "feature", dict),
         seconds=_seconds(d["seconds"]), vocabulary=_vocabulary(d["vocabulary"]),
         thresholds=_floats(d["thresholds"], "thresholds"),
         norm=None if d.get("norm") is None else Normalizer.from_dict(d["norm"]), info=_entry(d, "info", dict, {}),
         state_dict=_state_dict(d["state_dict"]) if kind == "torch" else None,
-        estimator=_entry(d, "estimator", bytes) if kind == "sklearn" else None, members=members,
+        estimator=_estimator(d["estimator"], trust) if kind == "sklearn" else None, members=members,
         threshold_profiles={k: ThresholdProfile.from_dict(k, p) for k, p in _entry(d, "threshold_profiles", dict, {}).items()},
         window_thresholds=None if d.get("window_thresholds") is None else WindowThresholds.from_dict(d["window_thresholds"]),
         saz_version=_entry(d, "saz_version", str, "unknown"), source=source)
@@ -307,6 +325,16 @@ def _vocabulary(d: Any) -> Vocabulary:
     return Vocabulary.from_dict(d)
 
 
+def _estimator(x: Any, trust: bool) -> dict[str, Any] | bytes:
+    """A scikit-learn checkpoint's estimator: its model's state (a dict), or a pickle (bytes, an
+    older saz's) only when ``trust``: unpickling it would run whatever code the file holds."""
+    if isinstance(x, bytes) and not trust:
+        raise ValueError(PICKLED)
+    if not isinstance(x, (dict, bytes)):
+        raise ValueError(f"'estimator' is {type(x).__name__}, not a model's state")
+    return x
+
+
 def _state_dict(d: Any) -> dict[str, torch.Tensor]:
     if not isinstance(d, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in d.items()):
         raise ValueError("state_dict: expected a dict of named tensors")
@@ -343,12 +371,38 @@ def _check_model(ckpt: Checkpoint) -> None:
         raise ValueError("model: input_shape must be a list of positive sizes")
     if cfg.get("n_classes") != n or not isinstance(cfg.get("hparams"), dict):
         raise ValueError(f"model: expected {n} outputs (one per class) and hparams, got {cfg.get('n_classes')!r} outputs")
-    if kind == "torch" and not isinstance(ckpt.state_dict, dict):
-        raise ValueError("a torch checkpoint without its state_dict")
-    if kind == "sklearn" and not isinstance(ckpt.estimator, bytes):
+    if kind == "torch":
+        _check_weights(cfg, ckpt.state_dict)
+    if kind == "sklearn" and not isinstance(ckpt.estimator, (dict, bytes)):
         raise ValueError("a sklearn checkpoint without its estimator")
     if ckpt.norm is not None and not ckpt.norm.fits(tuple(shape)):
         raise ValueError(f"norm: statistics of shape {ckpt.norm.mean.shape} do not fit inputs of shape {tuple(shape)}")
+
+
+def _build(cfg: dict[str, Any]) -> TorchModel | SklearnModel:
+    """The untrained model the config ``cfg`` describes."""
+    return build(cfg["name"], cfg["input_shape"], cfg["n_classes"], **cfg["hparams"])
+
+
+def _check_weights(cfg: dict[str, Any], state_dict: Any) -> None:
+    """``state_dict`` holds exactly the tensors, of exactly the shapes, of the model its config
+    describes (built on the meta device: no memory, no arithmetic); ValueError naming the first
+    that differs, so weights that fit no such model fail when read, not when first used."""
+    if not isinstance(state_dict, dict):
+        raise ValueError("a torch checkpoint without its state_dict")
+    try:
+        with torch.device("meta"):
+            expected = _build(cfg).state_dict()
+    except (TypeError, ValueError, KeyError, RuntimeError) as e:  # hparams this model does not take
+        raise ValueError(f"model: cannot build '{cfg['name']}' from its config ({_one_line(e)})") from None
+    model = f"model '{cfg['name']}' as its config builds it"
+    missing, extra = [k for k in expected if k not in state_dict], [k for k in state_dict if k not in expected]
+    if missing or extra:
+        raise ValueError(f"state_dict: no '{missing[0]}', which {model} has" if missing
+                         else f"state_dict: '{extra[0]}', which {model} does not have")
+    for k, v in expected.items():
+        if tuple(state_dict[k].shape) != tuple(v.shape):
+            raise ValueError(f"state_dict: '{k}' has shape {tuple(state_dict[k].shape)}, {model} needs {tuple(v.shape)}")
 
 
 def _check_members(ckpt: Checkpoint) -> None:

@@ -38,9 +38,10 @@ class Predictor:
         self.model = for_inference(model.eval()) if isinstance(model, TorchModel) else model
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Predictor":
-        """The predictor of the checkpoint file ``path`` (:class:`~saz.models.checkpoint.CheckpointError` if unreadable)."""
-        return cls(Checkpoint.load(path))
+    def load(cls, path: str | os.PathLike, trust: bool = False) -> "Predictor":
+        """The predictor of the checkpoint file ``path`` (:class:`~saz.models.checkpoint.CheckpointError`
+        if unreadable, or if it holds a pickled estimator and not ``trust``: :meth:`Checkpoint.load`)."""
+        return cls(Checkpoint.load(path, trust))
 
     @property
     def name(self) -> str:

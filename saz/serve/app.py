@@ -243,11 +243,12 @@ async def _predict_upload(path: Path, name: str, predictor: Predictor, jobs: Job
 
 
 def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: str | None = None,
-               max_seconds: float = 600.0, max_jobs: int = 2, max_queue: int = 8) -> FastAPI:
-    """The app, with ``model`` loaded now (a bad model fails here, not on the first request).
+               max_seconds: float = 600.0, max_jobs: int = 2, max_queue: int = 8, trust: bool = False) -> FastAPI:
+    """The app, with ``model`` loaded now (a bad model fails here, not on the first request; a
+    pickled estimator is refused unless ``trust``, :func:`saz.prediction.load_predictor`).
     Uploads over ``max_upload_mb`` and recordings over ``max_seconds`` get 413; ``max_jobs``
     predictions run at once and ``max_queue`` more wait, beyond which requests get 503."""
-    predictor = load_predictor(model)
+    predictor = load_predictor(model, trust)
     limit = int(max_upload_mb * 1024 * 1024)
     app = FastAPI(title="saz", version=__version__,
                   description="Which instruments play in a recording, how sure, and when.")
