@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import traceback
@@ -29,6 +30,13 @@ REAL_FILES = {
     "wav_irmas": FIXTURES / "irmas/IRMAS-TrainingData/cla/[cla][cla]0189__2.wav",
     "wav_medleydb": FIXTURES / "medleydb/Audio/MusicDelta_Beethoven/MusicDelta_Beethoven_MIX.wav",
 }
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run_saz(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -20,17 +20,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import EXAMPLES, REAL_FILES, tone
+from conftest import EXAMPLES, REAL_FILES, free_port, tone
 from saz.audio import AudioError
 
 httpx = pytest.importorskip("httpx")
 SR = 22050
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
