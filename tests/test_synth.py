@@ -1,6 +1,7 @@
 """Generators: labels match the audio, the same seed gives the same bytes, mixes never clip."""
 
 import hashlib
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -38,6 +39,16 @@ def test_not_a_soundfont(tmp_path):
     p.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")
     with pytest.raises(SoundFontError, match="not a SoundFont"):
         presets(p)
+
+
+def test_soundfonts_are_looked_up_in_saz_soundfont_dirs(tmp_path, monkeypatch):
+    (tmp_path / "mine.sf2").write_bytes(b"")
+    monkeypatch.setenv("SAZ_SOUNDFONT_DIRS", f"{tmp_path / 'none'}{os.pathsep}{tmp_path}")
+    assert find_soundfont("mine") == tmp_path / "mine.sf2"
+    with pytest.raises(FileNotFoundError, match=r"SoundFont 'FluidR3_GM' not found in .*none, .*: apt-get install fluid-soundfont-gm"):
+        find_soundfont("FluidR3_GM")
+    with pytest.raises(FileNotFoundError, match="put other.sf2 or other.sf3 in one of them"):
+        find_soundfont("other")
 
 
 def test_default_vocabulary_has_openmic_and_cultural_classes():
