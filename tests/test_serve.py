@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -267,11 +266,8 @@ def test_twenty_concurrent_requests(server, files):
     assert leftovers(tmp) == []
 
 
-def test_page_in_headless_chromium(server, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed")
+def test_page_in_headless_chromium(chromium, server, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[dev]'")
     url, _ = server
     expected = post(url, EXAMPLES / "ensemble.ogg").json()
     with playwright.sync_playwright() as p:
