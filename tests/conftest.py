@@ -2,7 +2,8 @@
 the command line run in-process, and the markers that skip a test whose system package is missing.
 
 On a machine without Debian's packages (``pip install -e ".[dev]"`` alone), a test that needs one
-is skipped with one line naming the package to install; CI installs them all and runs every test:
+is skipped with one line naming the package to install; CI installs them all and sets
+``SAZ_REQUIRE_SYSTEM_PACKAGES``, which turns such a skip into a failure:
 
 - ``@pytest.mark.needs_fluidsynth("TimGM6mb", ...)``: renders with FluidSynth (the C library
   behind pyfluidsynth, Debian ``fluidsynth``) and the SoundFonts named;
@@ -21,6 +22,7 @@ import sys
 import traceback
 from functools import lru_cache
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -43,6 +45,10 @@ REAL_FILES = {
 }
 
 
+REQUIRED = "SAZ_REQUIRE_SYSTEM_PACKAGES"  # set: a test whose system package is missing fails, not skips
+APT = "apt-get install "
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers of the system packages a test needs."""
     config.addinivalue_line("markers", "needs_fluidsynth(*soundfonts): renders with FluidSynth and these SoundFonts")
@@ -50,10 +56,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Skip each test whose marked needs are not installed here, naming what to install."""
-    for item in items:
-        if reason := missing_needs(item):
-            item.add_marker(pytest.mark.skip(reason=reason))
+    """Skip each test whose marked needs are not installed here, naming what to install (a mark,
+    so that the report points at the test), unless they are required (:func:`unmet`)."""
+    if not os.environ.get(REQUIRED):
+        for item in items:
+            if reason := missing_needs(item):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before its fixtures: fail a test whose marked needs are required and not installed."""
+    if os.environ.get(REQUIRED) and (reason := missing_needs(item)):
+        unmet(reason)
+
+
+def unmet(reason: str) -> NoReturn:
+    """Skip the running test for ``reason``; fail it where ``$SAZ_REQUIRE_SYSTEM_PACKAGES`` is set
+    (CI, which installs every package, sets it: no test goes unrun there unnoticed)."""
+    if os.environ.get(REQUIRED):
+        pytest.fail(f"{reason} ({REQUIRED} is set)", pytrace=False)
+    pytest.skip(reason)
 
 
 def missing_needs(item: pytest.Item) -> str:
@@ -69,9 +92,6 @@ def missing_needs(item: pytest.Item) -> str:
     for name in fonts:
         missing.update(soundfont_missing(name))
     return one_line(missing) if missing else ""
-
-
-APT = "apt-get install "
 
 
 def one_line(missing: dict[str, str]) -> str:
@@ -111,10 +131,10 @@ def soundfont_missing(name: str) -> tuple[tuple[str, str], ...]:
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """The path of Debian's Chromium, which the web page's test drives through playwright (rather
-    than a browser build of playwright's own, downloaded apart); skips where it is not installed."""
+    than a browser build of playwright's own, downloaded apart); where it is not installed, :func:`unmet`."""
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
-        pytest.skip(one_line({"Chromium": APT + "chromium"}))
+        unmet(one_line({"Chromium": APT + "chromium"}))
     return path
 
 
