@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -431,12 +430,9 @@ def test_a_malformed_body_gets_400_in_one_line(server, case):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium (Debian's), through Playwright."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed")
+def browser(chromium):
+    """Headless Chromium (Debian's, :func:`conftest.chromium`), through Playwright."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[dev]'")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
