@@ -28,6 +28,15 @@ def test_render_refuses_a_bad_lever_or_setting_before_rendering(cli, tmp_path):
         assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
 
 
+def test_render_without_its_soundfont_says_what_to_install_in_one_line(cli, tmp_path):
+    (tmp_path / "fonts").mkdir()
+    r = cli("synth", "render", "-o", tmp_path / "out", "--n", "1", env={"SAZ_SOUNDFONT_DIRS": str(tmp_path / "fonts")})
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines == [f"error: SoundFont 'FluidR3_GM' not found in {tmp_path / 'fonts'} ($SAZ_SOUNDFONT_DIRS sets these "
+                     "folders): apt-get install fluid-soundfont-gm"]
+
+
 @pytest.mark.needs_fluidsynth("TimGM6mb")
 def test_render_set_overrides_any_render_setting(cli, tmp_path):
     r = cli("synth", "render", "--out", tmp_path / "c", "--n", "4", "--soundfont", "TimGM6mb", "--corpus-fraction", "0",
