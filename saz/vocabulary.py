@@ -87,7 +87,8 @@ def class_map(spec: str) -> tuple[dict[str, str], Vocabulary | None]:
 
 def outside(vocab: Vocabulary, names: Iterable[str] = IRANIAN_CLASSICAL) -> tuple[list[str], dict[str, str]]:
     """Of ``names``, those ``vocab`` has no class for (in their order), and those it scores as a
-    class of another name (``santur`` -> ``dulcimer``): what its user should be told it cannot say."""
+    class of another instrument, by saz's name table (``santur`` -> ``dulcimer``; a class's own
+    spellings, its aliases, are no other instrument): what its user should be told it cannot say."""
     found = {name: resolve_name(vocab, name) for name in names}
     missing = [name for name, cls in found.items() if cls is None]
-    return missing, {name: cls for name, cls in found.items() if cls is not None and cls != normalise_name(name)}
+    return missing, {name: cls for name, cls in found.items() if cls is not None and vocab.resolve(name, strict=False) is None}

@@ -563,16 +563,18 @@ def test_page_in_headless_chromium(server, page, answers):
     page.select_option("#profile", "sensitive")  # the same file again, read with the sensitive profile
     assert "false alarms" in page.inner_text("#profile-about")
     page.set_input_files("#file", [])
+    first = page.get_attribute("#player", "src")
     page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
+    page.wait_for_function(f"(p => p.src !== '{first}' && p.readyState >= 1)(document.getElementById('player'))",
+                           timeout=60_000)  # the second answer shown
     more = [i["instrument"] for i in answers["sensitive"]["instruments"]]
-    page.wait_for_function(f"document.querySelectorAll('#instruments li.instrument').length === {len(more)}", timeout=60_000)
     assert instruments(page) == more
     assert int(page.get_attribute("#chart", "data-rendered")) >= len(names)
     page.evaluate("document.getElementById('player').currentTime = 7.5")
     page.wait_for_function("document.getElementById('chart').dataset.cursor === '7.50'", timeout=10_000)
 
 
-def test_a_recording_from_the_microphone_is_identified_as_an_upload_is(server, page):
+def test_a_recording_from_the_microphone_is_identified_as_an_upload_is(server, page, answers):
     """Chromium's fake microphone plays examples/ensemble.ogg; three seconds of it are recorded,
     sent as WAV to /api/predict and answered on the page."""
     url, _ = server
@@ -586,7 +588,7 @@ def test_a_recording_from_the_microphone_is_identified_as_an_upload_is(server, p
     assert page.get_attribute("#record", "aria-pressed") == "false"
     answer = json.loads(downloaded(page, "json")[1])
     assert 2.5 <= answer["duration"] <= 5 and max(answer["timeline"]["envelope"]["peaks"]) > 0.05
-    assert set(instruments(page)) & {"sitar", "shakuhachi", "violin"}  # what plays in its first seconds
+    assert set(instruments(page)) & {i["instrument"] for i in answers["tuned"]["instruments"]}  # what it heard
     page.wait_for_function("document.getElementById('player').duration > 2.5", timeout=10_000)
 
 
