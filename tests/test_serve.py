@@ -203,7 +203,10 @@ def test_health_model_docs_and_page(server):
     assert m["name"] == "ensemble" and len(m["classes"]) == len(m["thresholds"]) > 10 and "# saz default model" in m["card"]
     assert (m["max_upload_mb"], m["max_seconds"], m["max_jobs"], m["max_queue"]) == (2, 20, 2, 18)
     assert list(m["profiles"]) == ["tuned", "sensitive"]
-    assert httpx.get(url + "/docs").status_code == 200
+    docs = httpx.get(url + "/docs")
+    assert docs.status_code == 200 and "/static/swagger-ui/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text
+    assert httpx.get(url + "/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert httpx.get(url + "/static/swagger-ui/../../app.py").status_code == 404
     assert "/api/predict" in httpx.get(url + "/openapi.json").json()["paths"]
     page = httpx.get(url + "/")
     assert page.status_code == 200 and 'id="chart"' in page.text
