@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,17 +19,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import EXAMPLES, REAL_FILES, tone
+from conftest import EXAMPLES, REAL_FILES, free_port, tone
 from saz.audio import AudioError
 
 httpx = pytest.importorskip("httpx")
 SR = 22050
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -440,13 +433,10 @@ def test_a_malformed_body_gets_400_in_one_line(server, case):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """Headless Chromium (Debian's), through Playwright, whose microphone (asking no permission)
-    plays examples/ensemble.ogg and which plays audio without a click."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed")
+def browser(chromium, tmp_path_factory):
+    """Headless Chromium (Debian's, :func:`conftest.chromium`), through Playwright, whose
+    microphone (asking no permission) plays examples/ensemble.ogg and which plays audio without a click."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[dev]'")
     microphone = tmp_path_factory.mktemp("microphone") / "ensemble.wav"
     sf.write(microphone, *sf.read(EXAMPLES / "ensemble.ogg"))
     with playwright.sync_playwright() as p:
