@@ -165,6 +165,8 @@ class Prediction:
                         float(self.window_probabilities[a:b, j].mean())) for a, b in spans]
 
     def to_dict(self, timeline: bool = True) -> dict:
+        """The result as JSON-ready data; with ``timeline``, every window's probabilities, the
+        segments and the waveform's peak envelope (one peak per ``step`` seconds)."""
         d: dict = {"source": self.source}
         if not self.ok:
             return {**d, "error": str(self.error)}
@@ -178,7 +180,8 @@ class Prediction:
                              "windows": [{"start": round(float(s), 3), "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, row)}}
                                          for s, row in zip(self.window_starts, self.window_probabilities)],
                              "segments": [{"instrument": s.instrument, "start": round(s.start, 3), "end": round(s.end, 3),
-                                           "confidence": round(s.confidence, 4)} for s in self.segments]}
+                                           "confidence": round(s.confidence, 4)} for s in self.segments],
+                             "envelope": {"step": ENVELOPE_SECONDS, "peaks": [round(float(v), 3) for v in self.envelope]}}
         return d
 
     def to_json(self, timeline: bool = True) -> str:

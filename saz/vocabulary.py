@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 from saz.labels import Vocabulary, normalise_name
+
+# The instruments of Iranian classical music, as its musicians name them (voice aside): what a
+# listener of that music expects a tool to know, whether or not a vocabulary has them.
+IRANIAN_CLASSICAL = ("tar", "setar", "santur", "kamancheh", "ney", "oud", "tonbak", "daf")
 
 
 @dataclass(frozen=True)
@@ -78,3 +83,12 @@ def class_map(spec: str) -> tuple[dict[str, str], Vocabulary | None]:
     if spec == "none":
         return {}, None
     return tomllib.loads(Path(spec).read_text())["map"], None
+
+
+def outside(vocab: Vocabulary, names: Iterable[str] = IRANIAN_CLASSICAL) -> tuple[list[str], dict[str, str]]:
+    """Of ``names``, those ``vocab`` has no class for (in their order), and those it scores as a
+    class of another instrument, by saz's name table (``santur`` -> ``dulcimer``; a class's own
+    spellings, its aliases, are no other instrument): what its user should be told it cannot say."""
+    found = {name: resolve_name(vocab, name) for name in names}
+    missing = [name for name, cls in found.items() if cls is None]
+    return missing, {name: cls for name, cls in found.items() if cls is not None and vocab.resolve(name, strict=False) is None}

@@ -1,8 +1,9 @@
-"""saz.vocabulary: the class maps a command names."""
+"""saz.vocabulary: the class maps a command names, and what a vocabulary cannot name."""
 
 import pytest
 
-from saz.vocabulary import class_map, default_class_map, default_vocabulary
+from saz.labels import Vocabulary
+from saz.vocabulary import class_map, default_class_map, default_vocabulary, outside
 
 
 def test_class_map_default_none_or_a_toml_file(tmp_path):
@@ -14,3 +15,11 @@ def test_class_map_default_none_or_a_toml_file(tmp_path):
     (tmp_path / "bad.toml").write_text('[names]\nx = "y"\n')
     with pytest.raises(KeyError):
         class_map(str(tmp_path / "bad.toml"))
+
+
+def test_outside_says_which_instruments_a_vocabulary_cannot_name():
+    assert outside(default_vocabulary()) == (["tar", "setar", "kamancheh", "ney", "oud", "tonbak", "daf"],
+                                             {"santur": "dulcimer"})
+    hamnava = Vocabulary.from_names(["tar", "santour", "kamancheh", "tonbak"])
+    assert outside(hamnava) == (["setar", "ney", "oud", "daf"], {})  # santur and santour: one instrument
+    assert outside(hamnava, ["Tombak", "piano", "santoor"]) == (["piano"], {})

@@ -9,6 +9,8 @@ prints. Heavy modules are imported inside the commands, so ``saz --help`` is fas
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from saz.cli import datasets, features, models, predict, serve, synth, train
@@ -26,6 +28,19 @@ def version() -> None:
     from saz._version import __version__
 
     console.print(__version__)
+
+
+def _print_version(asked: bool) -> None:
+    """``saz --version``: the version, then exit (an eager option, before any command)."""
+    if asked:
+        version()
+        raise typer.Exit()
+
+
+@app.callback()
+def main(show_version: Optional[bool] = typer.Option(None, "--version", callback=_print_version, is_eager=True,
+                                                   help="Print the saz version and exit.")) -> None:
+    """saz: which instruments play in a recording, how sure, and when."""
 
 
 app.command()(features.features)

@@ -33,7 +33,9 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(cli, model, tmp_path):
     for d in lines:
         assert set(d) == {"source", "duration", "thresholds_from", "instruments", "probabilities", "timeline"}
         assert set(d["probabilities"]) == {"tar", "ney", "daf"}
-        assert {"window", "hop", "windows", "segments"} == set(d["timeline"])
+        assert {"window", "hop", "windows", "segments", "envelope"} == set(d["timeline"])
+        peaks = d["timeline"]["envelope"]["peaks"]  # the waveform, one peak per step
+        assert len(peaks) == pytest.approx(d["duration"] / d["timeline"]["envelope"]["step"], abs=1) and max(peaks) > 0.1
         assert all(set(s) == {"instrument", "start", "end", "confidence"} for s in d["timeline"]["segments"])
     assert (tmp_path / "results.jsonl").read_text() == r.stdout
     for name in ("a.png", "b.png"):
