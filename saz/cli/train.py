@@ -108,6 +108,10 @@ def evaluate(
     console.print(f"{predictor.name} on {dataset}/{split} ({result.n_clips} clips): micro F1 {result.micro.f1:.3f}, "
                   f"macro F1 {result.macro.f1:.3f}, mAP {result.map if result.map is None else round(result.map, 3)}, "
                   f"label accuracy {result.label_accuracy:.3f}{extra} -> {out / 'report.md'}")
+    if result.timeline is not None:
+        from saz.report import timeline_line
+
+        console.print(timeline_line(result.timeline))
 
 
 def compare(

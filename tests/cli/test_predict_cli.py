@@ -47,7 +47,8 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(cli, model, tmp_path):
     assert list(rows[0]) == ["source", "instrument", "probability"] and len(rows) == 6
     r = cli("predict", folder / "a.wav", "-m", model, "--format", "csv", "--timeline", "--threshold", "0")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert list(rows[0]) == ["source", "instrument", "start", "end", "confidence"] and float(rows[0]["end"]) == pytest.approx(3.0, abs=0.01)
+    assert list(rows[0]) == ["source", "instrument", "start", "end", "probability"]
+    assert [(float(x["start"]), float(x["end"])) for x in rows[::3]] == [(0.0, 2.0), (1.0, 3.0)]  # 2-s windows, 1-s hop
 
 
 def test_predict_errors(cli, model, tmp_path):
@@ -57,7 +58,7 @@ def test_predict_errors(cli, model, tmp_path):
     r = cli("predict", tmp_path / "a.wav", "-m", tmp_path / "a.wav")
     assert r.returncode == 1 and "not a saz checkpoint" in r.stderr and "Traceback" not in r.stderr
     r = cli("predict", tmp_path / "a.wav", "-m", model, "--format", "xml")
-    assert r.returncode == 2 and "unknown format" in r.stderr
+    assert r.returncode == 2 and "unknown format 'xml' (table, json, csv, audacity, sv, elan, jams)" in r.stderr
     (tmp_path / "empty").mkdir()
     r = cli("predict", tmp_path / "empty", "-m", model)
     assert r.returncode == 1 and "no audio files found in" in r.stderr
@@ -158,3 +159,53 @@ def test_unusable_inputs_are_bad_files_and_the_rest_is_answered(cli, model, tmp_
                                        f"failed: {tmp_path / 'sock.wav'}: not a regular file (a pipe, socket or device)"]
     assert f"skipped: {songs}: 2 file(s) not named as audio: cover.jpg, sub/notes.txt" in r.stderr.splitlines()
     assert "3 of 6 file(s) failed" in r.stderr
+
+
+def test_document_formats_write_a_file_per_recording_into_the_out_folder(cli, model, tmp_path):
+    """audacity, sv, elan and jams: each recording's segments in a file of its own under --out DIR
+    (two recordings named a.wav: a and a-2), the same text on standard output."""
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    sf.write(tmp_path / "in" / "a.wav", tone(SR, 3.0), SR)
+    sf.write(tmp_path / "in" / "sub" / "a.wav", tone(SR, 1.0, 880.0), SR)
+    files = {}
+    for fmt, suffix in (("audacity", ".audacity.txt"), ("sv", ".sv.csv"), ("elan", ".elan.txt")):
+        r = cli("predict", tmp_path / "in", "-m", model, "--format", fmt, "--threshold", "0", "--out", tmp_path / "labels")
+        assert r.returncode == 0, r.stderr
+        files[fmt] = [(tmp_path / "labels" / f"{name}{suffix}").read_text() for name in ("a", "a-2")]
+        assert "".join(files[fmt]) == r.stdout
+    audacity = [line.split("\t") for line in files["audacity"][0].splitlines()]
+    assert sorted(label for _, _, label in audacity) == ["daf", "ney", "tar"]  # threshold 0: every class, all along
+    assert all((float(start), float(end)) == (0.0, pytest.approx(3.0, abs=0.01)) for start, end, _ in audacity)
+    sv = list(csv.DictReader(io.StringIO(files["sv"][0])))
+    assert [(float(x["time"]), float(x["time"]) + float(x["duration"]), x["label"]) for x in sv] == \
+        [(float(s), float(e), lab) for s, e, lab in audacity]
+    assert [line.split("\t")[:3] for line in files["elan"][1].splitlines()] == \
+        [[lab, f"{float(s):.3f}", f"{float(e):.3f}"] for s, e, lab in (x.split("\t") for x in files["audacity"][1].splitlines())]
+
+
+def test_jams_files_are_read_back_by_jams(cli, model, tmp_path):
+    jams = pytest.importorskip("jams", reason="the timeline extra is not installed (pip install -e '.[timeline]')")
+    sf.write(tmp_path / "a.wav", tone(SR, 3.0), SR)
+    r = cli("predict", tmp_path / "a.wav", "-m", model, "--format", "jams", "--threshold", "0", "--smooth", "3",
+            "--out", tmp_path / "jams")
+    assert r.returncode == 0, r.stderr
+    jam = jams.load(str(tmp_path / "jams" / "a.jams"), validate=True, strict=True)
+    (ann,) = jam.annotations
+    assert ann.namespace == "tag_open" and sorted(o.value for o in ann) == ["daf", "ney", "tar"]
+    assert ann.sandbox.smooth == 3 and jam.file_metadata.duration == pytest.approx(3.0, abs=0.01)
+
+
+def test_format_errors_exit_2_before_any_file_is_read(cli, model, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from saz.export import FORMATS
+
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    (tmp_path / "taken.txt").write_text("x")
+    r = cli("predict", tmp_path / "a.wav", "-m", model, "--format", "audacity", "--out", tmp_path / "taken.txt")
+    assert r.returncode == 2 and "--out names the folder for them" in r.stderr
+    r = cli("predict", tmp_path / "a.wav", "-m", model, "--smooth", "2")
+    assert r.returncode == 2 and "smooth must be a positive odd number of windows (got 2)" in r.stderr
+    monkeypatch.setitem(FORMATS, "jams", replace(FORMATS["jams"], package="saz_no_such_package"))
+    r = cli("predict", tmp_path / "a.wav", "-m", model, "--format", "jams")
+    assert r.returncode == 2 and "needs the 'saz_no_such_package' package: pip install 'saz[timeline]'" in r.stderr
