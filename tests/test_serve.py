@@ -661,6 +661,27 @@ def test_downloads_are_made_from_the_answer_shown(server, page, answers):
     assert text.splitlines() == [f'{s["start"]:.6f}\t{s["end"]:.6f}\t{s["instrument"]}' for s in segments]
 
 
+def test_the_page_merges_touching_runs_of_windows_as_the_server_does(server, page):
+    """Windows at 0, 2.5, 5 and 7.5 s (5-s windows) above, below, above, above a threshold: two
+    runs, the second starting where the first ends, so one segment from 0 to the end, with the
+    mean of the four windows (saz.prediction.Prediction.segments)."""
+    from saz.prediction import Prediction
+
+    url, _ = server
+    page.goto(url + "/")
+    p = [0.9, 0.4, 0.9, 0.8]
+    got = page.evaluate("""(p) => {
+        model = {classes: ["tar"], profiles: {mine: {about: "", thresholds: [0.5]}}};
+        const windows = [0, 2.5, 5, 7.5].map((start, k) => ({start, probabilities: {tar: p[k]}}));
+        const body = {duration: 12.5, probabilities: {tar: 0.9}, timeline: {window: 5, hop: 2.5, windows}};
+        return reread(body, "mine").timeline.segments;
+    }""", p)
+    server_side = Prediction("x", ["tar"], np.array([0.5]), 12.5, 5.0, 2.5, np.array([0.9]), np.array([0, 2.5, 5, 7.5]),
+                             np.array(p)[:, None], np.zeros(1, np.float32))
+    assert [(s.start, s.end) for s in server_side.segments] == [(0.0, 12.5)]
+    assert got == [{"instrument": "tar", "start": 0, "end": 12.5, "confidence": pytest.approx(server_side.segments[0].confidence)}]
+
+
 def test_a_threshold_profile_rereads_the_same_answer_without_uploading_again(server, page, answers):
     url, _ = server
     posts = posts_of(page)
