@@ -9,7 +9,8 @@ exactly the base's probabilities, so teaching cannot harm them: no forgetting by
 
 Everything is an ordinary torch module rebuilt from its config (member configs, how members join,
 which column each head feeds), so a taught model is an ordinary saz checkpoint of kind ``torch``,
-with tensors and JSON-able config only. Frame probabilities apply the heads to each frame's
+with tensors and JSON-able config only. Built without a base it wraps one untrained saznet and has
+no heads (so it trains and tests like any registered model). Frame probabilities apply the heads to each frame's
 features (mean and maximum of one frame are that frame), so ``saz predict --timeline`` works too.
 """
 
@@ -41,6 +42,12 @@ class _Member(nn.Module):
         return h, torch.sigmoid(self.net.classify(h)), att / att.sum(dim=1, keepdim=True)
 
 
+def _solo(input_shape: Sequence[int], n_classes: int) -> dict[str, Any]:
+    """The member of a taught model built without a base: one untrained saznet (what the registry's
+    generic tests and ``saz train --model taught`` get: a saznet with no heads)."""
+    return {"name": "saznet", "input_shape": [int(s) for s in input_shape], "n_classes": int(n_classes), "hparams": {}}
+
+
 @register
 class Taught(TorchModel):
     """Frozen base members -> base probabilities, and clip embeddings -> one logistic head per taught class."""
@@ -49,11 +56,13 @@ class Taught(TorchModel):
     input_kind = "spectrogram"
     default_feature = {"feature": "logmel", "n_fft": 1024, "hop": 512, "n_mels": 64}
     source = "saz (this project): see the module docstring; heads fitted by saz teach"
+    frame_hop = 2  # the frames of its saznet members
 
     def __init__(self, input_shape: tuple[int, ...], n_classes: int, members: Sequence[dict[str, Any]] = (),
                  norm_shapes: Sequence[Sequence[int] | None] = (), combine: str = "mean",
                  targets: Sequence[int] = (), **hparams: Any):
-        members, targets = [dict(m) for m in members], [int(t) for t in targets]
+        members = [dict(m) for m in members] or [_solo(input_shape, n_classes)]
+        targets = [int(t) for t in targets]
         norm_shapes = list(norm_shapes) or [None] * len(members)
         if not members or len(norm_shapes) != len(members) or combine not in ("mean", "max"):
             raise ValueError("taught: expected base members, one norm shape each, and combine 'mean' or 'max'")
@@ -75,11 +84,11 @@ class Taught(TorchModel):
 
     def _merge(self, base: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Base probabilities ``(..., n_base)`` and embeddings ``(..., dim)`` -> all classes' probabilities."""
-        heads = torch.sigmoid(self.head((z - self.embed_mean) / self.embed_std))
-        out = torch.cat([base, base.new_zeros(*base.shape[:-1], self.n_classes - self.n_base)], -1)
+        heads = torch.sigmoid(self.head((z - self.embed_mean) / self.embed_std)).unbind(-1)
+        cols: list[torch.Tensor | None] = [*base.unbind(-1), *[None] * (self.n_classes - self.n_base)]
         for j, t in enumerate(self.targets):
-            out[..., t] = torch.maximum(out[..., t], heads[..., j])
-        return out
+            cols[t] = heads[j] if cols[t] is None else torch.maximum(cols[t], heads[j])
+        return torch.stack(cols, -1)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Clip embeddings ``(B, dim)``: per member, the mean and the maximum of its frame features over time."""
