@@ -28,9 +28,9 @@ def teach(
         result = run(examples, base=base, negatives=negatives, seed=seed, progress=progress, on_skip=failed)
         path = result.checkpoint.save(out)
     for r in result.classes:
-        cv = "no CV (one recording)" if r["ap"] is None else f"CV AP {r['ap']:.2f}, F1 {r['f1']:.2f}"
-        console.print(f"{r['class']:<20} {r['kind']:<8} {r['recordings']:>3} recordings  {cv}  threshold {r['threshold']:.2f}")
+        cv = "no CV (one recording)" if r["ap"] is None else f"CV AP {r['ap']:.2f} F1 {r['f1']:.2f}"
+        console.print(f"{r['class']:<16} {r['kind']:<7} {r['recordings']:>3} rec.  {cv}  threshold {r['threshold']:.2f}")
     c = result.check
-    console.print(f"no forgetting: on {c['clips']} check clips the base's classes changed by at most {c['max_change']:.1e} "
-                  f"in probability, {c['macro_f1_change']:+.3f} macro F1 against the base's own decisions")
+    console.print(f"no forgetting ({c['clips']} check clips): base classes' probabilities changed by at most "
+                  f"{c['max_change']:.1e}, macro F1 {c['macro_f1_change']:+.3f} against the base's own decisions")
     console.print(f"taught model -> {path}")

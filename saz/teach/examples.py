@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from saz import audio
-from saz.features.dataset import fit_length
 from saz.synth.mix import activity, mix
 
 NEGATIVE = ""  # the instrument of a negative recording: none of the taught classes
@@ -81,10 +80,11 @@ def negative_examples(folder: str | os.PathLike, seed: int = 0) -> pd.DataFrame:
 
 
 def windows(y: np.ndarray, n: int, most: int = MAX_WINDOWS) -> np.ndarray:
-    """Windows of ``n`` samples of ``y`` (hop n/2; one zero-padded window for a short recording),
-    at most ``most`` evenly spaced ones, silent windows dropped (all of them if every one is silent)."""
+    """Windows of ``n`` samples of ``y`` (hop n/2), at most ``most`` evenly spaced ones, silent windows
+    dropped (all of them if every one is silent). A short recording (a note) is repeated to fill
+    one window, like a phrase of its notes: padded with silence, the embedding would average the silence in."""
     if len(y) <= n:
-        return fit_length(y, n)[None]
+        return np.resize(y, n)[None] if len(y) else np.zeros((1, n), np.float32)
     starts = np.arange(0, len(y) - n + 1, n // 2)
     cut = np.stack([y[s:s + n] for s in starts[np.linspace(0, len(starts) - 1, min(most, len(starts))).astype(int)]])
     loud = np.array([not audio.is_silent(w) for w in cut])
