@@ -29,7 +29,6 @@ import torch
 from sklearn.metrics import average_precision_score
 
 from saz import audio, io
-from saz.features import feature_from_config
 from saz.models.predictor import Predictor
 from saz.progress import log
 from saz.teach import teach

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from saz.labels import Vocabulary
 from saz.models.checkpoint import Checkpoint
 from saz.models.predictor import Predictor
 from saz.teach import TeachError, plan_classes, teach
 from saz.teach.examples import read_examples
-from saz.labels import Vocabulary
 
 SR = 22050
 TIMBRES = {"kamancheh": (1, 2, 3, 4, 5), "daf": (), "reed": (1, 3, 5, 7)}  # harmonics; () is noise bursts

@@ -22,7 +22,8 @@ def teach(
     refine their class; the base's other classes are unchanged. The result works with saz predict
     --model, serve --model, evaluate and models info."""
     from saz.models.checkpoint import CheckpointError
-    from saz.teach import TeachError, teach as run
+    from saz.teach import TeachError
+    from saz.teach import teach as run
 
     with reported(TeachError, CheckpointError, OSError):
         result = run(examples, base=base, negatives=negatives, seed=seed, progress=progress, on_skip=failed)

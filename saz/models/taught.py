@@ -16,7 +16,8 @@ features (mean and maximum of one frame are that frame), so ``saz predict --time
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn

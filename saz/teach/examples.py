@@ -11,9 +11,9 @@ audible in the mix, so a taught instrument is found in an ensemble and not only 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,15 @@ from saz.models.taught import Taught
 from saz.prediction import load_predictor
 from saz.progress import track
 from saz.teach import heads
-from saz.teach.examples import NEGATIVE, Items, TeachError, join, mixed_items, negative_examples, read_examples, solo_items
+from saz.teach.examples import (
+    Items,
+    TeachError,
+    join,
+    mixed_items,
+    negative_examples,
+    read_examples,
+    solo_items,
+)
 from saz.vocabulary import resolve_name
 
 CHECK_CLIPS = 64  # clips of the no-forgetting check
@@ -141,7 +150,7 @@ def forgetting_check(base: Predictor, taught: Predictor, X: np.ndarray, refined:
     d0, d1 = p0 >= base.thresholds, p1 >= base.thresholds
     tp, fp, fn = (d0 & d1).sum(0), (~d0 & d1).sum(0), (d0 & ~d1).sum(0)
     f1 = np.where(tp + fp + fn > 0, 2 * tp / np.maximum(1, 2 * tp + fp + fn), 1.0)
-    return {"clips": int(len(X)), "max_change": float(np.abs(p1 - p0)[:, keep].max()) if keep and len(X) else 0.0,
+    return {"clips": len(X), "max_change": float(np.abs(p1 - p0)[:, keep].max()) if keep and len(X) else 0.0,
             "macro_f1_change": float(f1[keep].mean() - 1.0) if keep else 0.0,
             "refined_macro_f1_change": float(f1[refined].mean() - 1.0) if refined else None}
 

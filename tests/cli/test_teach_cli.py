@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import soundfile as sf
-
 from test_teach import SR, examples, instrument
 
 
