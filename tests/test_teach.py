@@ -108,3 +108,17 @@ def test_csv_examples(tmp_path: Path):
     (tmp_path / "ex.csv").write_text("path,instrument,recording\na.wav,reed,r1\n")
     rows = read_examples(tmp_path / "ex.csv")
     assert list(rows["instrument"]) == ["reed"] and list(rows["recording"]) == ["r1"]
+
+
+def test_the_web_app_serves_a_taught_model(taught, tmp_path: Path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from saz.serve.app import create_app
+
+    result, _ = taught
+    path = result.checkpoint.save(tmp_path / "mine.pt")
+    sf.write(tmp_path / "k.wav", instrument("kamancheh", 5), SR)
+    with TestClient(create_app(model=str(path), tmp_dir=str(tmp_path))) as client:
+        r = client.post("/api/predict", files={"file": ("k.wav", (tmp_path / "k.wav").read_bytes())})
+    assert r.status_code == 200, r.text
