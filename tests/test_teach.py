@@ -122,3 +122,13 @@ def test_the_web_app_serves_a_taught_model(taught, tmp_path: Path):
     with TestClient(create_app(model=str(path), tmp_dir=str(tmp_path))) as client:
         r = client.post("/api/predict", files={"file": ("k.wav", (tmp_path / "k.wav").read_bytes())})
     assert r.status_code == 200, r.text
+
+
+def test_a_base_without_frame_features_is_refused():
+    from saz.features import get_feature
+    from saz.models import build
+    from saz.teach.teacher import base_members
+
+    fc = Checkpoint.from_model(build("fc", (64,), 3), get_feature("stats"), 2.0, Vocabulary.from_names("abc"), [0.5] * 3, None, {})
+    with pytest.raises(TeachError, match="no saznet frame features"):
+        base_members(fc)

@@ -66,12 +66,13 @@ def _meaning(vocab: Vocabulary, name: str) -> str:
 
 def base_members(base: Checkpoint) -> list[Checkpoint]:
     """The networks of ``base`` to teach on (an ensemble's members, or the checkpoint itself);
-    TeachError unless each is a torch model with frame features and attention pooling."""
+    TeachError unless each has saznet's frame features, frame rate and attention pooling."""
     members = list(base.members) or [base]
     for m in members:
         net = m.build_model()
-        if not all(hasattr(net, a) for a in ("frame_features", "classify", "attend")):
-            raise TeachError(f"{base.source}: model '{m.name}' has no frame features to teach on (use a saznet or the default)")
+        pooled = all(hasattr(net, a) for a in ("frame_features", "classify", "attend"))
+        if not pooled or type(net).frame_hop != Taught.frame_hop:
+            raise TeachError(f"{base.source}: model '{m.name}' has no saznet frame features to teach on (use a saznet or the default)")
     return members
 
 
