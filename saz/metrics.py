@@ -126,7 +126,8 @@ class Evaluation:
 
     ``map``, ``roc_auc`` and ``lrap`` are None when no class defines them; ``mse`` and ``r2`` are
     set for soft labels only; ``run`` says what was scored when a checkpoint was evaluated on a
-    dataset."""
+    dataset; ``timeline`` holds the scores of its timeline against frame annotations, for a
+    dataset that has them (:func:`saz.evaluation.timeline.timeline_scores`)."""
 
     kind: LabelKind
     n_clips: int
@@ -145,6 +146,7 @@ class Evaluation:
     mse: float | None = None
     r2: float | None = None
     run: EvaluationRun | None = None
+    timeline: dict[str, Any] | None = None
 
     @property
     def n_present(self) -> int:
@@ -175,6 +177,8 @@ class Evaluation:
         if self.mse is not None:
             d.update(mse=self.mse, r2=self.r2)
         d.update(per_class=[c.to_dict() for c in self.per_class], no_positive_classes=list(self.no_positive_classes))
+        if self.timeline is not None:
+            d["timeline"] = self.timeline
         if self.run is not None:
             d["run"] = self.run.to_dict()
         return d
@@ -192,7 +196,7 @@ class Evaluation:
             LabelKind(d["kind"]), d["n_clips"], d["n_classes"], *(Averages.from_dict(d[a]) for a in AVERAGES),
             d["label_accuracy"], d["subset_accuracy"], d["map"], d["roc_auc"], d["lrap"],
             [ClassScore.from_dict(c) for c in d["per_class"]], list(d["no_positive_classes"]), d.get("mse"), d.get("r2"),
-            EvaluationRun.from_dict(d["run"]) if "run" in d else None)
+            EvaluationRun.from_dict(d["run"]) if "run" in d else None, d.get("timeline"))
 
 
 def _averages(c: dict[str, np.ndarray], p_c: np.ndarray, r_c: np.ndarray, f_c: np.ndarray,

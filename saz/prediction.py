@@ -5,7 +5,10 @@ model's clip length, 50 % overlap), so memory does not grow with its length. Win
 files are batched through the model together. Each window gets a probability per instrument
 (a silent window gets 0 for all); a file's probability for an instrument is its highest window
 probability; consecutive windows above the instrument's threshold merge into segments
-``instrument start end confidence`` (confidence: mean window probability over the segment).
+``instrument start end confidence`` (confidence: mean window probability over the segment), and
+segments of one instrument that touch or overlap merge into one. ``smooth=N`` takes, before that
+thresholding, the median of each instrument's probabilities over N consecutive windows, so that
+one stray window neither opens nor breaks a segment (the file's probabilities stay unsmoothed).
 
 A file's probabilities can also say that the model is out of its depth
 (:attr:`Prediction.hesitation`): no instrument reaches :data:`CONFIDENT` yet
@@ -27,13 +30,17 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
+from scipy import ndimage
 
 from saz import audio
+from saz.labels import Vocabulary
 from saz.models.bundled import DEFAULT_CARD, DEFAULT_MODEL, WEIGHTS, resolve_model  # noqa: F401  (re-exported)
 from saz.models.checkpoint import TUNED, CheckpointError
 from saz.models.predictor import Predictor
+from saz.vocabulary import known_and_absent
 
 ENVELOPE_SECONDS = 0.05  # resolution of the waveform envelope kept for plots
+TOUCHING = 1e-6  # seconds: a segment starting this close after another's end touches it (float rounding)
 CONFIDENT = 0.6  # a class this probable is an answer the model gives with conviction...
 MIDDLING = 0.2  # ...and one between MIDDLING and CONFIDENT a hesitant one
 HESITANT_CLASSES = 2  # hesitant classes, with none confident, that make a pattern unlike training
@@ -81,10 +88,33 @@ def check_length(path: str | os.PathLike, max_seconds: float) -> None:
 
 @dataclass
 class Segment:
+    """When one instrument plays: ``start`` and ``end`` in seconds, ``confidence`` the mean window
+    probability over the windows it spans."""
+
     instrument: str
     start: float
     end: float
     confidence: float
+
+
+def runs(mask: np.ndarray) -> list[slice]:
+    """The runs of consecutive True values of the 1-D ``mask``, as slices, in order."""
+    return [run for (run,) in ndimage.find_objects(ndimage.label(mask)[0])]
+
+
+def check_smooth(smooth: int | None) -> None:
+    """ValueError unless ``smooth`` is None (no smoothing) or a positive odd number of windows:
+    a median over an even count has no middle window."""
+    if smooth is not None and (isinstance(smooth, bool) or not isinstance(smooth, int) or smooth < 1 or smooth % 2 == 0):
+        raise ValueError(f"smooth must be a positive odd number of windows (got {smooth!r})")
+
+
+def median_smoothed(probs: np.ndarray, smooth: int | None) -> np.ndarray:
+    """``probs`` (windows, classes) with each class's probabilities replaced by their median over
+    ``smooth`` consecutive windows (the edge windows repeated beyond the ends); unchanged for None."""
+    if not smooth or smooth == 1 or not len(probs):
+        return probs
+    return ndimage.median_filter(probs, size=(smooth, 1), mode="nearest")
 
 
 @dataclass
@@ -92,7 +122,8 @@ class Prediction:
     """Result for one recording; ``error`` is set (and the rest empty) when it could not be read:
     an :class:`saz.audio.AudioError` (:class:`saz.audio.AudioFormatError` for a file in no format
     saz decodes), whose text is one line ``source: cause``. ``warning`` is set when only part of
-    it decoded and that part was scored (``allow_partial``): a :class:`saz.audio.PartialAudioError`."""
+    it decoded and that part was scored (``allow_partial``): a :class:`saz.audio.PartialAudioError`.
+    ``smooth``: the median smoothing (in windows) the segments were read after, None for none."""
 
     source: str
     classes: list[str]
@@ -107,6 +138,7 @@ class Prediction:
     error: audio.AudioError | None = None
     thresholds_from: str = TUNED  # the threshold profile used ("tuned at W-s windows"), or "T for every class"
     warning: audio.PartialAudioError | None = None
+    smooth: int | None = None  # median smoothing of the window probabilities the segments read (windows)
 
     @property
     def ok(self) -> bool:
@@ -120,22 +152,30 @@ class Prediction:
 
     @property
     def segments(self) -> list[Segment]:
-        """Runs of consecutive windows above threshold, per instrument, in time order."""
-        out = []
-        for j, name in enumerate(self.classes):
-            above = self.window_probabilities[:, j] >= self.thresholds[j] if len(self.window_starts) else np.zeros(0, bool)
-            k = 0
-            while k < len(above):
-                if not above[k]:
-                    k += 1
-                    continue
-                first = k
-                while k < len(above) and above[k]:
-                    k += 1
-                end = min(float(self.window_starts[k - 1]) + self.window, self.duration)
-                conf = float(self.window_probabilities[first:k, j].mean())
-                out.append(Segment(name, float(self.window_starts[first]), end, conf))
+        """Per instrument, runs of consecutive windows above its threshold (read after the median
+        smoothing of ``smooth`` windows, if set), a run that touches or overlaps the one before it
+        merged into it; in time order."""
+        if not len(self.window_starts):
+            return []
+        decided = median_smoothed(self.window_probabilities, self.smooth)
+        out = [s for j in range(len(self.classes)) for s in self._class_segments(j, decided[:, j] >= self.thresholds[j])]
         return sorted(out, key=lambda s: (s.start, s.instrument))
+
+    def window_end(self, k: int) -> float:
+        """Where window ``k`` ends (the last one at the end of the recording)."""
+        return min(float(self.window_starts[k]) + self.window, self.duration)
+
+    def _class_segments(self, j: int, above: np.ndarray) -> list[Segment]:
+        """The segments of class ``j`` from its windows ``above`` threshold: runs of them, each run
+        that starts where the one before ends (or earlier) merged into it."""
+        spans: list[list[int]] = []
+        for run in runs(above):
+            if spans and float(self.window_starts[run.start]) <= self.window_end(spans[-1][1] - 1) + TOUCHING:
+                spans[-1][1] = run.stop
+            else:
+                spans.append([run.start, run.stop])
+        return [Segment(self.classes[j], float(self.window_starts[a]), self.window_end(b - 1),
+                        float(self.window_probabilities[a:b, j].mean())) for a, b in spans]
 
     @property
     def hesitation(self) -> str | None:
@@ -150,6 +190,10 @@ class Prediction:
         return f"no instrument reaches {CONFIDENT:g} yet {hesitant} score between {MIDDLING:g} and {CONFIDENT:g}"
 
     def to_dict(self, timeline: bool = True) -> dict:
+        """The result as JSON-ready data; with ``timeline``, every window's probabilities, the
+        segments and the waveform's peak envelope (one peak per ``step`` seconds); last, what the
+        model knows and what of a tradition's it does not (``vocabulary``:
+        :func:`saz.vocabulary.known_and_absent`) and :attr:`hesitation` (``unlike_training``)."""
         d: dict = {"source": self.source}
         if not self.ok:
             return {**d, "error": str(self.error)}
@@ -159,17 +203,19 @@ class Prediction:
                   "instruments": [{"instrument": n, "probability": round(p, 4)} for n, p in self.present],
                   "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, self.probabilities)}})
         if timeline:
-            d["timeline"] = {"window": self.window, "hop": self.hop,
+            d["timeline"] = {"window": self.window, "hop": self.hop, **({"smooth": self.smooth} if self.smooth is not None else {}),
                              "windows": [{"start": round(float(s), 3), "probabilities": {n: round(float(p), 4) for n, p in zip(self.classes, row)}}
                                          for s, row in zip(self.window_starts, self.window_probabilities)],
                              "segments": [{"instrument": s.instrument, "start": round(s.start, 3), "end": round(s.end, 3),
-                                           "confidence": round(s.confidence, 4)} for s in self.segments]}
+                                           "confidence": round(s.confidence, 4)} for s in self.segments],
+                             "envelope": {"step": ENVELOPE_SECONDS, "peaks": [round(float(v), 3) for v in self.envelope]}}
+        d.update({"vocabulary": known_and_absent(Vocabulary.from_names(self.classes)), "unlike_training": self.hesitation})
         return d
 
-    def to_json(self, timeline: bool = True, **extra: object) -> str:
-        """:meth:`to_dict`, with the fields of ``extra`` after its own, as one line of RFC 8259 JSON
-        (a non-finite number raises rather than writing a bare NaN no JSON reader accepts)."""
-        return json.dumps({**self.to_dict(timeline), **extra}, allow_nan=False)
+    def to_json(self, timeline: bool = True) -> str:
+        """:meth:`to_dict` as one line of RFC 8259 JSON (a non-finite number raises rather than
+        writing a bare NaN no JSON reader accepts)."""
+        return json.dumps(self.to_dict(timeline), allow_nan=False)
 
 
 def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
@@ -357,7 +403,8 @@ def _score(pred: Predictor, pending: list[tuple[_File, int, np.ndarray]]) -> Non
 def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | os.PathLike | Predictor = "default",
                  sr: int | None = None, window: float | None = None, hop: float | None = None,
                  threshold: float | None = None, batch: int = 32, profile: str | None = None,
-                 allow_partial: bool = False, max_seconds: float | None = None) -> Iterator[Prediction]:
+                 allow_partial: bool = False, max_seconds: float | None = None,
+                 smooth: int | None = None) -> Iterator[Prediction]:
     """Predictions for files or arrays, in input order, each yielded as soon as it is complete.
 
     One model load; windows from consecutive files share batches. A file that cannot be
@@ -367,14 +414,15 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
     the model's thresholds (those tuned at the nearest window it has thresholds for,
     :meth:`Predictor.threshold_window`), those of its threshold ``profile``
     (:meth:`Predictor.profiles`), or one ``threshold`` for every class. A recording that decodes
-    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error; one shorter
-    than a ``window`` asked for is an error too (without ``window``, a recording shorter than the
-    model's clip is padded with silence, as its training clips were). Settings that make no sense
-    raise :class:`SettingError` (:func:`check_settings`).
+    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error; one shorter than
+    a ``window`` asked for is an error too (without ``window``, one shorter than the model's clip is
+    padded, as its training clips were). Settings that make no sense raise :class:`SettingError`.
+    ``smooth``: segments are read from the median of each instrument's probabilities over that
+    (odd) number of windows (:func:`median_smoothed`); ValueError for an even or non-positive one.
     """
+    check_smooth(smooth)
     pred = load_predictor(model)
-    fsr = pred.feature.sr
-    asked = window
+    fsr, asked = pred.feature.sr, window  # asked: the window given (None: the model's own)
     window, hop = _window_and_hop(pred, window, hop)
     w_n, h_n = int(round(window * fsr)), int(round(hop * fsr))
     classes = list(pred.vocab.names)
@@ -386,13 +434,13 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
         while queue and queue[0].done:
             f = queue.popleft()
             if f.error is not None:
-                yield Prediction(f.source, classes, thresholds, error=f.error, thresholds_from=label)
+                yield Prediction(f.source, classes, thresholds, error=f.error, thresholds_from=label, smooth=smooth)
                 continue
             starts = np.array(f.starts)
             wp = np.stack([f.probs[s] for s in f.starts])
             yield Prediction(f.source, classes, thresholds, f.samples / fsr, window, hop, wp.max(axis=0),
                              starts / fsr, wp, np.asarray(f.envelope, np.float32), thresholds_from=label,
-                             warning=f.warning)
+                             warning=f.warning, smooth=smooth)
 
     for i, item in enumerate(items):
         f = _File(f"array {i}" if isinstance(item, np.ndarray) else str(item))
@@ -404,7 +452,7 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
                 if len(pending) >= batch:
                     _score(pred, pending)
                     yield from finished()
-            if asked is not None and f.error is None and f.samples < w_n:
+            if asked is not None and f.samples < w_n:
                 f.error = _too_short(f, fsr, window)
         except (audio.AudioError, OSError, ValueError) as e:
             f.error = _audio_error(f.source, e)
@@ -416,11 +464,13 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
 
 def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None,
             model: str | os.PathLike | Predictor = "default", window: float | None = None, hop: float | None = None,
-            threshold: float | None = None, profile: str | None = None, allow_partial: bool = False) -> Prediction:
+            threshold: float | None = None, profile: str | None = None, allow_partial: bool = False,
+            smooth: int | None = None) -> Prediction:
     """Predict one recording (a path, or a mono/stereo array with its ``sr``); ``allow_partial``:
-    score the part of a truncated or corrupt file that decodes (see :func:`predict_many`)."""
+    score the part of a truncated or corrupt file that decodes; ``smooth``: read the segments
+    after a median over that many windows (see :func:`predict_many`)."""
     result = next(predict_many([path_or_array], model, sr, window, hop, threshold, profile=profile,
-                               allow_partial=allow_partial))
+                               allow_partial=allow_partial, smooth=smooth))
     if not result.ok:
         if isinstance(path_or_array, np.ndarray):
             raise ValueError(str(result.error))
@@ -446,14 +496,18 @@ def plot_rows(pred: Prediction, max_classes: int = 12) -> tuple[list[int], str]:
 
 def plot(pred: Prediction, path: str | os.PathLike, max_classes: int = 12) -> Path:
     """PNG of ``pred``: waveform above the activity map of the instruments worth showing
-    (:func:`plot_rows`), the others named under it."""
+    (:func:`plot_rows`), the others named under it; with ``smooth``, the probabilities the
+    segments were read from."""
     from saz import io, plots
 
     rows, left_out = plot_rows(pred, max_classes)
+    if pred.smooth and pred.smooth > 1:  # drawn as the segments read them
+        left_out = f"Window probabilities drawn after the median over {pred.smooth} windows. {left_out}"
     names = [pred.classes[j] for j in rows]
     segs = [(names.index(s.instrument), s.start, s.end) for s in pred.segments if s.instrument in names]
     fig = plots.timeline(pred.envelope, 1 / ENVELOPE_SECONDS, pred.duration, pred.window_starts, pred.window,
-                         pred.window_probabilities[:, rows], names, segs, Path(pred.source).name, left_out)
+                         median_smoothed(pred.window_probabilities, pred.smooth)[:, rows], names, segs,
+                         Path(pred.source).name, left_out)
     try:
         return io.save_figure(path, fig)
     finally:

@@ -53,7 +53,32 @@ def to_markdown(result: Evaluation, title: str = "Evaluation") -> str:
                      f"{c.f1:.3f} | {_fmt(c.ap)} | {_fmt(c.roc_auc)} |")
     if result.no_positive_classes:
         lines += ["", f"Classes with no positive clip (F1 undefined, counted as 0): {', '.join(result.no_positive_classes)}."]
+    if result.timeline is not None:
+        lines += timeline_markdown(result.timeline)
     return "\n".join(lines) + "\n"
+
+
+def timeline_line(t: dict) -> str:
+    """One line of the timeline scores (``Evaluation.timeline``), for the command's summary."""
+    seg, ev = t["segment_based"], t["event_based"]
+    return (f"timeline of {t['clips']} clip(s) with frame activity: segment-based F1 {seg['f1']:.3f}, error rate "
+            f"{_fmt(seg['error_rate'])}; event-based F1 {ev['f1']:.3f}, error rate {_fmt(ev['error_rate'])}")
+
+
+def timeline_markdown(t: dict) -> list[str]:
+    """The lines of the report's timeline section: segment- and event-based scores of the
+    segments against the frame annotations (``Evaluation.timeline``), overall and per class."""
+    seg, ev = t["segment_based"], t["event_based"]
+    lines = ["", "## Timeline", "",
+             f"The segments of {t['clips']} clip(s) against their frame annotations (active at {t['active_at']:g} and above): "
+             f"segment-based in {seg['segment_seconds']:g}-s segments, event-based with a {ev['collar']:g}-s onset collar "
+             f"and offsets within {ev['offset_ratio']:.0%} of the reference's length.", "",
+             "| scores | precision | recall | F1 | error rate | reference |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {_fmt(s['error_rate'])} | {s['reference']} |"
+              for name, s in (("segment-based", seg), ("event-based", ev))]
+    lines += ["", "| class | reference events | segment F1 | event F1 |", "| --- | --- | --- | --- |"]
+    lines += [f"| {c['name']} | {c['reference_events']} | {c['segment_f1']:.3f} | {c['event_f1']:.3f} |" for c in t["per_class"]]
+    return lines
 
 
 def write_report(result: Evaluation, out_dir: str | Path, y_true: np.ndarray | None = None,

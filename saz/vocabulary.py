@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
 from saz.labels import Vocabulary, normalise_name
-
 
 @dataclass(frozen=True)
 class InstrumentClass:
@@ -112,16 +112,35 @@ class Tradition:
 
 
 @lru_cache(maxsize=1)
-def traditions() -> tuple[Tradition, ...]:
-    """The traditions of ``saz/data/traditions.toml``, in file order."""
+def traditions() -> dict[str, Tradition]:
+    """The traditions of ``saz/data/traditions.toml`` by key ('iranian'), in file order."""
     text = resources.files("saz.data").joinpath("traditions.toml").read_text()
-    return tuple(Tradition(d["label"], tuple(d["instruments"])) for d in tomllib.loads(text)["traditions"].values())
+    return {key: Tradition(d["label"], tuple(d["instruments"])) for key, d in tomllib.loads(text)["traditions"].items()}
+
+
+# The instruments of Iranian classical music, as its musicians name them (voice aside): what a
+# listener of that music expects a tool to know, whether or not a vocabulary has them.
+IRANIAN_CLASSICAL = traditions()["iranian"].instruments
+
+
+def outside(vocab: Vocabulary, names: Iterable[str] = IRANIAN_CLASSICAL) -> tuple[list[str], dict[str, str]]:
+    """Of ``names``, those ``vocab`` has no class for (in their order), and those it scores as a
+    class of another instrument, by saz's name table (``santur`` -> ``dulcimer``; a class's own
+    spellings, its aliases, are no other instrument): what its user should be told it cannot say."""
+    found = {name: resolve_name(vocab, name) for name in names}
+    missing = [name for name, cls in found.items() if cls is None]
+    return missing, {name: cls for name, cls in found.items() if cls is not None and vocab.resolve(name, strict=False) is None}
 
 
 def absent_instruments(vocab: Vocabulary) -> dict[str, list[str]]:
-    """Per tradition (by label), its instruments that ``vocab`` cannot name, neither as a class nor
-    through saz's name table (:func:`resolve_name`); traditions it covers whole are left out. A
-    model asked about such an instrument answers with the nearest sound it knows, so a reader
-    needs to be told."""
-    absent = {t.label: [n for n in t.instruments if resolve_name(vocab, n) is None] for t in traditions()}
+    """Per tradition (by label), its instruments that ``vocab`` cannot name (:func:`outside`);
+    traditions it covers whole are left out. A model asked about such an instrument answers with
+    the nearest sound it knows, so a reader needs to be told."""
+    absent = {t.label: outside(vocab, t.instruments)[0] for t in traditions().values()}
     return {label: names for label, names in absent.items() if names}
+
+
+def known_and_absent(vocab: Vocabulary) -> dict:
+    """What ``vocab`` names and, per musical tradition, the instruments it cannot
+    (:func:`absent_instruments`), as a prediction's JSON says it (``vocabulary``)."""
+    return {"instruments": list(vocab.names), "not_in_vocabulary": absent_instruments(vocab)}

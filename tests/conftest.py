@@ -1,14 +1,29 @@
 """Shared fixtures: the real dataset samples, generated edge-case audio, a small trained model,
-and the command line run in-process."""
+the command line run in-process, and the markers that skip a test whose system package is missing.
+
+On a machine without Debian's packages (``pip install -e ".[dev]"`` alone), a test that needs one
+is skipped with one line naming the package to install; CI installs them all and sets
+``SAZ_REQUIRE_SYSTEM_PACKAGES``, which turns such a skip into a failure:
+
+- ``@pytest.mark.needs_fluidsynth("TimGM6mb", ...)``: renders with FluidSynth (the C library
+  behind pyfluidsynth, Debian ``fluidsynth``) and the SoundFonts named;
+- ``@pytest.mark.needs_soundfont("FluidR3_GM", ...)``: reads the preset tables of the SoundFonts
+  named (found by :func:`saz.synth.soundfont.find_soundfont`), without rendering;
+- the ``chromium`` fixture: the path of Debian's Chromium, which playwright drives.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import shutil
 import subprocess
 import sys
 import traceback
+from functools import lru_cache
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -29,6 +44,104 @@ REAL_FILES = {
     "wav_irmas": FIXTURES / "irmas/IRMAS-TrainingData/cla/[cla][cla]0189__2.wav",
     "wav_medleydb": FIXTURES / "medleydb/Audio/MusicDelta_Beethoven/MusicDelta_Beethoven_MIX.wav",
 }
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+REQUIRED = "SAZ_REQUIRE_SYSTEM_PACKAGES"  # set: a test whose system package is missing fails, not skips
+APT = "apt-get install "
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers of the system packages a test needs."""
+    config.addinivalue_line("markers", "needs_fluidsynth(*soundfonts): renders with FluidSynth and these SoundFonts")
+    config.addinivalue_line("markers", "needs_soundfont(*names): reads the preset tables of these SoundFonts")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip each test whose marked needs are not installed here, naming what to install (a mark,
+    so that the report points at the test), unless they are required (:func:`unmet`)."""
+    if not os.environ.get(REQUIRED):
+        for item in items:
+            if reason := missing_needs(item):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before its fixtures: fail a test whose marked needs are required and not installed."""
+    if os.environ.get(REQUIRED) and (reason := missing_needs(item)):
+        unmet(reason)
+
+
+def unmet(reason: str) -> NoReturn:
+    """Skip the running test for ``reason``; fail it where ``$SAZ_REQUIRE_SYSTEM_PACKAGES`` is set
+    (CI, which installs every package, sets it: no test goes unrun there unnoticed)."""
+    if os.environ.get(REQUIRED):
+        pytest.fail(f"{reason} ({REQUIRED} is set)", pytrace=False)
+    pytest.skip(reason)
+
+
+def missing_needs(item: pytest.Item) -> str:
+    """What ``item``'s needs_fluidsynth and needs_soundfont markers ask for and this machine lacks,
+    as one line ('' when nothing is missing)."""
+    missing: dict[str, str] = {}
+    fonts: list[str] = []
+    for mark in item.iter_markers("needs_fluidsynth"):
+        missing.update(fluidsynth_missing())
+        fonts += mark.args
+    for mark in item.iter_markers("needs_soundfont"):
+        fonts += mark.args
+    for name in fonts:
+        missing.update(soundfont_missing(name))
+    return one_line(missing) if missing else ""
+
+
+def one_line(missing: dict[str, str]) -> str:
+    """'needs A, B: apt-get install a b' from {what is missing: the command that installs it},
+    the Debian packages in one apt-get command."""
+    commands = list(dict.fromkeys(missing.values()))
+    debian = [c.removeprefix(APT) for c in commands if c.startswith(APT)]
+    others = [c for c in commands if not c.startswith(APT)]
+    return f"needs {', '.join(missing)}: {'; '.join(([APT + ' '.join(debian)] if debian else []) + others)}"
+
+
+@lru_cache(maxsize=1)
+def fluidsynth_missing() -> tuple[tuple[str, str], ...]:
+    """(('FluidSynth', 'apt-get install fluidsynth'),), or pyfluidsynth's pip command, where
+    FluidSynth cannot be loaded; () where it can."""
+    from saz.synth.optional import SynthUnavailable, fluidsynth
+
+    try:
+        fluidsynth()
+    except SynthUnavailable as e:
+        return ((e.needs, e.install),)
+    return ()
+
+
+@lru_cache(maxsize=None)
+def soundfont_missing(name: str) -> tuple[tuple[str, str], ...]:
+    """((f'SoundFont {name}', 'apt-get install PACKAGE'),) where ``name`` is not found, else ()."""
+    from saz.synth.soundfont import find_soundfont, install_hint
+
+    try:
+        find_soundfont(name)
+    except FileNotFoundError:
+        return ((f"SoundFont {name}", install_hint(name)),)
+    return ()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of Debian's Chromium, which the web page's test drives through playwright (rather
+    than a browser build of playwright's own, downloaded apart); where it is not installed, :func:`unmet`."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        unmet(one_line({"Chromium": APT + "chromium"}))
+    return path
 
 
 def run_saz(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -1,4 +1,5 @@
-"""The shape of the package: imports run one way, prediction needs no synthesiser, functions stay short."""
+"""The shape of the package: imports run one way, prediction needs no synthesiser, functions stay short,
+the extras install what a CPU machine needs."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import ast
 import shutil
 import subprocess
 import sys
+import tomllib
 
 import pytest
+from packaging.requirements import Requirement
 
 from conftest import REPO
 
@@ -42,3 +45,14 @@ def test_no_function_of_the_package_is_longer_than_sixty_lines():
     grown = {k: n for k, n in long.items() if n > KNOWN_LONG.get(k, MAX_LINES)}
     assert not grown, f"functions over {MAX_LINES} lines: {grown}"
     assert set(long) == set(KNOWN_LONG), f"split below {MAX_LINES} lines, drop from KNOWN_LONG: {set(KNOWN_LONG) - set(long)}"
+
+
+def test_the_xgb_extra_installs_one_xgboost_and_the_cpu_build_where_it_has_wheels():
+    """xgboost-cpu (the same module without the CUDA build's nvidia-nccl wheel) on Linux x86_64 and
+    aarch64 and Windows x86_64, plain xgboost elsewhere: never both, never neither."""
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["xgb"]
+    cpu = {("linux", "x86_64"), ("linux", "aarch64"), ("win32", "AMD64")}
+    for platform in (*cpu, ("linux", "ppc64le"), ("win32", "ARM64"), ("darwin", "arm64"), ("darwin", "x86_64")):
+        env = dict(zip(("sys_platform", "platform_machine"), platform))
+        picked = [r.name for r in map(Requirement, extra) if r.marker is None or r.marker.evaluate(env)]
+        assert picked == ["xgboost-cpu" if platform in cpu else "xgboost"], platform

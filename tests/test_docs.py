@@ -157,7 +157,7 @@ def check(line: str, root: Any) -> list[str]:
 
 def test_the_checker_can_fail() -> None:
     root = saz_command()
-    assert check("saz teach RECORDING", root)
+    assert check("saz learn RECORDING", root)  # no such command (saz teach is one now)
     assert check("saz models rename default", root)
     assert check("saz predict examples/ensemble.ogg --nope", root)
     assert check("saz train saznet --dataset csv --root r --out o --epoch 3", root)

@@ -33,6 +33,7 @@ def _f0(y: np.ndarray) -> float:
     return float(np.argmax(spec) * SR / (8 * len(y)))
 
 
+@pytest.mark.needs_fluidsynth("FluidR3_GM")
 def test_pitch_bend_moves_the_rendered_pitch_by_a_semitone():
     r = Renderer(find_soundfont("FluidR3_GM"), SR)
     try:

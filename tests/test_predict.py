@@ -82,16 +82,61 @@ def test_long_recording_streams_in_bounded_windows(model, tmp_path):
     assert (p.window_probabilities[sounding] > 0).all()
 
 
+def timeline(wp: list[list[float]], window: float, hop: float, duration: float, smooth: int | None = None) -> Prediction:
+    """A Prediction of classes tar and ney (thresholds 0.5) with these window probabilities."""
+    wp = np.array(wp, np.float32)
+    return Prediction("x.wav", ["tar", "ney"], np.array([0.5, 0.5], np.float32), duration, window, hop, wp.max(0),
+                      np.arange(len(wp)) * hop, wp, smooth=smooth)
+
+
+def spans(p: Prediction) -> list[tuple[str, float, float, float]]:
+    return [(s.instrument, s.start, s.end, round(s.confidence, 3)) for s in p.segments]
+
+
 def test_segments_merge_consecutive_windows():
-    wp = np.array([[0.9, 0.1], [0.8, 0.1], [0.2, 0.7], [0.9, 0.6]], np.float32)
-    p = Prediction("x.wav", ["tar", "ney"], np.array([0.5, 0.5], np.float32), 10.0, 4.0, 2.0, wp.max(0),
-                   np.array([0.0, 2.0, 4.0, 6.0]), wp)
-    segs = [(s.instrument, s.start, s.end, round(s.confidence, 3)) for s in p.segments]
-    assert segs == [("tar", 0.0, 6.0, 0.85), ("ney", 4.0, 10.0, 0.65), ("tar", 6.0, 10.0, 0.9)]
+    p = timeline([[0.9, 0.1], [0.8, 0.1], [0.2, 0.7], [0.1, 0.6]], 4.0, 2.0, 10.0)
+    assert spans(p) == [("tar", 0.0, 6.0, 0.85), ("ney", 4.0, 10.0, 0.65)]
     assert p.present == [("tar", pytest.approx(0.9)), ("ney", pytest.approx(0.7))]
     d = json.loads(p.to_json())
     assert d["timeline"]["segments"][0] == {"instrument": "tar", "start": 0.0, "end": 6.0, "confidence": 0.85}
     assert len(d["timeline"]["windows"]) == 4 and d["instruments"][0]["instrument"] == "tar"
+    assert "smooth" not in d["timeline"]  # without smoothing, the JSON of before
+
+
+def test_touching_or_overlapping_segments_of_one_instrument_become_one():
+    """At 50 % overlap one window below threshold leaves two runs whose segments touch (0-6 and
+    6-10): one segment, its confidence the mean over every window it spans. Windows longer than
+    two hops overlap there; two windows below at 50 % leave a real gap."""
+    touching = timeline([[0.9, 0.1], [0.8, 0.1], [0.2, 0.1], [0.9, 0.1]], 4.0, 2.0, 10.0)
+    assert spans(touching) == [("tar", 0.0, 10.0, 0.7)]
+    overlapping = timeline([[0.9, 0.1], [0.2, 0.1], [0.9, 0.1]], 5.0, 2.0, 9.0)
+    assert spans(overlapping) == [("tar", 0.0, 9.0, 0.667)]
+    apart = timeline([[0.9, 0.1], [0.2, 0.1], [0.2, 0.1], [0.9, 0.1]], 4.0, 2.0, 10.0)
+    assert spans(apart) == [("tar", 0.0, 4.0, 0.9), ("tar", 6.0, 10.0, 0.9)]
+    rounded = timeline([[0.9, 0.1], [0.2, 0.1], [0.9, 0.1]], 0.2, 0.1 + 1e-9, 0.4)  # 0.2 s and 0.2 + 2e-9 s touch
+    assert spans(rounded) == [("tar", 0.0, 0.4, 0.667)]
+
+
+def test_median_smoothing_drops_a_stray_window_and_fills_a_gap():
+    wp = [[0.9, 0.1], [0.9, 0.1], [0.1, 0.9], [0.9, 0.1], [0.9, 0.1], [0.1, 0.1], [0.1, 0.1]]
+    raw, smoothed = timeline(wp, 1.0, 1.0, 7.0), timeline(wp, 1.0, 1.0, 7.0, smooth=3)
+    assert spans(raw) == [("tar", 0.0, 2.0, 0.9), ("ney", 2.0, 3.0, 0.9), ("tar", 3.0, 5.0, 0.9)]
+    assert spans(smoothed) == [("tar", 0.0, 5.0, 0.74)]  # confidence: the model's own mean over 0-5 s
+    assert smoothed.present == raw.present and json.loads(smoothed.to_json())["timeline"]["smooth"] == 3
+    assert spans(timeline(wp, 1.0, 1.0, 7.0, smooth=1)) == spans(raw)
+    for bad in (0, 2, -3, 1.0, True):
+        with pytest.raises(ValueError, match="positive odd number of windows"):
+            next(predict_many([np.zeros(SR, np.float32)], "default", sr=SR, smooth=bad))
+
+
+def test_smooth_is_a_keyword_of_predict(model, tmp_path):
+    y = np.concatenate([tone(SR, 4.0, 330.0), np.zeros(SR, np.float32), tone(SR, 4.0, 330.0)])
+    sf.write(tmp_path / "a.wav", y, SR)
+    raw = predict(tmp_path / "a.wav", model=model, threshold=0.0001, window=1.0, hop=1.0)
+    smoothed = predict(tmp_path / "a.wav", model=model, threshold=0.0001, window=1.0, hop=1.0, smooth=3)
+    assert smoothed.smooth == 3 and np.array_equal(smoothed.window_probabilities, raw.window_probabilities)
+    assert [(s.start, s.end) for s in raw.segments if s.instrument == "tar"] == [(0.0, 4.0), (5.0, 9.0)]
+    assert [(s.start, s.end) for s in smoothed.segments if s.instrument == "tar"] == [(0.0, 9.0)]  # the silent second bridged
 
 
 def test_predict_many_reports_a_missing_file_and_loads_the_model_once(model, tmp_path):
@@ -280,7 +325,9 @@ def test_a_pattern_unlike_training_is_named():
     assert heard(0.7, 0.3, 0.25, 0.05).hesitation is None  # one class confident
     assert heard(0.45, 0.1, 0.05, 0.0).hesitation is None  # one middling class: not wavering
     assert heard(0.0, 0.0, 0.0, 0.0).hesitation is None  # silence
-    assert json.loads(heard(0.45, 0.3, 0.1, 0.0).to_json(False, extra=1))["extra"] == 1
+    d = json.loads(heard(0.45, 0.3, 0.25, 0.0).to_json(False))
+    assert d["unlike_training"] == "no instrument reaches 0.6 yet 3 score between 0.2 and 0.6"
+    assert d["vocabulary"]["instruments"] == ["tar", "ney", "daf", "oud"] and "Iranian" in d["vocabulary"]["not_in_vocabulary"]
 
 
 def test_saznet_hears_the_receptive_field_it_declares_and_the_shortest_window_follows(model):

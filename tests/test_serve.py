@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,17 +19,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import EXAMPLES, REAL_FILES, tone
+from conftest import EXAMPLES, REAL_FILES, free_port, tone
 from saz.audio import AudioError
 
 httpx = pytest.importorskip("httpx")
 SR = 22050
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +196,10 @@ def test_health_model_docs_and_page(server):
     assert m["name"] == "ensemble" and len(m["classes"]) == len(m["thresholds"]) > 10 and "# saz default model" in m["card"]
     assert (m["max_upload_mb"], m["max_seconds"], m["max_jobs"], m["max_queue"]) == (2, 20, 2, 18)
     assert list(m["profiles"]) == ["tuned", "sensitive"]
-    assert httpx.get(url + "/docs").status_code == 200
+    docs = httpx.get(url + "/docs")
+    assert docs.status_code == 200 and "/static/swagger-ui/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text
+    assert httpx.get(url + "/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert httpx.get(url + "/static/swagger-ui/../../app.py").status_code == 404
     assert "/api/predict" in httpx.get(url + "/openapi.json").json()["paths"]
     page = httpx.get(url + "/")
     assert page.status_code == 200 and 'id="chart"' in page.text
@@ -437,16 +433,18 @@ def test_a_malformed_body_gets_400_in_one_line(server, case):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium (Debian's), through Playwright."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed")
+def browser(chromium, tmp_path_factory):
+    """Headless Chromium (Debian's, :func:`conftest.chromium`), through Playwright, whose
+    microphone (asking no permission) plays examples/ensemble.ogg and which plays audio without a click."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[dev]'")
+    microphone = tmp_path_factory.mktemp("microphone") / "ensemble.wav"
+    sf.write(microphone, *sf.read(EXAMPLES / "ensemble.ogg"))
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone}"])
         yield browser
         browser.close()
 
@@ -468,10 +466,84 @@ def test_a_form_on_another_site_cannot_make_the_server_work(server, browser):
     page.close()
 
 
-def test_page_in_headless_chromium(server, browser, tmp_path):
+@pytest.fixture
+def page(server, browser):
+    """A desktop-sized page in Chromium on which every request for another host than the server is
+    aborted; the test fails if the page made one (nothing it shows comes from elsewhere)."""
     url, _ = server
-    expected = post(url, EXAMPLES / "ensemble.ogg").json()
-    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, accept_downloads=True)
+    outside: list[str] = []
+
+    def loopback_only(route) -> None:
+        if route.request.url.startswith(url + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", loopback_only)
+    yield page
+    page.close()
+    assert outside == []
+
+
+@pytest.fixture(scope="module")
+def answers(server) -> dict[str, dict]:
+    """The API's answers for examples/ensemble.ogg, by threshold profile."""
+    url, _ = server
+    return {profile: post(url, EXAMPLES / "ensemble.ogg", profile=profile).json() for profile in ("tuned", "sensitive")}
+
+
+def opened(page, url: str) -> None:
+    """The page at ``url``, once it has read the model (its profiles and vocabulary)."""
+    page.goto(url + "/")
+    page.wait_for_selector("#vocabulary:not([hidden])", timeout=10_000)
+
+
+def shown(page, url: str, path: Path = EXAMPLES / "ensemble.ogg") -> None:
+    """``path`` uploaded from the page and its answer shown."""
+    opened(page, url)
+    page.set_input_files("#file", str(path))
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+
+
+def posts_of(page) -> list[str]:
+    """The URLs the page POSTs to from now on."""
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    return posts
+
+
+def instruments(page) -> list[str]:
+    return page.locator("#instruments li.instrument .name").all_inner_texts()
+
+
+def downloaded(page, kind: str) -> tuple[str, str]:
+    """The file name and text of the page's download ``kind``."""
+    with page.expect_download() as download:
+        page.click(f"[data-download={kind}]")
+    return download.value.suggested_filename, Path(download.value.path()).read_text()
+
+
+def same_reading(got: dict, want: dict) -> None:
+    """The page's answer ``got`` is the API's ``want``, with segment confidences within rounding
+    (the page averages probabilities given to 4 decimals)."""
+    got, want = json.loads(json.dumps(got)), json.loads(json.dumps(want))
+    confidences = lambda d: [s.pop("confidence") for s in d["timeline"]["segments"]]  # noqa: E731
+    assert confidences(got) == pytest.approx(confidences(want), abs=2e-4)
+    assert got == want
+
+
+def screenshot(page, name: str, tmp_path: Path) -> None:
+    """A full-page screenshot: into the folder $SAZ_SCREENSHOTS names (``docs/assets`` to renew the
+    documentation's), else a temporary one."""
+    path = Path(os.environ.get("SAZ_SCREENSHOTS", tmp_path)) / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+
+
+def test_page_in_headless_chromium(server, page, answers):
+    url, _ = server
     page.goto(url + "/")
     page.keyboard.press("Tab")  # keyboard alone reaches the file chooser
     assert page.evaluate("document.activeElement.id") in ("file", "choose")
@@ -479,18 +551,187 @@ def test_page_in_headless_chromium(server, browser, tmp_path):
     assert page.locator("#profile option").all_inner_texts() == ["tuned", "sensitive"]
     page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
     page.wait_for_selector("#results:not([hidden])", timeout=60_000)
-    names = page.locator("#instruments li.instrument .name").all_inner_texts()
-    assert names == [i["instrument"] for i in expected["instruments"]] and names
+    names = instruments(page)
+    assert names == [i["instrument"] for i in answers["tuned"]["instruments"]] and names
     page.select_option("#profile", "sensitive")  # the same file again, read with the sensitive profile
     assert "false alarms" in page.inner_text("#profile-about")
     page.set_input_files("#file", [])
+    first = page.get_attribute("#player", "src")
     page.set_input_files("#file", str(EXAMPLES / "ensemble.ogg"))
-    more = [i["instrument"] for i in post(url, EXAMPLES / "ensemble.ogg", profile="sensitive").json()["instruments"]]
-    page.wait_for_function(f"document.querySelectorAll('#instruments li.instrument').length === {len(more)}", timeout=60_000)
-    assert page.locator("#instruments li.instrument .name").all_inner_texts() == more
+    page.wait_for_function(f"(p => p.src !== '{first}' && p.readyState >= 1)(document.getElementById('player'))",
+                           timeout=60_000)  # the second answer shown
+    more = [i["instrument"] for i in answers["sensitive"]["instruments"]]
+    assert instruments(page) == more
     assert int(page.get_attribute("#chart", "data-rendered")) >= len(names)
     page.evaluate("document.getElementById('player').currentTime = 7.5")
     page.wait_for_function("document.getElementById('chart').dataset.cursor === '7.50'", timeout=10_000)
-    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
-    page.close()
-    assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_a_recording_from_the_microphone_is_identified_as_an_upload_is(server, page, answers):
+    """Chromium's fake microphone plays examples/ensemble.ogg; three seconds of it are recorded,
+    sent as WAV to /api/predict and answered on the page."""
+    url, _ = server
+    opened(page, url)
+    posts = posts_of(page)
+    page.click("#record")
+    page.wait_for_function("document.getElementById('record').textContent.includes('(3 s)')", timeout=10_000)
+    page.click("#record")
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    assert page.inner_text("#filename") == "recording.wav" and posts == [url + "/api/predict?timeline=true"]
+    assert page.get_attribute("#record", "aria-pressed") == "false"
+    answer = json.loads(downloaded(page, "json")[1])
+    assert 2.5 <= answer["duration"] <= 5 and max(answer["timeline"]["envelope"]["peaks"]) > 0.05
+    assert set(instruments(page)) & {i["instrument"] for i in answers["tuned"]["instruments"]}  # what it heard
+    page.wait_for_function("document.getElementById('player').duration > 2.5", timeout=10_000)
+
+
+CANVAS_INK = """([x0, y0, y1]) => {
+  const c = document.getElementById('chart'), r = devicePixelRatio;
+  const d = c.getContext('2d').getImageData(x0 * r, y0 * r, c.width - x0 * r, (y1 - y0) * r).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) n += d[i] > 0;
+  return n;
+}"""
+
+
+def test_the_player_the_chart_and_its_legend(server, page, answers, tmp_path):
+    """Clicking the chart or a segment moves the player there, and the cursor follows playback;
+    the waveform is drawn above the map, every detected instrument has a row, the legend says
+    what colour and outline mean."""
+    url, _ = server
+    shown(page, url)
+    page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=10_000)
+    geometry = page.evaluate("geometry")  # where the chart's time axis lies
+    page.locator("#chart").scroll_into_view_if_needed()
+    box = page.locator("#chart").bounding_box()
+    assert page.evaluate(CANVAS_INK, [geometry["left"], 0, 48]) > 500  # the waveform
+    page.mouse.click(box["x"] + geometry["left"] + geometry["width"] / 2, box["y"] + 80)
+    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 7.5) < 0.05", timeout=10_000)
+    segment = answers["tuned"]["timeline"]["segments"][-1]
+    assert segment["start"] > 0
+    page.locator("#segments button.seek").last.click()
+    page.wait_for_function(f"document.getElementById('chart').dataset.cursor === '{segment['start']:.2f}'", timeout=10_000)
+    page.evaluate("(p => { p.muted = true; p.play(); })(document.getElementById('player'))")
+    page.wait_for_function(f"parseFloat(document.getElementById('chart').dataset.cursor) > {segment['start'] + 0.5}",
+                           timeout=15_000)
+    page.evaluate("document.getElementById('player').pause()")
+    legend = page.inner_text("#legend")
+    assert "colour: probability" in legend and "outline: above the instrument's threshold" in legend
+    detected = len(answers["tuned"]["instruments"])
+    assert int(page.get_attribute("#chart", "data-rendered")) >= detected
+    assert page.inner_text("#chart-note").startswith(f"Drawn: every detected instrument ({detected})")
+    page.evaluate("document.getElementById('player').currentTime = 7.5")
+    page.wait_for_function("document.getElementById('chart').dataset.cursor === '7.50'", timeout=10_000)
+    screenshot(page, "serve-desktop.png", tmp_path)
+
+
+def test_the_chart_says_which_instruments_it_leaves_out(server, page):
+    """With more instruments near their thresholds than rows, every detected one is drawn and the
+    note names those left out."""
+    url, _ = server
+    shown(page, url)
+    note = page.evaluate("""() => {
+      const classes = Array.from({length: 20}, (_, i) => 'c' + i);
+      const probabilities = Object.fromEntries(classes.map((c, i) => [c, 0.9 - 0.02 * i]));
+      view = {...view, probabilities, instruments: classes.slice(0, 11).map((c) => ({instrument: c, probability: probabilities[c]})),
+              timeline: {...view.timeline, windows: view.timeline.windows.map((w) => ({...w, probabilities})), segments: []}};
+      draw();
+      return [document.getElementById('chart').dataset.rendered, document.getElementById('chart-note').textContent];
+    }""")
+    assert note[0] == "12"
+    assert note[1] == ("Drawn: every detected instrument (11), and the strongest 1 other(s) reaching 10 %. Left out, below "
+                       "their thresholds: c12 (66 %), c13 (64 %), c14 (62 %), c15 (60 %), c16 (58 %), c17 (56 %), c18 (54 %), "
+                       "c19 (52 %). The other 0 instruments stay below 10 % throughout.")
+
+
+def test_downloads_are_made_from_the_answer_shown(server, page, answers):
+    url, _ = server
+    shown(page, url)
+    name, text = downloaded(page, "json")
+    assert name == "ensemble.json"
+    same_reading(json.loads(text), answers["tuned"])
+    shown_answer = json.loads(text)
+    segments = shown_answer["timeline"]["segments"]
+    name, text = downloaded(page, "csv")
+    assert name == "ensemble.csv"
+    assert text.splitlines() == ["source,instrument,start,end,confidence"] + [
+        f'"ensemble.ogg",{s["instrument"]},{s["start"]:.3f},{s["end"]:.3f},{s["confidence"]:.4f}' for s in segments]
+    name, text = downloaded(page, "labels")
+    assert name == "ensemble-labels.txt" and text.endswith("\n")
+    assert text.splitlines() == [f'{s["start"]:.6f}\t{s["end"]:.6f}\t{s["instrument"]}' for s in segments]
+
+
+def test_the_page_merges_touching_runs_of_windows_as_the_server_does(server, page):
+    """Windows at 0, 2.5, 5 and 7.5 s (5-s windows) above, below, above, above a threshold: two
+    runs, the second starting where the first ends, so one segment from 0 to the end, with the
+    mean of the four windows (saz.prediction.Prediction.segments)."""
+    from saz.prediction import Prediction
+
+    url, _ = server
+    page.goto(url + "/")
+    p = [0.9, 0.4, 0.9, 0.8]
+    got = page.evaluate("""(p) => {
+        model = {classes: ["tar"], profiles: {mine: {about: "", thresholds: [0.5]}}};
+        const windows = [0, 2.5, 5, 7.5].map((start, k) => ({start, probabilities: {tar: p[k]}}));
+        const body = {duration: 12.5, probabilities: {tar: 0.9}, timeline: {window: 5, hop: 2.5, windows}};
+        return reread(body, "mine").timeline.segments;
+    }""", p)
+    server_side = Prediction("x", ["tar"], np.array([0.5]), 12.5, 5.0, 2.5, np.array([0.9]), np.array([0, 2.5, 5, 7.5]),
+                             np.array(p)[:, None], np.zeros(1, np.float32))
+    assert [(s.start, s.end) for s in server_side.segments] == [(0.0, 12.5)]
+    assert got == [{"instrument": "tar", "start": 0, "end": 12.5, "confidence": pytest.approx(server_side.segments[0].confidence)}]
+
+
+def test_a_threshold_profile_rereads_the_same_answer_without_uploading_again(server, page, answers):
+    url, _ = server
+    posts = posts_of(page)
+    shown(page, url)
+    tuned = [i["instrument"] for i in answers["tuned"]["instruments"]]
+    sensitive = [i["instrument"] for i in answers["sensitive"]["instruments"]]
+    assert instruments(page) == tuned != sensitive
+    page.select_option("#profile", "sensitive")
+    assert instruments(page) == sensitive and "sensitive thresholds" in page.inner_text("#status")
+    same_reading(json.loads(downloaded(page, "json")[1]), answers["sensitive"])  # as the server reads them
+    assert page.locator("#segments tbody tr").count() == len(answers["sensitive"]["timeline"]["segments"])
+    page.select_option("#profile", "tuned")
+    assert instruments(page) == tuned
+    assert posts == [url + "/api/predict?timeline=true"]  # one upload, read three times
+
+
+def test_the_vocabulary_is_one_click_away_and_beside_every_answer(server, page):
+    url, _ = server
+    model = httpx.get(url + "/api/model").json()
+    assert model["not_in_vocabulary"] == ["tar", "setar", "kamancheh", "ney", "oud", "tonbak", "daf"]
+    assert model["scored_as"] == {"santur": "dulcimer"}
+    assert model["profiles"]["sensitive"]["thresholds"][0] < model["profiles"]["tuned"]["thresholds"][0]
+    shown(page, url)
+    note = page.inner_text("#known")
+    assert note.startswith(f"The model only knows {len(model['classes'])} instruments")
+    assert "tar, setar, kamancheh, ney, oud, tonbak, daf are not among them; santur is scored as dulcimer." in note
+    assert not page.locator("#vocabulary").evaluate("d => d.open")
+    page.click("#known-count")
+    assert page.locator("#vocabulary").evaluate("d => d.open")
+    assert page.inner_text("#vocab-classes").split(", ") == model["classes"]
+    assert "Tar, setar, kamancheh, ney, oud, tonbak, daf are not among them" in page.inner_text("#vocabulary")
+
+
+def test_a_phone_width_does_not_scroll_sideways(server, page, tmp_path):
+    url, _ = server
+    page.set_viewport_size({"width": 375, "height": 800})
+    shown(page, url)
+    page.select_option("#profile", "sensitive")  # more rows and segments
+    page.click("#known-count")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "serve-phone.png", tmp_path)
+
+
+def test_the_api_docs_work_offline(server, page):
+    """/docs loads Swagger UI from the server itself: with every other host unreachable it shows
+    the operations (the fixture checks that nothing was asked of another host)."""
+    url, _ = server
+    loaded: list[str] = []
+    page.on("request", lambda r: loaded.append(r.url))
+    page.goto(url + "/docs")
+    page.wait_for_selector(".opblock-summary-path[data-path='/api/predict']", timeout=20_000)
+    assert "swagger-ui-bundle.js" in " ".join(loaded) and all(u.startswith(url + "/") for u in loaded)
+    assert httpx.get(url + "/redoc").status_code == 404  # ReDoc loads from a CDN: not served

@@ -89,6 +89,7 @@ def test_real_pool_reads_libraries_and_packages_together(tmp_path):
     assert sum(1 for _, c, s in cfg.samples if c == "saxophone" and s.startswith("npm:")) == 4
 
 
+@pytest.mark.needs_soundfont("MuseScore_General", "sf_GMbank")
 def test_variation_banks_keep_the_instrument_and_skip_the_mt32_bank():
     imap = load_map()
     for font in ("MuseScore_General", "sf_GMbank"):
@@ -129,6 +130,7 @@ def test_render_config_puts_levers_over_the_base_and_overrides_over_both():
     assert recipe((), None, corpus_pieces=()).soundfonts == BASE_SOUNDFONTS
 
 
+@pytest.mark.needs_fluidsynth("FluidR3_GM", "MuseScore_General", "sf_GMbank", "Black_Pearl_4_LV2", "Red_Zeppelin_4_LV2")
 def test_render_with_every_lever_labels_real_stems_and_never_distractors(tmp_path):
     lib = sample_library(tmp_path / "samples", {"philharmonia": {"cello": 130, "saxophone": 250, "bassoon": 90}})
     cfg = recipe(("timbres", "performance", "acoustics", "ensembles"), lib, seed=1, corpus_fraction=0.0)
@@ -146,6 +148,7 @@ def test_render_with_every_lever_labels_real_stems_and_never_distractors(tmp_pat
     assert all(np.array_equal(a.audio, b.audio) for a, b in zip(clips, again))
 
 
+@pytest.mark.needs_fluidsynth("TimGM6mb")
 def test_fresh_clips_arrive_from_a_worker_process_featurised():
     import time
 
@@ -165,6 +168,7 @@ def test_fresh_clips_arrive_from_a_worker_process_featurised():
     assert y.shape[1] == len(load_map()) and set(np.unique(y)) <= {0.0, 1.0}
 
 
+@pytest.mark.needs_fluidsynth("TimGM6mb")
 def test_fresh_clips_worker_exits_when_its_trainer_is_killed():
     import os
     import signal
@@ -207,6 +211,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.needs_soundfont("FluidR3_GM", "MuseScore_General", "sf_GMbank")
 def test_timbre_sources_count_what_the_lever_adds(tmp_path):
     from saz.synth.recipes import timbre_sources
 

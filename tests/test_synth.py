@@ -1,12 +1,15 @@
 """Generators: labels match the audio, the same seed gives the same bytes, mixes never clip."""
 
 import hashlib
+import os
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from saz.datasets import load
+from saz.synth import optional
 from saz.synth.fluid import Note, Renderer
 from saz.synth.instruments import class_presets, coverage
 from saz.vocabulary import default_vocabulary, load_map
@@ -25,6 +28,7 @@ def fluid():
     return Renderer(find_soundfont("FluidR3_GM"), SR)
 
 
+@pytest.mark.needs_soundfont("FluidR3_GM", "TimGM6mb")
 def test_soundfont_preset_tables():
     fluid = presets(find_soundfont("FluidR3_GM"))
     assert Preset(0, 104, "Sitar") in fluid and any(p.bank == 128 for p in fluid)
@@ -40,12 +44,36 @@ def test_not_a_soundfont(tmp_path):
         presets(p)
 
 
+def test_soundfonts_are_looked_up_in_saz_soundfont_dirs(tmp_path, monkeypatch):
+    (tmp_path / "mine.sf2").write_bytes(b"")
+    monkeypatch.setenv("SAZ_SOUNDFONT_DIRS", f"{tmp_path / 'none'}{os.pathsep}{tmp_path}")
+    assert find_soundfont("mine") == tmp_path / "mine.sf2"
+    with pytest.raises(FileNotFoundError, match=r"SoundFont 'FluidR3_GM' not found in .*none, .*: apt-get install fluid-soundfont-gm"):
+        find_soundfont("FluidR3_GM")
+    with pytest.raises(FileNotFoundError, match="put other.sf2 or other.sf3 in one of them"):
+        find_soundfont("other")
+
+
+def test_a_missing_fluidsynth_names_what_to_install(tmp_path, monkeypatch):
+    """pyfluidsynth not installed, or installed without the C library it loads: each says its own fix."""
+    monkeypatch.setitem(sys.modules, "fluidsynth", None)  # as if pyfluidsynth were not installed
+    with pytest.raises(optional.SynthUnavailable, match=r"pyfluidsynth is not available .*pip install 'saz\[synth\]'"):
+        optional.fluidsynth()
+    monkeypatch.delitem(sys.modules, "fluidsynth")
+    (tmp_path / "fluidsynth.py").write_text("raise ImportError(\"Couldn't find the FluidSynth library.\")\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # pyfluidsynth's own error where libfluidsynth is missing
+    with pytest.raises(optional.SynthUnavailable, match="FluidSynth is not available .*: apt-get install fluidsynth") as e:
+        optional.fluidsynth()
+    assert (e.value.needs, e.value.install) == ("FluidSynth", "apt-get install fluidsynth")
+
+
 def test_default_vocabulary_has_openmic_and_cultural_classes():
     v = default_vocabulary()
     assert len(v) == 32
     assert {"accordion", "voice", "ukulele", "mallet_percussion", "sitar", "dulcimer", "taiko", "harp"} <= set(v.names)
 
 
+@pytest.mark.needs_fluidsynth("FluidR3_GM")
 def test_single_note_has_energy_only_while_it_sounds(fluid):
     y = fluid.render([Note(1.0, 0.5, 60)], Preset(0, 0, "piano"), 3.0)
     db = frame_rms_db(y)
@@ -56,6 +84,7 @@ def test_single_note_has_energy_only_while_it_sounds(fluid):
     assert db[t > 2.6].max() < db[(t > 1.05) & (t < 1.45)].min() - 40  # released and decayed
 
 
+@pytest.mark.needs_fluidsynth("FluidR3_GM")
 def test_renderer_is_deterministic_for_the_same_calls(fluid):
     """Same calls on a fresh renderer give the same bytes (what seeded corpus chunks rely on);
     a stem rendered after others differs from its fresh rendering by less than -30 dB."""
@@ -130,6 +159,7 @@ def test_isolated_notes_stay_in_range_in_the_clip_and_apart():
     assert max(len(p.notes) for p in sparse) <= 3  # alone in 1.5-4 s of silence: at most a few notes in 5 s
 
 
+@pytest.mark.needs_fluidsynth("TimGM6mb")
 def test_preset_isolated_renders_notes_in_silence():
     cfg = RenderConfig(soundfonts=("TimGM6mb",), seconds=3.0, classes=("flute", "cello"), max_instruments=1)
     plain = list(RenderGenerator(cfg, seed=3)(0, list(range(4))))
@@ -150,6 +180,7 @@ def _digest(clips):
     return h.hexdigest()
 
 
+@pytest.mark.needs_fluidsynth("TimGM6mb")
 def test_render_generator_same_seed_same_bytes_and_labels_match_audio():
     cfg = RenderConfig(soundfonts=("TimGM6mb",), seconds=2.0)
     a = list(RenderGenerator(cfg, seed=5)(0, list(range(6))))

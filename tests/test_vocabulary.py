@@ -1,8 +1,9 @@
-"""saz.vocabulary: the class maps a command names."""
+"""saz.vocabulary: the class maps a command names, and what a vocabulary cannot name."""
 
 import pytest
 
-from saz.vocabulary import class_map, default_class_map, default_vocabulary
+from saz.labels import Vocabulary
+from saz.vocabulary import class_map, default_class_map, default_vocabulary, outside
 
 
 def test_class_map_default_none_or_a_toml_file(tmp_path):
@@ -20,7 +21,6 @@ def test_the_instruments_of_a_tradition_a_vocabulary_cannot_name():
     """The default names none of the Iranian instruments but the santur (as its GM dulcimer);
     a vocabulary that holds some of them has only the others listed, and a tradition it covers
     whole is left out."""
-    from saz.labels import Vocabulary
     from saz.vocabulary import absent_instruments
 
     absent = absent_instruments(default_vocabulary())
@@ -30,3 +30,11 @@ def test_the_instruments_of_a_tradition_a_vocabulary_cannot_name():
     assert persian["Iranian"] == ["setar", "kamancheh", "oud"]  # santur: the dulcimer
     everything = ["tar", "setar", "kamancheh", "ney", "oud", "tonbak", "daf", "santur"]
     assert "Iranian" not in absent_instruments(Vocabulary.from_names(everything))
+
+
+def test_outside_says_which_instruments_a_vocabulary_cannot_name():
+    assert outside(default_vocabulary()) == (["tar", "setar", "kamancheh", "ney", "oud", "tonbak", "daf"],
+                                             {"santur": "dulcimer"})
+    hamnava = Vocabulary.from_names(["tar", "santour", "kamancheh", "tonbak"])
+    assert outside(hamnava) == (["setar", "ney", "oud", "daf"], {})  # santur and santour: one instrument
+    assert outside(hamnava, ["Tombak", "piano", "santoor"]) == (["piano"], {})

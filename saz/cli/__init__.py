@@ -9,9 +9,11 @@ prints. Heavy modules are imported inside the commands, so ``saz --help`` is fas
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
-from saz.cli import datasets, features, models, predict, serve, synth, train
+from saz.cli import datasets, features, models, predict, serve, synth, teach, train
 from saz.cli.output import console
 
 app = typer.Typer(
@@ -28,6 +30,19 @@ def version() -> None:
     console.print(__version__)
 
 
+def _print_version(asked: bool) -> None:
+    """``saz --version``: the version, then exit (an eager option, before any command)."""
+    if asked:
+        version()
+        raise typer.Exit()
+
+
+@app.callback()
+def main(show_version: Optional[bool] = typer.Option(None, "--version", callback=_print_version, is_eager=True,
+                                                   help="Print the saz version and exit.")) -> None:
+    """saz: which instruments play in a recording, how sure, and when."""
+
+
 app.command()(features.features)
 app.command("features-list")(features.features_list)
 app.command()(train.train)
@@ -35,6 +50,7 @@ app.command()(train.evaluate)
 app.command()(train.compare)
 app.command()(predict.predict)
 app.command()(serve.serve)
+app.command()(teach.teach)
 app.command()(version)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(synth.app, name="synth")

@@ -12,57 +12,12 @@ from saz.cli.errors import fail, reported
 from saz.cli.inputs import ScanReport
 from saz.cli.loaders import load_model, trust_option
 from saz.cli.output import err, failed, note
+from saz.export import FORMATS, vocabulary_lines
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
-    from saz.labels import Vocabulary
     from saz.models.predictor import Predictor
     from saz.prediction import Prediction
-
-FORMATS = ("table", "json", "csv")
-
-
-def vocabulary_field(vocab: Vocabulary) -> dict:
-    """What the model can name and, per musical tradition, the instruments it cannot (JSON's
-    ``vocabulary``): an answer on a tar names the nearest sound it knows, and says so."""
-    from saz.vocabulary import absent_instruments
-
-    return {"instruments": list(vocab.names), "not_in_vocabulary": absent_instruments(vocab)}
-
-
-def vocabulary_lines(field: dict, model: str) -> str:
-    """The table's lines, once per run, on the instruments the model knows and those it does not."""
-    names = field["instruments"]
-    lines = [f"{model} knows {len(names)} instruments (saz models info {model}): {', '.join(names)}"]
-    if field["not_in_vocabulary"]:
-        lines.append("not in its vocabulary (for these it answers with the nearest instrument it knows):")
-        lines += [f"  {label}: {', '.join(absent)}" for label, absent in field["not_in_vocabulary"].items()]
-    return "".join(line + "\n" for line in lines)
-
-
-def format_result(pred: Prediction, fmt: str, timeline: bool, first: bool, vocabulary: dict | None = None) -> str:
-    """One file's result as text in ``fmt`` (csv carries its header on the first file; json each
-    file's ``vocabulary`` and whether its pattern looks unlike training, ``unlike_training``)."""
-    if fmt == "json":
-        return pred.to_json(timeline, vocabulary=vocabulary, unlike_training=pred.hesitation) + "\n"
-    rows = []
-    if fmt == "csv":
-        if first:
-            rows.append("source,instrument,start,end,confidence" if timeline else "source,instrument,probability")
-        src = '"' + pred.source.replace('"', '""') + '"'
-        if timeline:
-            rows += [f"{src},{s.instrument},{s.start:.3f},{s.end:.3f},{s.confidence:.4f}" for s in pred.segments]
-        else:
-            rows += [f"{src},{n},{p:.4f}" for n, p in pred.present]
-        return "".join(r + "\n" for r in rows)
-    lines = [f"{pred.source} ({pred.duration:.1f} s)"]
-    lines += [f"  {n:<20} {p:.2f}" for n, p in pred.present] or ["  (no instrument detected)"]
-    if pred.hesitation is not None:
-        lines.append(f"  unlike its training: {pred.hesitation}; what plays may be outside its vocabulary")
-    if timeline:
-        lines += ["  segments:"] + [f"    {s.instrument:<18} {s.start:8.2f} {s.end:8.2f}  {s.confidence:.2f}" for s in pred.segments]
-    return "\n".join(lines) + "\n"
-
 
 def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
     """The files to predict: each file named (a missing or unreadable one fails when it is read,
@@ -101,18 +56,21 @@ def _report(pred: Prediction) -> bool:
 
 
 class _Writer:
-    """Writes each result to standard output, to the ``--out`` file (synced) and as a plot."""
+    """Writes each result to standard output and with ``--out``: appended to that file (synced)
+    or, for a format of one document per recording, to the recording's own file in that folder;
+    and as a plot in ``plot_dir``."""
 
-    def __init__(self, fmt: str, timeline: bool, sink: IO[str] | None, plot_dir: Path | None,
-                 vocabulary: dict, header: str) -> None:
-        self.fmt, self.timeline, self.sink, self.plot_dir = fmt, timeline, sink, plot_dir
-        self.vocabulary, self.header = vocabulary, header
+    def __init__(self, fmt: str, timeline: bool, out: Path | None, plot_dir: Path | None, header: str = "") -> None:
+        self.format, self.timeline, self.plot_dir = FORMATS[fmt], timeline, plot_dir
+        self.folder = out if out is not None and self.format.per_recording else None
+        self.sink: IO[str] | None = open(out, "a", encoding="utf-8") if out is not None and self.folder is None else None
+        self.header = header  # printed before the first result (the table's vocabulary lines)
         self.wrote = False
         self.stems: dict[str, int] = {}
 
     def __call__(self, pred: Prediction) -> None:
-        text = format_result(pred, self.fmt, self.timeline, first=not self.wrote, vocabulary=self.vocabulary)
-        if self.fmt == "table" and not self.wrote:
+        text = self.format.render(pred, self.timeline, first=not self.wrote)
+        if not self.wrote:
             text = self.header + text
         self.wrote = True
         print(text, end="", flush=True)
@@ -120,27 +78,57 @@ class _Writer:
             self.sink.write(text)
             self.sink.flush()
             os.fsync(self.sink.fileno())
+        name = self._name(pred) if self.folder is not None or self.plot_dir is not None else ""
+        if self.folder is not None:
+            from saz.io import write_text
+
+            write_text(self.folder / f"{name}{self.format.suffix}", text)
         if self.plot_dir is not None:
             from saz.prediction import plot
 
-            stem = Path(pred.source).stem
-            self.stems[stem] = self.stems.get(stem, 0) + 1
-            name = stem if self.stems[stem] == 1 else f"{stem}-{self.stems[stem]}"
             plot(pred, self.plot_dir / f"{name}.png")
+
+    def _name(self, pred: Prediction) -> str:
+        """The file name stem for ``pred``'s files: its recording's, numbered from the second
+        recording of that stem on (``take.wav`` and ``other/take.wav``: ``take``, ``take-2``)."""
+        stem = Path(pred.source).stem
+        self.stems[stem] = self.stems.get(stem, 0) + 1
+        return stem if self.stems[stem] == 1 else f"{stem}-{self.stems[stem]}"
+
+    def close(self) -> None:
+        """Close the ``--out`` file results are appended to, if there is one."""
+        if self.sink is not None:
+            self.sink.close()
+
+
+def _check_format(fmt: str, out: Path | None) -> None:
+    """Exit with status 2 for a format saz does not write, one whose package is missing, or a
+    document format with an ``--out`` that is a file rather than a folder."""
+    if fmt not in FORMATS:
+        fail(f"unknown format '{fmt}' ({', '.join(FORMATS)})", code=2)
+    missing = FORMATS[fmt].missing()
+    if missing is not None:
+        fail(f"--format {fmt}: {missing}", code=2)
+    if FORMATS[fmt].per_recording and out is not None and out.exists() and not out.is_dir():
+        fail(f"--format {fmt} writes a file per recording: --out names the folder for them, and {out} is a file", code=2)
 
 
 def predict(
     paths: List[Path] = typer.Argument(..., help="Audio files and/or folders (searched recursively)."),
     model: str = typer.Option("default", "--model", "-m", help="'default' (bundled) or a checkpoint file."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table | json (one object per line) | csv."),
-    timeline: bool = typer.Option(False, "--timeline", help="Per-window probabilities and merged segments."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | json (one object per line) | csv | audacity | "
+                            "sv | elan | jams (the last four: a file per recording, with its segments)."),
+    timeline: bool = typer.Option(False, "--timeline", help="Segments (table, json), per-window probabilities (json, csv)."),
     plot_dir: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG per file (waveform + activity map) here."),
     window: Optional[float] = typer.Option(None, help="Window length in seconds (default: the model's clip length)."),
     hop: Optional[float] = typer.Option(None, help="Hop in seconds (default: half the window)."),
     threshold: Optional[float] = typer.Option(None, help="One threshold for every class (default: the model's tuned ones)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="A threshold profile the model ships instead of its "
                                           "tuned thresholds, e.g. 'sensitive' (`saz models info` lists them)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes."),
+    smooth: Optional[int] = typer.Option(None, "--smooth", help="Read segments after a median over N (odd) windows "
+                                         "of each instrument's probabilities."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes; "
+                                       "with audacity, sv, elan or jams: the folder for a file per recording."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Score the part of a truncated or corrupt file "
                                        "that decodes, with a warning, instead of failing it."),
     trust: bool = trust_option(),
@@ -148,30 +136,27 @@ def predict(
     """Which instruments play in each recording, how sure, and (with --timeline) when."""
     from saz.prediction import predict_many
 
-    if fmt not in FORMATS:
-        fail(f"unknown format '{fmt}' (table, json or csv)", code=2)
+    _check_format(fmt, out)
     files, n_failed = _inputs(paths)
     n_named = len(files) + n_failed
     if threshold is not None and profile is not None:
         fail("--threshold and --profile both set thresholds: give one", code=2)
     predictor = load_model(model, profile, trust)
     _check_options(predictor, window, hop, threshold)
-    sink = open(out, "a", encoding="utf-8") if out is not None else None
-    vocabulary = vocabulary_field(predictor.vocab)
-    write = _Writer(fmt, timeline, sink, plot_dir, vocabulary, vocabulary_lines(vocabulary, model))
+    header = vocabulary_lines(predictor.vocab, model) if fmt == "table" else ""
+    write = _Writer(fmt, timeline, out, plot_dir, header)
     try:
         with reported(ValueError, code=2), progress_bar() as bar:
             task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)
             for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold, profile=profile,
-                                     allow_partial=allow_partial):
+                                     allow_partial=allow_partial, smooth=smooth):
                 bar.advance(task)
                 if _report(pred):
                     write(pred)
                 else:
                     n_failed += 1
     finally:
-        if sink is not None:
-            sink.close()
+        write.close()
     if n_failed:
         err.print(f"{n_failed} of {n_named} file(s) failed")
         raise typer.Exit(1)

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Generate labelled polyphonic music (saz-bench).", no_args_is_help=True)
 
 
+def _synth_errors() -> tuple[type[Exception], ...]:
+    """What the synthesiser raises for a machine that lacks a part of it (FluidSynth, music21, a
+    SoundFont): each becomes one error line naming what to install."""
+    from saz.synth.optional import SynthUnavailable
+    from saz.synth.soundfont import SoundFontError
+
+    return SynthUnavailable, SoundFontError, FileNotFoundError
+
+
 def _progress_callback(bar: Progress, title: str) -> Callable[[str, int, int], None]:
     """``tick(split, done, total)``: one bar per split, added when the split first reports."""
     tasks: dict[str, int] = {}
@@ -91,8 +100,8 @@ def synth_render(
     with reported(ValueError):
         cfg = render_config(parse_levers(",".join(lever)), samples, seed, base=base, overrides=config_overrides(set_),
                             soundfonts=soundfont, pieces=pieces)
-    gen = RenderGenerator(cfg, seed, prefix=split[:2])
-    with progress_bar() as bar:
+    with reported(*_synth_errors()), progress_bar() as bar:
+        gen = RenderGenerator(cfg, seed, prefix=split[:2])
         manifest = _build(gen, out, split, n, gen.classes(), sr, workers, bar, "render")
     console.print(f"{n} clips -> {manifest}")
 
@@ -158,6 +167,6 @@ def synth_bench(
     """Build a versioned benchmark corpus from its spec, with its corpus card."""
     from saz.synth.bench import build
 
-    with reported(ValueError), progress_bar() as bar:
+    with reported(ValueError, *_synth_errors()), progress_bar() as bar:
         summary = build(spec, out, scale, workers, _progress_callback(bar, "bench"), split)
     console.print(f"{summary['name']} v{summary['version']} built in {summary['build_seconds']} s -> {out} (card: {out / 'CARD.md'})")

@@ -140,6 +140,10 @@ def evaluate(
     if (warning := threshold_collapse(predictor.thresholds_for(profile))) is not None:
         note("warning", f"{checkpoint}: {warning}")
     console.print(f"{predictor.name} on {dataset}/{split} ({result.n_clips} clips): {_headline(result)} -> {out / 'report.md'}")
+    if result.timeline is not None:
+        from saz.report import timeline_line
+
+        console.print(timeline_line(result.timeline))
 
 
 def _headline(result: Evaluation) -> str:

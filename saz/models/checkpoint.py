@@ -29,6 +29,7 @@ import io as _io
 import math
 import os
 import pickle
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -185,7 +186,9 @@ class Checkpoint:
         if p.stat().st_size == 0:
             raise CheckpointError(f"{p}: not a saz checkpoint (an empty file)")
         try:
-            d = torch.load(p, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch warns about a foreign pickle before refusing it: the refusal says it
+                warnings.simplefilter("ignore", UserWarning)
+                d = torch.load(p, map_location="cpu", weights_only=True)
         except Exception as e:  # torch raises many types for non-checkpoints
             reason = ": ".join(_one_line(e).split(": ")[:2])  # the type and the first clause: damaged or foreign
             raise CheckpointError(f"{p}: not a saz checkpoint ({reason})") from None

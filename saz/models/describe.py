@@ -60,6 +60,7 @@ def checkpoint_summary(ckpt: Checkpoint) -> CheckpointSummary:
     if tabled := ckpt.window_thresholds:
         windows = ", ".join(f"{w:g}-s" for w in tabled.windows)
         notes.append(f"thresholds for {windows} prediction windows (saz predict --window: the nearest): {tabled.about}")
+    notes += taught_notes(info)
     return CheckpointSummary(
         model=ckpt.name,
         heading=f"checkpoint (saz {ckpt.saz_version}), protocol {info.get('protocol')}",
@@ -69,3 +70,24 @@ def checkpoint_summary(ckpt: Checkpoint) -> CheckpointSummary:
         notes=notes,
         validation=validation_rows(info.get("validation")),
     )
+
+
+def taught_notes(info: dict) -> list[str]:
+    """What ``saz teach`` taught (a checkpoint's ``info["taught"]``): per class, new or refined, from
+    how many recordings, its cross-validated scores, and the no-forgetting check; none otherwise."""
+    rows = info.get("taught") or []
+    notes = [f"taught from {info.get('examples')} on {info.get('base')} (cross-validation: {info.get('cv')}):"] if rows else []
+    for r in rows:
+        scores = ("no cross-validation (one recording): threshold 0.5" if r.get("ap") is None else
+                  f"CV AP {r['ap']:.2f} (solo {_score(r.get('ap_solo'))}, in mixtures {_score(r.get('ap_mixed'))}), "
+                  f"F1 {r['f1']:.2f} at threshold {r['threshold']:.2f}")
+        notes.append(f"  {r['class']} ({r.get('kind')}, as {', '.join(r.get('given_as', []))}): {r['recordings']} "
+                     f"recordings, {r['windows']} windows; {scores}; so few recordings make these rough estimates")
+    if check := info.get("forgetting_check"):
+        notes.append(f"no-forgetting check on {check['clips']} clips: base classes' probabilities changed by at most "
+                     f"{check['max_change']:.1e}, macro F1 against the base's decisions {check['macro_f1_change']:+.3f}")
+    return notes
+
+
+def _score(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"

@@ -15,6 +15,9 @@ once and ``max_queue`` more wait, beyond which the answer is 503 with ``Retry-Af
 (:class:`Jobs`). A state-changing request that a browser sends from another site's page is
 refused with 403 (:class:`SameOrigin`), so no web page can make the server work for it.
 
+Nothing the page or ``/docs`` loads comes from another host: Swagger UI is served from the files
+vendored in ``static/swagger-ui`` (:func:`_offline_docs`).
+
 A refused request's status follows the error's type (:data:`STATUS`): 400 for a body that is no
 upload of a file, 413 for an upload or a recording over the limits, 415 for a file in no audio
 format (:class:`saz.audio.AudioFormatError`), 422 for audio that is corrupt or unusable (any other
@@ -35,19 +38,23 @@ import anyio
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from saz._version import __version__
 from saz.audio import AudioError, AudioFormatError
 from saz.prediction import RecordingTooLong, check_length, default_card, load_predictor, predict_many, resolve_model
+from saz.vocabulary import outside
 
 if TYPE_CHECKING:
     from saz.prediction import Prediction, Predictor
 
 T = TypeVar("T")
 STATIC = Path(__file__).parent / "static"
+STATIC_NAME = re.compile(r"(?:[a-z0-9_-][a-z0-9_.-]*/)?[a-z0-9_-][a-z0-9_.-]*")  # a file of static/ or of a folder in it
+SWAGGER = "/static/swagger-ui/"
 CHUNK = 1 << 16  # bytes copied at a time from the upload to the file the model reads
 FRAMING = 64 * 1024  # room in a request body for the multipart boundaries and headers around the file
 RETRY_AFTER = 5  # seconds a client turned away as the server is busy is asked to wait
@@ -242,6 +249,32 @@ async def _predict_upload(path: Path, name: str, predictor: Predictor, jobs: Job
     return result
 
 
+def describe(predictor: Predictor, card: str) -> dict:
+    """What ``GET /api/model`` says of the model: its classes and thresholds; each threshold
+    profile's description and per-class thresholds, those ``/api/predict`` applies at the model's
+    window, to the 4 decimals of its probabilities (so that a page reads one answer's probabilities
+    with any profile); the instruments of Iranian classical music it has no class for, and those it
+    scores under another name (:func:`saz.vocabulary.outside`); its card."""
+    missing, scored_as = outside(predictor.vocab)
+    profiles = {name: {"about": text, "thresholds": [round(float(t), 4) for t in predictor.thresholds_for(name, predictor.seconds)]}
+                for name, text in predictor.profiles.items()}
+    return {"name": predictor.name, "version": __version__, "classes": list(predictor.vocab.names),
+            "thresholds": [float(t) for t in predictor.thresholds], "profiles": profiles,
+            "window_seconds": predictor.seconds, "not_in_vocabulary": missing, "scored_as": scored_as, "card": card}
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """``GET /docs``: Swagger UI from the files vendored in ``static/swagger-ui`` (FastAPI's own
+    page loads them from a CDN, and so is blank without a network)."""
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title}: API",
+                                   swagger_js_url=SWAGGER + "swagger-ui-bundle.js",
+                                   swagger_css_url=SWAGGER + "swagger-ui.css",
+                                   swagger_favicon_url=SWAGGER + "favicon-32x32.png")
+
+
 def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: str | None = None,
                max_seconds: float = 600.0, max_jobs: int = 2, max_queue: int = 8, trust: bool = False) -> FastAPI:
     """The app, with ``model`` loaded now (a bad model fails here, not on the first request; a
@@ -250,7 +283,7 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
     predictions run at once and ``max_queue`` more wait, beyond which requests get 503."""
     predictor = load_predictor(model, trust)
     limit = int(max_upload_mb * 1024 * 1024)
-    app = FastAPI(title="saz", version=__version__,
+    app = FastAPI(title="saz", version=__version__, docs_url=None, redoc_url=None,
                   description="Which instruments play in a recording, how sure, and when.")
     app.add_middleware(BodyLimit, limit=limit + FRAMING, limit_mb=max_upload_mb)
     app.add_middleware(SameOrigin)
@@ -259,6 +292,9 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
     app.add_exception_handler(RequestValidationError, _unreadable_body)
     app.state.jobs = jobs = Jobs(max_jobs, max_queue)
     card = default_card() if str(model) == "default" else f"Checkpoint {resolve_model(model)}"
+    about = describe(predictor, card) | {"max_upload_mb": max_upload_mb, "max_seconds": max_seconds,
+                                         "max_jobs": max_jobs, "max_queue": max_queue}
+    _offline_docs(app)
 
     @app.get("/api/health")
     def health() -> dict:
@@ -266,10 +302,7 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
 
     @app.get("/api/model")
     def model_info() -> dict:
-        return {"name": predictor.name, "version": __version__, "classes": list(predictor.vocab.names),
-                "thresholds": [float(t) for t in predictor.thresholds], "profiles": predictor.profiles,
-                "window_seconds": predictor.seconds, "max_upload_mb": max_upload_mb, "max_seconds": max_seconds,
-                "max_jobs": max_jobs, "max_queue": max_queue, "card": card}
+        return about
 
     @app.post("/api/predict")
     async def predict(request: Request, file: UploadFile | None = File(None, description="The recording."),
@@ -289,10 +322,10 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    @app.get("/static/{name}", include_in_schema=False)
+    @app.get("/static/{name:path}", include_in_schema=False)
     def static(name: str) -> FileResponse:
         p = STATIC / name
-        if not re.fullmatch(r"[a-z0-9_.-]+", name) or not p.is_file():
+        if not STATIC_NAME.fullmatch(name) or not p.is_file():
             raise HTTPException(404, "not found")
         return FileResponse(p)
 

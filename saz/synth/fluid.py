@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from saz.synth.instruments import DRUM_BANK
-from saz.synth.soundfont import Preset
+from saz.synth.soundfont import Preset, SoundFontError
 from saz.synth import optional
 
 BLOCK = 64  # FluidSynth's internal block size
@@ -60,7 +60,7 @@ class Renderer:
         self._fs.setting("synth.chorus.active", 0)
         self._sfid = self._fs.sfload(str(self.soundfont))
         if self._sfid < 0:
-            raise optional.SynthUnavailable(f"{self.soundfont}: FluidSynth could not load this SoundFont")
+            raise SoundFontError(f"{self.soundfont}: FluidSynth could not load this SoundFont")
         self._all_sounds_off = fluidsynth._fl.fluid_synth_all_sounds_off
         self._all_sounds_off.argtypes = [ctypes.c_void_p, ctypes.c_int]
         self._write = fluidsynth._fl.fluid_synth_write_float

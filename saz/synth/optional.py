@@ -13,16 +13,24 @@ EXTRA = "pip install 'saz[synth]'"
 
 
 class SynthUnavailable(RuntimeError):
-    """A package the synthesiser needs (FluidSynth, music21) is not installed."""
+    """A package the synthesiser needs (FluidSynth, music21) is not installed: ``needs`` names it
+    and ``install`` is the command that installs it, so a caller (a test's skip) can say both."""
+
+    def __init__(self, needs: str, install: str, detail: str):
+        super().__init__(f"{needs} is not available ({detail}); generating music needs it: {install}")
+        self.needs, self.install = needs, install
 
 
 def fluidsynth() -> ModuleType:
-    """pyfluidsynth, bound to the FluidSynth library (Debian package ``fluidsynth``)."""
+    """pyfluidsynth (``saz[synth]``), bound to the FluidSynth library (Debian package ``fluidsynth``)."""
     try:
         return importlib.import_module("fluidsynth")
-    except (ImportError, OSError) as e:
-        raise SynthUnavailable(f"FluidSynth is not available ({e}); install the Debian package 'fluidsynth' "
-                               f"and the Python package 'pyfluidsynth' ({EXTRA})") from None
+    except ModuleNotFoundError as e:
+        if e.name != "fluidsynth":
+            raise
+        raise SynthUnavailable("pyfluidsynth", EXTRA, str(e)) from None
+    except (ImportError, OSError) as e:  # pyfluidsynth is there, the C library it loads is not
+        raise SynthUnavailable("FluidSynth", "apt-get install fluidsynth", str(e)) from None
 
 
 def music21(submodule: str) -> ModuleType:
@@ -30,4 +38,4 @@ def music21(submodule: str) -> ModuleType:
     try:
         return importlib.import_module(f"music21.{submodule}")
     except ImportError as e:
-        raise SynthUnavailable(f"music21 is not installed ({e}); generating music needs it: {EXTRA}") from None
+        raise SynthUnavailable("music21", EXTRA, str(e)) from None

@@ -3,6 +3,9 @@
 Presets are listed from the RIFF ``pdta/phdr`` chunk: 38-byte records of name (20 bytes),
 preset (program) number, bank, and offsets. Used to map instrument classes to presets and to
 report, per SoundFont, which classes it can and cannot play.
+
+SoundFonts named without a path are looked up in Debian's folders, or in the folders of
+``$SAZ_SOUNDFONT_DIRS`` (separated by ``os.pathsep``) where it is set.
 """
 
 from __future__ import annotations
@@ -14,6 +17,15 @@ from functools import lru_cache
 from pathlib import Path
 
 SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/sounds/sf3"), Path("/usr/share/soundfonts"))
+# The Debian package that installs each SoundFont saz names (recipes, saz-bench, the tests).
+DEBIAN_PACKAGES = {
+    "FluidR3_GM": "fluid-soundfont-gm",
+    "MuseScore_General": "musescore-general-soundfont",
+    "TimGM6mb": "timgm6mb-soundfont",
+    "sf_GMbank": "csound-soundfont",
+    "Black_Pearl_4_LV2": "avldrums.lv2-soundfont",
+    "Red_Zeppelin_4_LV2": "avldrums.lv2-soundfont",
+}
 
 
 @dataclass(frozen=True)
@@ -66,15 +78,31 @@ def _parse_pdta(data: bytes, p: Path) -> tuple[Preset, ...]:
     raise SoundFontError(f"{p}: no phdr chunk")
 
 
+def soundfont_dirs() -> tuple[Path, ...]:
+    """The folders a SoundFont name is looked up in: those of ``$SAZ_SOUNDFONT_DIRS`` where it is
+    set and not empty (a folder of one's own SoundFonts, or an empty one to test without any),
+    Debian's otherwise."""
+    env = os.environ.get("SAZ_SOUNDFONT_DIRS", "")
+    return tuple(Path(d) for d in env.split(os.pathsep) if d) if env else SOUNDFONT_DIRS
+
+
+def install_hint(name: str) -> str:
+    """How to get the SoundFont ``name``: the Debian package that ships it, where saz knows one."""
+    package = DEBIAN_PACKAGES.get(name)
+    return f"apt-get install {package}" if package else f"put {name}.sf2 or {name}.sf3 in one of them"
+
+
 def find_soundfont(name: str) -> Path:
-    """Resolve a SoundFont by path or by file name in the usual Debian folders."""
+    """Resolve a SoundFont by path, or by file name in :func:`soundfont_dirs`; FileNotFoundError
+    naming the folders and the Debian package to install when it is in none of them."""
     p = Path(name)
     if p.exists():
         return p
-    for d in SOUNDFONT_DIRS:
+    dirs = soundfont_dirs()
+    for d in dirs:
         for ext in ("", ".sf2", ".sf3"):
             q = d / f"{name}{ext}"
             if q.exists():
                 return q
-    raise FileNotFoundError(f"SoundFont '{name}' not found (looked in {', '.join(map(str, SOUNDFONT_DIRS))}; "
-                            "Debian packages fluid-soundfont-gm, musescore-general-soundfont, timgm6mb-soundfont)")
+    raise FileNotFoundError(f"SoundFont '{name}' not found in {', '.join(map(str, dirs))} "
+                            f"($SAZ_SOUNDFONT_DIRS sets these folders): {install_hint(name)}")

@@ -24,8 +24,9 @@ def test_help_lists_every_command():
 def test_version_prints_it():
     from saz import __version__
 
-    r = run_saz("version")
-    assert r.returncode == 0 and r.stdout == f"{__version__}\n"
+    for args in (["version"], ["--version"]):
+        r = run_saz(*args)
+        assert r.returncode == 0 and r.stdout == f"{__version__}\n", args
 
 
 def test_readme_first_command_by_the_saz_script():

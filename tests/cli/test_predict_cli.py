@@ -35,8 +35,10 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(cli, model, tmp_path):
                           "vocabulary", "unlike_training"}
         assert set(d["probabilities"]) == {"tar", "ney", "daf"}
         assert d["vocabulary"]["instruments"] == ["tar", "ney", "daf"]
-        assert d["vocabulary"]["not_in_vocabulary"]["Iranian"] == ["setar", "kamancheh", "oud", "tonbak", "santur"]
-        assert {"window", "hop", "windows", "segments"} == set(d["timeline"])
+        assert d["vocabulary"]["not_in_vocabulary"]["Iranian"] == ["setar", "santur", "kamancheh", "oud", "tonbak"]
+        assert {"window", "hop", "windows", "segments", "envelope"} == set(d["timeline"])
+        peaks = d["timeline"]["envelope"]["peaks"]  # the waveform, one peak per step
+        assert len(peaks) == pytest.approx(d["duration"] / d["timeline"]["envelope"]["step"], abs=1) and max(peaks) > 0.1
         assert all(set(s) == {"instrument", "start", "end", "confidence"} for s in d["timeline"]["segments"])
     assert (tmp_path / "results.jsonl").read_text() == r.stdout
     for name in ("a.png", "b.png"):
@@ -48,7 +50,8 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(cli, model, tmp_path):
     assert list(rows[0]) == ["source", "instrument", "probability"] and len(rows) == 6
     r = cli("predict", folder / "a.wav", "-m", model, "--format", "csv", "--timeline", "--threshold", "0")
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert list(rows[0]) == ["source", "instrument", "start", "end", "confidence"] and float(rows[0]["end"]) == pytest.approx(3.0, abs=0.01)
+    assert list(rows[0]) == ["source", "instrument", "start", "end", "probability"]
+    assert [(float(x["start"]), float(x["end"])) for x in rows[::3]] == [(0.0, 2.0), (1.0, 3.0)]  # 2-s windows, 1-s hop
 
 
 def test_predict_errors(cli, model, tmp_path):
@@ -58,7 +61,7 @@ def test_predict_errors(cli, model, tmp_path):
     r = cli("predict", tmp_path / "a.wav", "-m", tmp_path / "a.wav")
     assert r.returncode == 1 and "not a saz checkpoint" in r.stderr and "Traceback" not in r.stderr
     r = cli("predict", tmp_path / "a.wav", "-m", model, "--format", "xml")
-    assert r.returncode == 2 and "unknown format" in r.stderr
+    assert r.returncode == 2 and "unknown format 'xml' (table, json, csv, audacity, sv, elan, jams)" in r.stderr
     (tmp_path / "empty").mkdir()
     r = cli("predict", tmp_path / "empty", "-m", model)
     assert r.returncode == 1 and "no audio files found in" in r.stderr
@@ -172,14 +175,14 @@ def test_the_table_says_what_the_model_knows_once_and_a_pattern_unlike_training_
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == f"{model} knows 3 instruments (saz models info {model}): tar, ney, daf"
-    assert lines[1].startswith("not in its vocabulary") and "  Iranian: setar, kamancheh, oud, tonbak, santur" in lines
+    assert lines[1].startswith("not in its vocabulary") and "  Iranian: setar, santur, kamancheh, oud, tonbak" in lines
     assert r.stdout.count("knows 3 instruments") == 1
     p = np.array([0.45, 0.3, 0.25], np.float32)
     wavering = Prediction("c.wav", ["tar", "ney", "daf"], np.full(3, 0.5, np.float32), 2.0, 2.0, 1.0, p, np.zeros(1), p[None])
-    from saz.cli.predict import format_result
+    from saz.export import FORMATS
 
     assert ("  unlike its training: no instrument reaches 0.6 yet 3 score between 0.2 and 0.6; what plays may be "
-            "outside its vocabulary") in format_result(wavering, "table", False, True).splitlines()
+            "outside its vocabulary") in FORMATS["table"].render(wavering, False, True).splitlines()
 
 
 def test_options_that_make_no_sense_are_refused_in_one_line(cli, model, tmp_path):
@@ -226,3 +229,53 @@ def test_a_folder_of_m4a_is_predicted_through_ffmpeg_and_without_it_told_to_inst
     r = cli("predict", tmp_path / "in", "-m", model)
     assert r.returncode == 1 and failure_lines(r.stderr) == [
         f"failed: {tmp_path / 'in' / 'a.m4a'}: .m4a audio needs ffmpeg, which is not installed (not on PATH): install ffmpeg to decode it"]
+
+
+def test_document_formats_write_a_file_per_recording_into_the_out_folder(cli, model, tmp_path):
+    """audacity, sv, elan and jams: each recording's segments in a file of its own under --out DIR
+    (two recordings named a.wav: a and a-2), the same text on standard output."""
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    sf.write(tmp_path / "in" / "a.wav", tone(SR, 3.0), SR)
+    sf.write(tmp_path / "in" / "sub" / "a.wav", tone(SR, 1.0, 880.0), SR)
+    files = {}
+    for fmt, suffix in (("audacity", ".audacity.txt"), ("sv", ".sv.csv"), ("elan", ".elan.txt")):
+        r = cli("predict", tmp_path / "in", "-m", model, "--format", fmt, "--threshold", "0", "--out", tmp_path / "labels")
+        assert r.returncode == 0, r.stderr
+        files[fmt] = [(tmp_path / "labels" / f"{name}{suffix}").read_text() for name in ("a", "a-2")]
+        assert "".join(files[fmt]) == r.stdout
+    audacity = [line.split("\t") for line in files["audacity"][0].splitlines()]
+    assert sorted(label for _, _, label in audacity) == ["daf", "ney", "tar"]  # threshold 0: every class, all along
+    assert all((float(start), float(end)) == (0.0, pytest.approx(3.0, abs=0.01)) for start, end, _ in audacity)
+    sv = list(csv.DictReader(io.StringIO(files["sv"][0])))
+    assert [(float(x["time"]), float(x["time"]) + float(x["duration"]), x["label"]) for x in sv] == \
+        [(float(s), float(e), lab) for s, e, lab in audacity]
+    assert [line.split("\t")[:3] for line in files["elan"][1].splitlines()] == \
+        [[lab, f"{float(s):.3f}", f"{float(e):.3f}"] for s, e, lab in (x.split("\t") for x in files["audacity"][1].splitlines())]
+
+
+def test_jams_files_are_read_back_by_jams(cli, model, tmp_path):
+    jams = pytest.importorskip("jams", reason="the timeline extra is not installed (pip install -e '.[timeline]')")
+    sf.write(tmp_path / "a.wav", tone(SR, 3.0), SR)
+    r = cli("predict", tmp_path / "a.wav", "-m", model, "--format", "jams", "--threshold", "0", "--smooth", "3",
+            "--out", tmp_path / "jams")
+    assert r.returncode == 0, r.stderr
+    jam = jams.load(str(tmp_path / "jams" / "a.jams"), validate=True, strict=True)
+    (ann,) = jam.annotations
+    assert ann.namespace == "tag_open" and sorted(o.value for o in ann) == ["daf", "ney", "tar"]
+    assert ann.sandbox.smooth == 3 and jam.file_metadata.duration == pytest.approx(3.0, abs=0.01)
+
+
+def test_format_errors_exit_2_before_any_file_is_read(cli, model, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from saz.export import FORMATS
+
+    sf.write(tmp_path / "a.wav", tone(SR, 1.0), SR)
+    (tmp_path / "taken.txt").write_text("x")
+    r = cli("predict", tmp_path / "a.wav", "-m", model, "--format", "audacity", "--out", tmp_path / "taken.txt")
+    assert r.returncode == 2 and "--out names the folder for them" in r.stderr
+    r = cli("predict", tmp_path / "a.wav", "-m", model, "--smooth", "2")
+    assert r.returncode == 2 and "smooth must be a positive odd number of windows (got 2)" in r.stderr
+    monkeypatch.setitem(FORMATS, "jams", replace(FORMATS["jams"], package="saz_no_such_package"))
+    r = cli("predict", tmp_path / "a.wav", "-m", model, "--format", "jams")
+    assert r.returncode == 2 and "needs the 'saz_no_such_package' package: pip install 'saz[timeline]'" in r.stderr

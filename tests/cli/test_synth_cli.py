@@ -11,25 +11,39 @@ from saz.synth.physical import is_physical_set, models
 from saz.vocabulary import default_vocabulary
 
 
-def test_render_with_levers_and_a_bad_lever(cli, tmp_path):
+@pytest.mark.needs_fluidsynth("TimGM6mb")
+def test_render_with_levers(cli, tmp_path):
     r = cli("synth", "render", "--out", tmp_path / "c", "--n", "2", "--lever", "performance", "--lever", "acoustics",
             "--soundfont", "TimGM6mb", "--corpus-fraction", "0")
     assert r.returncode == 0, r.stderr
     assert len(load("saz-bench", tmp_path / "c").clips) == 2
+
+
+def test_render_refuses_a_bad_lever_or_setting_before_rendering(cli, tmp_path):
     bad = cli("synth", "render", "--out", tmp_path / "d", "--n", "2", "--lever", "reverb")
     assert bad.returncode == 1 and "unknown lever(s) reverb" in bad.stderr
+    for bad, message in ((["--set", "mix=1"], "mix=1: expected KEY=VALUE"),
+                         (["--set", "sample_shift=two"], "'two' is not a number")):
+        r = cli("synth", "render", "--out", tmp_path / "d", "--n", "1", *bad)
+        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
 
 
+def test_render_without_its_soundfont_says_what_to_install_in_one_line(cli, tmp_path):
+    (tmp_path / "fonts").mkdir()
+    r = cli("synth", "render", "-o", tmp_path / "out", "--n", "1", env={"SAZ_SOUNDFONT_DIRS": str(tmp_path / "fonts")})
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines == [f"error: SoundFont 'FluidR3_GM' not found in {tmp_path / 'fonts'} ($SAZ_SOUNDFONT_DIRS sets these "
+                     "folders): apt-get install fluid-soundfont-gm"]
+
+
+@pytest.mark.needs_fluidsynth("TimGM6mb")
 def test_render_set_overrides_any_render_setting(cli, tmp_path):
     r = cli("synth", "render", "--out", tmp_path / "c", "--n", "4", "--soundfont", "TimGM6mb", "--corpus-fraction", "0",
             "--min-instruments", "3", "--set", "min_instruments=1", "--set", "max_instruments=1")
     assert r.returncode == 0, r.stderr
     manifest = pd.read_csv(tmp_path / "c" / "train.csv")
     assert len(manifest) == 4 and all(len(i.split(";")) == 1 for i in manifest["instruments"])  # --set wins
-    for bad, message in ((["--set", "mix=1"], "mix=1: expected KEY=VALUE"),
-                         (["--set", "sample_shift=two"], "'two' is not a number")):
-        r = cli("synth", "render", "--out", tmp_path / "d", "--n", "1", *bad)
-        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
 
 
 def test_mix_writes_a_manifest_the_csv_reader_loads(cli, tone_library, tmp_path):
@@ -48,6 +62,7 @@ def test_mix_writes_a_manifest_the_csv_reader_loads(cli, tone_library, tmp_path)
     assert r.returncode == 0 and (tmp_path / "out" / "train.csv").read_bytes() == before  # resumed from chunks
 
 
+@pytest.mark.needs_fluidsynth("FluidR3_GM", "MuseScore_General", "TimGM6mb")
 def test_bench_small_build_from_the_v1_spec(cli, tmp_path):
     if not (REPO.parent / "shared" / "samples").is_dir():
         pytest.skip("../shared/samples not beside the repository")

@@ -1,0 +1,209 @@
+"""Teaching one run: names onto classes, the frozen base's embeddings, the heads, the checkpoint, the check."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from saz.features import Feature, feature_from_config
+from saz.labels import DEFAULT_ALIASES, Vocabulary, normalise_name
+from saz.models.checkpoint import Checkpoint, ThresholdProfile, WindowThresholds
+from saz.models.predictor import Predictor
+from saz.models.taught import Taught
+from saz.prediction import load_predictor
+from saz.progress import track
+from saz.teach import heads
+from saz.teach.examples import (
+    Items,
+    TeachError,
+    join,
+    mixed_items,
+    negative_examples,
+    read_examples,
+    solo_items,
+)
+from saz.vocabulary import resolve_name
+
+CHECK_CLIPS = 64  # clips of the no-forgetting check
+
+
+@dataclass
+class TeachResult:
+    """A taught checkpoint, each taught class's CV scores and the no-forgetting check."""
+
+    checkpoint: Checkpoint
+    classes: list[dict[str, Any]]
+    check: dict[str, Any]
+
+
+def plan_classes(names: list[str], vocab: Vocabulary) -> dict[str, str]:
+    """Each given instrument name -> the class it teaches: the base class it or its alias names
+    (refined), else the name itself (new); TeachError when two names mean one class."""
+    plan: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        target = _meaning(vocab, name)
+        clash = next((other for other, t in plan.items() if t == target), None)
+        if clash is not None:
+            raise TeachError(f"instrument names '{clash}' and '{name}' both mean the class '{target}': use one name")
+        plan[name] = target
+    return plan
+
+
+def _meaning(vocab: Vocabulary, name: str) -> str:
+    """The class of ``vocab`` that ``name`` means, directly, through saz's name table, or through
+    a usual spelling of it (santur -> santour -> dulcimer); else ``name`` itself, normalised."""
+    spelling = Vocabulary.from_names(DEFAULT_ALIASES).resolve(name, strict=False) or name
+    return resolve_name(vocab, name) or resolve_name(vocab, spelling) or normalise_name(name)
+
+
+def base_members(base: Checkpoint) -> list[Checkpoint]:
+    """The networks of ``base`` to teach on (an ensemble's members, or the checkpoint itself);
+    TeachError unless each has saznet's frame features, frame rate and attention pooling."""
+    members = list(base.members) or [base]
+    for m in members:
+        net = m.build_model()
+        pooled = all(hasattr(net, a) for a in ("frame_features", "classify", "attend"))
+        if not pooled or type(net).frame_hop != Taught.frame_hop:
+            raise TeachError(f"{base.source}: model '{m.name}' has no saznet frame features to teach on (use a saznet or the default)")
+    return members
+
+
+def taught_model(base: Checkpoint, n_classes: int, targets: list[int]) -> Taught:
+    """The model ``taught`` on the frozen networks of ``base`` (weights and standardisation loaded), heads untrained."""
+    members = base_members(base)
+    shapes = [list(m.norm.mean.shape) if m.norm is not None else None for m in members]
+    model = Taught(tuple(members[0].model["input_shape"]), n_classes, members=[m.model for m in members],
+                   norm_shapes=shapes, combine=base.combine if base.kind == "ensemble" else "mean", targets=targets)
+    for m, part in zip(members, model.members):
+        part.net.load_state_dict(m.state_dict)
+        if m.norm is not None:
+            part.mean.copy_(torch.from_numpy(m.norm.mean))
+            part.std.copy_(torch.from_numpy(m.norm.std))
+    return model.eval()
+
+
+@torch.no_grad()
+def embed(model: Taught, feature: Feature, waves: np.ndarray, progress: bool, batch: int = 32) -> np.ndarray:
+    """Clip embeddings of ``waves`` by the frozen base (a progress bar: this is the long part)."""
+    chunks = range(0, len(waves), batch)
+    out = [model.embed(torch.from_numpy(feature(waves[i:i + batch]))).numpy()
+           for i in track(chunks, "embedding", total=len(chunks), enabled=progress)]
+    return np.concatenate(out) if out else np.zeros((0, model.embed_mean.numel()), np.float32)
+
+
+def _extended(vocab: Vocabulary, new: list[str]) -> Vocabulary:
+    """``vocab`` with the classes ``new`` appended, their usual aliases added where free."""
+    names = (*vocab.names, *new)
+    aliases = {**Vocabulary.from_names(names).aliases, **vocab.aliases}
+    return Vocabulary(names, {k: v for k, v in aliases.items() if k not in names})
+
+
+def _thresholds(base: tuple[float, ...], new: np.ndarray) -> tuple[float, ...]:
+    return (*base, *(float(t) for t in new))
+
+
+def _checkpoint(base: Checkpoint, model: Taught, vocab: Vocabulary, new_thresholds: np.ndarray,
+                info: dict[str, Any]) -> Checkpoint:
+    """The taught checkpoint: the base's thresholds (and profiles, window thresholds) with the new classes' appended."""
+    profiles = {k: ThresholdProfile(_thresholds(p.thresholds, new_thresholds), p.about, p.scores)
+                for k, p in base.threshold_profiles.items()}
+    windows = None if base.window_thresholds is None else WindowThresholds(
+        base.window_thresholds.about, {w: _thresholds(t, new_thresholds) for w, t in base.window_thresholds.windows.items()})
+    ckpt = Checkpoint.from_model(model, feature_from_config(base.feature), base.seconds, vocab,
+                                 _thresholds(base.thresholds, new_thresholds), None, info)
+    return dataclasses.replace(ckpt, threshold_profiles=profiles, window_thresholds=windows)
+
+
+def _install_heads(model: Taught, Z: np.ndarray, items: Items, targets: list[int], base_t: np.ndarray,
+                   cv_t: np.ndarray) -> None:
+    """Fit the heads on all items; a refined class's head is shifted so that the base's threshold
+    decides where its CV-tuned threshold did (the class keeps one threshold)."""
+    mean, std = Z.mean(0), Z.std(0) + 1e-5
+    W, b = heads.fit_heads((Z - mean) / std, items.labels)
+    for j, t in enumerate(targets):
+        if t < model.n_base:
+            b[j] += _logit(base_t[t]) - _logit(cv_t[j])
+    with torch.no_grad():
+        model.embed_mean.copy_(torch.from_numpy(mean))
+        model.embed_std.copy_(torch.from_numpy(std))
+        model.head.weight.copy_(torch.from_numpy(W))
+        model.head.bias.copy_(torch.from_numpy(b))
+
+
+def _logit(p: float) -> float:
+    p = min(max(float(p), 1e-4), 1 - 1e-4)
+    return float(np.log(p / (1 - p)))
+
+
+def forgetting_check(base: Predictor, taught: Predictor, X: np.ndarray, refined: list[int]) -> dict[str, Any]:
+    """How the base's classes changed on the check features ``X``: the largest probability change of
+    the classes not refined, and the macro F1 of the taught model's decisions against the base's own."""
+    p0, p1 = base.probabilities(X), taught.probabilities(X)[:, : len(base.vocab)]
+    keep = [j for j in range(p0.shape[1]) if j not in refined]
+    d0, d1 = p0 >= base.thresholds, p1 >= base.thresholds
+    tp, fp, fn = (d0 & d1).sum(0), (~d0 & d1).sum(0), (d0 & ~d1).sum(0)
+    f1 = np.where(tp + fp + fn > 0, 2 * tp / np.maximum(1, 2 * tp + fp + fn), 1.0)
+    return {"clips": len(X), "max_change": float(np.abs(p1 - p0)[:, keep].max()) if keep and len(X) else 0.0,
+            "macro_f1_change": float(f1[keep].mean() - 1.0) if keep else 0.0,
+            "refined_macro_f1_change": float(f1[refined].mean() - 1.0) if refined else None}
+
+
+def _check_set(items: Items, feature: Feature, seed: int) -> np.ndarray:
+    """Features of up to :data:`CHECK_CLIPS` items, solo and mixed, chosen at random."""
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(items.waves), min(CHECK_CLIPS, len(items.waves)), replace=False))
+    return feature(items.waves[chosen])
+
+
+def teach(examples: str | os.PathLike, base: str | os.PathLike = "default", negatives: str | os.PathLike | None = None,
+          seed: int = 0, progress: bool = True, on_skip: Callable[[str], None] = print) -> TeachResult:
+    """Teach ``base`` the instruments of ``examples`` (see :mod:`saz.teach`); unreadable recordings are
+    reported by ``on_skip`` and left out. TeachError for examples that teach nothing."""
+    start = time.process_time()
+    base_pred = load_predictor(base)
+    ckpt = base_pred.checkpoint
+    rows = read_examples(examples)
+    plan = plan_classes(list(rows["instrument"]), ckpt.vocabulary)
+    rows["instrument"] = rows["instrument"].map(plan)
+    if negatives is not None:
+        rows = pd.concat([rows, negative_examples(negatives, seed)], ignore_index=True)
+    classes = list(dict.fromkeys(plan.values()))
+    new = [c for c in classes if c not in ckpt.vocabulary.names]
+    vocab = _extended(ckpt.vocabulary, new)
+    targets = [vocab.names.index(c) for c in classes]
+    feature = feature_from_config(ckpt.feature)
+    solo = solo_items(rows, classes, feature.sr, ckpt.seconds, on_skip)
+    items = join(solo, mixed_items(solo, classes, seed))
+    model = taught_model(ckpt, len(vocab), targets)
+    Z = embed(model, feature, items.waves, progress)
+    Zs = (Z - Z.mean(0)) / (Z.std(0) + 1e-5)
+    cv_t, scores = heads.scores(heads.out_of_fold(Zs, items, heads.folds(items, classes, seed)), items, classes)
+    _install_heads(model, Z, items, targets, np.asarray(ckpt.thresholds), cv_t)
+    info = _info(ckpt, examples, plan, scores, targets, vocab, time.process_time() - start)
+    new_t = np.asarray([cv_t[targets.index(t)] for t in range(len(ckpt.vocabulary), len(vocab))])
+    taught = _checkpoint(ckpt, model, vocab, new_t, info)
+    refined = [t for t in targets if t < len(ckpt.vocabulary)]
+    check = forgetting_check(base_pred, Predictor(taught), _check_set(items, feature, seed), refined)
+    taught = dataclasses.replace(taught, info={**taught.info, "forgetting_check": check})
+    return TeachResult(taught, scores, check)
+
+
+def _info(base: Checkpoint, examples: Any, plan: dict[str, str], scores: list[dict[str, Any]], targets: list[int],
+          vocab: Vocabulary, cpu: float) -> dict[str, Any]:
+    """What ``saz models info`` shows: the base, the examples, each taught class and its CV scores."""
+    n_base = len(base.vocabulary)
+    for row, t in zip(scores, targets):
+        row["kind"] = "refined" if t < n_base else "new"
+        row["given_as"] = [k for k, v in plan.items() if v == row["class"]]
+    return {"protocol": "teach", "base": base.source, "base_validation": base.info.get("validation"),
+            "validation": base.info.get("validation"), "examples": str(examples), "cpu_seconds": round(cpu, 1),
+            "taught": scores, "cv": f"{heads.MAX_FOLDS}-fold at most, grouped by recording (never split inside one)",
+            "classes": len(vocab)}

@@ -1,0 +1,134 @@
+"""saz teach: a tiny base model taught a few generated instruments (tones of distinct timbres)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from saz.labels import Vocabulary
+from saz.models.checkpoint import Checkpoint
+from saz.models.predictor import Predictor
+from saz.teach import TeachError, plan_classes, teach
+from saz.teach.examples import read_examples
+
+SR = 22050
+TIMBRES = {"kamancheh": (1, 2, 3, 4, 5), "daf": (), "reed": (1, 3, 5, 7)}  # harmonics; () is noise bursts
+
+
+def instrument(kind: str, seed: int, seconds: float = 3.0) -> np.ndarray:
+    """A recording of one generated instrument: harmonic tones at random pitches, or noise bursts."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(SR * seconds)) / SR
+    if not TIMBRES[kind]:
+        env = np.exp(-((t * 4) % 1) * 12)
+        return (0.4 * env * rng.normal(size=t.size)).astype(np.float32)
+    f0 = rng.uniform(200, 500)
+    y = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in TIMBRES[kind])
+    return (0.3 * y / np.abs(y).max()).astype(np.float32)
+
+
+def examples(root: Path, names: dict[str, str], recordings: int = 3) -> Path:
+    """A folder of ``<name>/<recordings>``: ``names`` maps a folder name to the timbre it holds."""
+    for i, (name, kind) in enumerate(names.items()):
+        (root / name).mkdir(parents=True)
+        for r in range(recordings):
+            sf.write(root / name / f"take{r}.wav", instrument(kind, 10 * i + r), SR)
+    return root
+
+
+@pytest.fixture(scope="module")
+def taught(model: str, tmp_path_factory) -> tuple:
+    root = examples(tmp_path_factory.mktemp("examples"), {"kamancheh": "kamancheh", "reed": "reed", "tar": "daf"})
+    skipped: list[str] = []
+    return teach(root, base=model, progress=False, on_skip=skipped.append), skipped
+
+
+def test_new_names_become_classes_and_known_ones_refine(taught):
+    result, skipped = taught
+    vocab = result.checkpoint.vocabulary
+    assert vocab.names[:3] == ("tar", "ney", "daf") and vocab.names[3:] == ("kamancheh", "reed")
+    kinds = {r["class"]: r["kind"] for r in result.classes}
+    assert kinds == {"kamancheh": "new", "reed": "new", "tar": "refined"} and not skipped
+
+
+def test_cross_validation_scores_every_class(taught):
+    result, _ = taught
+    for row in result.classes:
+        assert row["recordings"] == 3 and 0 <= row["ap"] <= 1 and 0 <= row["threshold"] <= 1
+    assert np.mean([r["ap"] for r in result.classes]) > 0.6
+
+
+def test_round_trip_and_prediction(taught, tmp_path: Path):
+    result, _ = taught
+    path = result.checkpoint.save(tmp_path / "mine.pt")
+    loaded = Checkpoint.load(path)
+    assert loaded.name == "taught" and loaded.info["taught"][0]["class"] == "kamancheh"
+    pred = Predictor(loaded)
+    from saz.features import feature_from_config
+    x = feature_from_config(loaded.feature)(instrument("kamancheh", 99, 2.0))[None]
+    p = pred.probabilities(x)
+    assert p.shape == (1, 5) and pred.frame_probabilities(x).shape[-1] == 5
+
+
+def test_no_forgetting(taught, model: str):
+    result, _ = taught
+    assert result.check["max_change"] < 1e-4 and result.check["macro_f1_change"] >= -0.01
+    base = Predictor(Checkpoint.load(model))
+    x = np.random.default_rng(1).normal(-40, 10, (4, 64, 87)).astype(np.float32)
+    new = Predictor(result.checkpoint).probabilities(x)
+    assert np.abs(new[:, 1:3] - base.probabilities(x)[:, 1:3]).max() < 1e-4  # ney and daf: not taught
+
+
+def test_empty_folder(tmp_path: Path):
+    with pytest.raises(TeachError, match="no recordings found"):
+        read_examples(tmp_path)
+
+
+def test_one_unreadable_recording_is_reported_and_the_rest_goes_on(model: str, tmp_path: Path):
+    root = examples(tmp_path / "ex", {"kamancheh": "kamancheh", "reed": "reed"}, recordings=2)
+    (root / "reed" / "broken.wav").write_bytes(b"not audio")
+    skipped: list[str] = []
+    result = teach(root, base=model, progress=False, on_skip=skipped.append)
+    assert len(skipped) == 1 and "broken.wav" in skipped[0] and "\n" not in skipped[0]
+    assert {r["class"] for r in result.classes} == {"kamancheh", "reed"}
+
+
+def test_name_clash():
+    vocab = Vocabulary.from_names(["dulcimer", "violin"])
+    assert plan_classes(["santur", "oud"], vocab) == {"santur": "dulcimer", "oud": "oud"}
+    with pytest.raises(TeachError, match="'santur' and 'dulcimer' both mean"):
+        plan_classes(["santur", "dulcimer"], vocab)
+
+
+def test_csv_examples(tmp_path: Path):
+    sf.write(tmp_path / "a.wav", instrument("reed", 1), SR)
+    (tmp_path / "ex.csv").write_text("path,instrument,recording\na.wav,reed,r1\n")
+    rows = read_examples(tmp_path / "ex.csv")
+    assert list(rows["instrument"]) == ["reed"] and list(rows["recording"]) == ["r1"]
+
+
+def test_the_web_app_serves_a_taught_model(taught, tmp_path: Path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from saz.serve.app import create_app
+
+    result, _ = taught
+    path = result.checkpoint.save(tmp_path / "mine.pt")
+    sf.write(tmp_path / "k.wav", instrument("kamancheh", 5), SR)
+    with TestClient(create_app(model=str(path), tmp_dir=str(tmp_path))) as client:
+        r = client.post("/api/predict", files={"file": ("k.wav", (tmp_path / "k.wav").read_bytes())})
+    assert r.status_code == 200, r.text
+
+
+def test_a_base_without_frame_features_is_refused():
+    from saz.features import get_feature
+    from saz.models import build
+    from saz.teach.teacher import base_members
+
+    fc = Checkpoint.from_model(build("fc", (64,), 3), get_feature("stats"), 2.0, Vocabulary.from_names("abc"), [0.5] * 3, None, {})
+    with pytest.raises(TeachError, match="no saznet frame features"):
+        base_members(fc)
