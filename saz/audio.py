@@ -1,4 +1,5 @@
-"""Audio input: decode any file libsndfile reads (wav, flac, ogg/vorbis, opus, mp3) to float32 mono.
+"""Audio input: decode any file libsndfile reads (wav, flac, ogg/vorbis, opus, mp3) to float32 mono,
+and, when an ``ffmpeg`` executable is on PATH, any other that ffmpeg decodes (m4a/AAC, WMA...).
 
 Every failure surfaces as :class:`AudioError` naming the file and the cause, so a batch can
 report one line per bad file and carry on; :class:`AudioFormatError`, a kind of it, says the file
@@ -10,7 +11,9 @@ with memory bounded by the block size.
 files: a sample format outside :data:`SUBTYPES` or one the header contradicts (decoded, it would
 be noise), NaN or infinite samples, and a decode that stops early
 (:class:`PartialAudioError`: fewer frames than the header declares, or an Ogg stream without its
-last page).
+last page). A file libsndfile cannot open goes to ffmpeg (:mod:`saz.ffmpeg`) when there is one:
+the same checks apply to what it decodes, and its errors are as short; without ffmpeg, a file
+of :data:`FFMPEG_EXTENSIONS` says in one line to install it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
+from saz import ffmpeg
+
+FFMPEG_EXTENSIONS = (".m4a", ".aac", ".wma")  # formats libsndfile does not read: decoded by ffmpeg
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", *FFMPEG_EXTENSIONS)
+FFMPEG = "FFMPEG"  # AudioInfo.format of a file that ffmpeg decodes (its subtype: the codec)
 # Sample formats libsndfile decodes faithfully (a FLAC file reports its PCM width);
 # any other, e.g. a bogus header's, is refused rather than decoded as noise.
 SUBTYPES = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW",
@@ -109,9 +116,13 @@ def info(path: str | os.PathLike) -> AudioInfo:
     try:
         i = sf.info(str(p))
     except sf.LibsndfileError as e:
-        raise _open_error(p, e) from None
+        refused = _open_error(p, e)
     except (RuntimeError, OSError) as e:
-        raise AudioError(p, f"cannot open: {e}") from None
+        refused = AudioError(p, f"cannot open: {e}")
+    else:
+        refused = None
+    if refused is not None:
+        return _ffmpeg_info(p, refused)
     if i.frames <= 0:
         raise AudioError(p, "zero-length audio (no samples)")
     short = _declared_data_shortfall(i.extra_info)
@@ -120,6 +131,65 @@ def info(path: str | os.PathLike) -> AudioInfo:
     meta = AudioInfo(str(p), int(i.samplerate), int(i.channels), int(i.frames), i.format, i.subtype)
     _check_sample_format(meta, i.extra_info or "")
     return meta
+
+
+def _ffmpeg_info(p: Path, refused: AudioError) -> AudioInfo:
+    """The header of a file libsndfile ``refused``, as ffmpeg reports it. Without ffmpeg, a file
+    named as a format only ffmpeg reads is told to install it; one ffmpeg cannot read either is
+    :class:`AudioFormatError` in ffmpeg's words if so named, else ``refused``."""
+    only_ffmpeg = p.suffix.lower() in FFMPEG_EXTENSIONS
+    if ffmpeg.executable() is None:
+        if only_ffmpeg:
+            raise AudioFormatError(p, f"{p.suffix} audio needs ffmpeg, which is not installed (not on PATH): "
+                                      "install ffmpeg to decode it")
+        raise refused
+    try:
+        found = ffmpeg.probe(p)
+    except ffmpeg.FFmpegError as e:
+        if only_ffmpeg:
+            raise AudioFormatError(p, f"not audio or corrupt ({p.suffix} file that ffmpeg cannot decode: {e})") from None
+        raise refused from None
+    if not found.seconds:
+        raise AudioError(p, "zero-length audio (ffmpeg reports no duration)")
+    return AudioInfo(str(p), found.samplerate, found.channels, int(round(found.seconds * found.samplerate)),
+                     FFMPEG, found.codec)
+
+
+def _blocks(meta: AudioInfo, start: int, n: int, block: int) -> Iterator[np.ndarray]:
+    """Frames ``[start, start + n)`` of ``meta``'s file (``n`` -1: to the end) as float32
+    ``(frames, channels)`` blocks of ``block`` frames (-1: one block), the last shorter; decoded
+    by libsndfile, or by ffmpeg for a file only ffmpeg reads. AudioError for data that does not decode."""
+    if meta.format == FFMPEG:
+        yield from _ffmpeg_blocks(meta, start, n, block)
+        return
+    try:
+        with sf.SoundFile(meta.path) as f:
+            if start:
+                f.seek(start)
+            while True:
+                x = f.read(frames=n if block < 0 else block, dtype="float32", always_2d=True)
+                yield x
+                if block < 0 or x.shape[0] < block:
+                    break
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise AudioError(meta.path, f"corrupt data: {e}") from None
+
+
+def _ffmpeg_blocks(meta: AudioInfo, start: int, n: int, block: int) -> Iterator[np.ndarray]:
+    """:func:`_blocks` through ffmpeg; a decode it ends with an error is :class:`PartialAudioError`
+    after what it decoded (:class:`AudioError` when that was nothing)."""
+    found = ffmpeg.Probe(meta.samplerate, meta.channels, meta.duration, meta.subtype)
+    decoded = 0
+    try:
+        for x in ffmpeg.decode(meta.path, found, start / meta.samplerate, None if n < 0 else n / meta.samplerate, block):
+            if n >= 0:
+                x = x[:max(0, n - decoded)]  # -t rounds to whole samples: not one frame past the window
+            decoded += x.shape[0]
+            yield x
+    except ffmpeg.FFmpegError as e:
+        if decoded == 0:
+            raise AudioError(meta.path, f"corrupt or undecodable audio (ffmpeg: {e})") from None
+        raise PartialAudioError(meta.path, (start + decoded) / meta.samplerate, meta.duration) from None
 
 
 def _check_file(p: Path) -> None:
@@ -204,13 +274,7 @@ def load(
     if start >= meta.frames:
         raise AudioError(path, f"offset {offset:.3f}s is past the end ({meta.duration:.3f}s)")
     n = -1 if duration is None else int(round(duration * meta.samplerate))
-    try:
-        with sf.SoundFile(str(path)) as f:
-            if start:
-                f.seek(start)
-            x = f.read(frames=n, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as e:
-        raise AudioError(path, f"corrupt data: {e}") from None
+    x = np.concatenate(list(_blocks(meta, start, n, -1)))  # one block, read to the end: the decoder's verdict too
     y = require_finite(path, to_mono(x))
     _check_complete(meta, start, n, len(y))
     out_sr = meta.samplerate if sr is None else int(sr)
@@ -230,21 +294,13 @@ def stream(
     block = max(1, int(block_seconds * meta.samplerate))
     rs = None if meta.samplerate == sr else soxr.ResampleStream(meta.samplerate, sr, 1, dtype="float32")
     decoded = 0
-    try:
-        with sf.SoundFile(str(path)) as f:
-            while True:
-                x = f.read(frames=block, dtype="float32", always_2d=True)
-                last = x.shape[0] < block
-                y = require_finite(path, to_mono(x).astype(np.float32, copy=False))
-                decoded += len(y)
-                if rs is not None:
-                    y = rs.resample_chunk(y, last=last)
-                if y.size:
-                    yield y
-                if last:
-                    break
-    except (sf.LibsndfileError, RuntimeError) as e:
-        raise AudioError(path, f"corrupt data: {e}") from None
+    for x in _blocks(meta, 0, -1, block):
+        y = require_finite(path, to_mono(x).astype(np.float32, copy=False))
+        decoded += len(y)
+        if rs is not None:
+            y = rs.resample_chunk(y, last=x.shape[0] < block)
+        if y.size:
+            yield y
     _check_complete(meta, 0, -1, decoded)
 
 
@@ -262,7 +318,7 @@ def _check_complete(meta: AudioInfo, start: int, n: int, decoded: int) -> None:
     stream that lacks its last page (libsndfile then counts only the frames that survive)."""
     expected = meta.frames - start if n < 0 else min(n, meta.frames - start)
     slack = TRUNCATION_TOLERANCE * meta.samplerate
-    if meta.format in ("MP3", "MPEG"):  # an mp3's frame count is an estimate from its header
+    if meta.format in ("MP3", "MPEG", FFMPEG):  # a frame count estimated from a header, or a container's duration
         slack = max(MP3_SLACK_SECONDS * meta.samplerate, MP3_LENGTH_SLACK * expected)
     if decoded < expected - slack:
         raise PartialAudioError(meta.path, (start + decoded) / meta.samplerate, meta.duration)

@@ -4,7 +4,10 @@ Each format is one function registered in :data:`FORMATS` under its name, so a n
 more function. Two kinds:
 
 * *stream* formats (``table``, ``json``, ``csv``) write the results of many recordings one after
-  another (``--out FILE`` appends them); ``--timeline`` adds the timeline;
+  another (``--out FILE`` appends them); ``--timeline`` adds the timeline; the table says once per
+  run which instruments the model knows and which of a tradition's it does not
+  (:func:`vocabulary_lines`; a JSON line's ``vocabulary``), and when a file's probabilities look
+  unlike training (``Prediction.hesitation``; a JSON line's ``unlike_training``);
 * *document* formats write one whole file per recording, always with its segments, for a tool that
   imports it (``--out DIR`` gets ``<stem><suffix>`` per recording): an Audacity label track
   (``audacity``), a Sonic Visualiser region layer (``sv``), ELAN tiers (``elan``) and JAMS
@@ -23,6 +26,7 @@ from saz._version import __version__
 if TYPE_CHECKING:
     import jams
 
+    from saz.labels import Vocabulary
     from saz.prediction import Prediction
 
 CSV_HEADER = "source,instrument,probability"
@@ -76,11 +80,27 @@ def document(name: str, suffix: str, package: str | None = None) -> Callable[[Ca
     return wrap
 
 
+def vocabulary_lines(vocab: Vocabulary, model: str) -> str:
+    """The table's lines, once per run, on the instruments ``model`` knows and those it does not."""
+    from saz.vocabulary import known_and_absent
+
+    field = known_and_absent(vocab)
+    names = field["instruments"]
+    lines = [f"{model} knows {len(names)} instruments (saz models info {model}): {', '.join(names)}"]
+    if field["not_in_vocabulary"]:
+        lines.append("not in its vocabulary (for these it answers with the nearest instrument it knows):")
+        lines += [f"  {label}: {', '.join(absent)}" for label, absent in field["not_in_vocabulary"].items()]
+    return "".join(line + "\n" for line in lines)
+
+
 @stream("table")
 def table(pred: Prediction, timeline: bool, first: bool) -> str:
-    """For reading: the instruments present and their probabilities (with ``timeline``, the segments)."""
+    """For reading: the instruments present and their probabilities, a line when the pattern looks
+    unlike training (with ``timeline``, the segments)."""
     lines = [f"{pred.source} ({pred.duration:.1f} s)"]
     lines += [f"  {n:<20} {p:.2f}" for n, p in pred.present] or ["  (no instrument detected)"]
+    if pred.hesitation is not None:
+        lines.append(f"  unlike its training: {pred.hesitation}; what plays may be outside its vocabulary")
     if timeline:
         lines += ["  segments:"] + [f"    {s.instrument:<18} {s.start:8.2f} {s.end:8.2f}  {s.confidence:.2f}" for s in pred.segments]
     return "\n".join(lines) + "\n"

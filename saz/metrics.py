@@ -19,6 +19,7 @@ from sklearn.metrics import average_precision_score, label_ranking_average_preci
 from saz.labels import LabelKind, Vocabulary, binarize, label_kind, thresholds_array
 
 AVERAGES = ("micro", "macro", "weighted", "samples")  # the averagings of precision, recall and F1
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)  # the thresholds tuning tries
 _OPTIONAL_RUN_KEYS = ("long_clips", "windowed_clips")  # absent from reports older than them
 
 
@@ -147,6 +148,26 @@ class Evaluation:
     run: EvaluationRun | None = None
     timeline: dict[str, Any] | None = None
 
+    @property
+    def n_present(self) -> int:
+        """How many classes have a positive clip here (the classes an F1 is defined for)."""
+        return sum(c.support > 0 for c in self.per_class)
+
+    @property
+    def macro_present(self) -> Averages:
+        """Macro precision, recall and F1 over the classes with a positive clip (0 when none has):
+        the headline of a set that labels only some classes, which the plain macro average (a
+        class absent from the set counts as 0 there) would cap at the share of classes it labels."""
+        present = [c for c in self.per_class if c.support > 0]
+        if not present:
+            return Averages(0.0, 0.0, 0.0)
+        return Averages(*(float(np.mean([getattr(c, k) for c in present])) for k in ("precision", "recall", "f1")))
+
+    @property
+    def macro_f1_present(self) -> float:
+        """The F1 of :attr:`macro_present`."""
+        return self.macro_present.f1
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict (the layout of ``report.json``; keys in their order there)."""
         d: dict[str, Any] = {"kind": self.kind.value, "n_clips": self.n_clips, "n_classes": self.n_classes}
@@ -256,7 +277,7 @@ def tune_thresholds(
 
     Classes without a positive keep ``default``. Ties go to the threshold nearest ``default``.
     """
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2) if grid is None else np.asarray(grid)
+    grid = THRESHOLD_GRID if grid is None else np.asarray(grid)
     y_true = np.asarray(y_true, dtype=np.float64)
     y_prob = np.asarray(y_prob, dtype=np.float64)
     out = np.full(y_true.shape[1], default, dtype=np.float32)
@@ -274,6 +295,20 @@ def tune_thresholds(
 
 
 
+def threshold_collapse(thresholds: np.ndarray) -> str | None:
+    """A warning when more than half of the ``thresholds`` sit at the lowest the tuning tries
+    (:data:`THRESHOLD_GRID`): F1 was then best with the model saying "present" for nearly every
+    clip (too few or too alike validation clips, or a model that has not learned), and an F1 read
+    at those thresholds says little; None otherwise."""
+    t = np.asarray(thresholds, dtype=np.float64)
+    low = int((t <= THRESHOLD_GRID[0] + 1e-6).sum())
+    if 2 * low <= len(t):
+        return None
+    return (f"{low} of {len(t)} thresholds at or below {THRESHOLD_GRID[0]:g}, the lowest tuning tries: the model "
+            "calls nearly everything present, so F1 at these thresholds says little (too few validation clips, "
+            "or a model that has not learned?)")
+
+
 def fpr_thresholds(
     y_true: np.ndarray, y_prob: np.ndarray, rate: float, grid: np.ndarray | None = None, default: float = 1.0
 ) -> np.ndarray:
@@ -284,7 +319,7 @@ def fpr_thresholds(
     heard scores them lower than the sources it trained on (``docs/models.md``). Classes
     without a negative keep ``default``.
     """
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2) if grid is None else np.sort(np.asarray(grid))
+    grid = THRESHOLD_GRID if grid is None else np.sort(np.asarray(grid))
     y_true = np.asarray(y_true, dtype=np.float64)
     y_prob = np.asarray(y_prob, dtype=np.float64)
     out = np.full(y_true.shape[1], default, dtype=np.float32)

@@ -87,31 +87,56 @@ def boxplots(values: dict[str, dict[str, Sequence[float]]], title: str) -> Figur
     return fig
 
 
+def heard_at(starts: np.ndarray, window: float, duration: float, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The time axis cut at every window's start and end, and per stretch and class the highest
+    probability of the windows that hear it: ``(edges, values)``, values ``(stretches, classes)``.
+
+    So a moment is drawn as the file's answer reads it (a segment spans its windows, the file's
+    probability is its best window's): a colour above a class's threshold lies exactly inside an
+    outlined segment, and one stretch of music gets one colour whichever window it fell in.
+    """
+    starts = np.asarray(starts, dtype=np.float64)
+    duration = max(float(duration), float(starts[-1]) + 1e-3)
+    edges = np.unique(np.concatenate([[0.0, duration], starts, np.minimum(starts + window, duration)]))
+    values = np.zeros((len(edges) - 1, probs.shape[1]), dtype=np.float64)
+    for s, p in zip(starts, probs):
+        lo, hi = np.searchsorted(edges, [s, min(s + window, duration)])
+        values[lo:hi] = np.maximum(values[lo:hi], p)
+    return edges, values
+
+
 def timeline(envelope: np.ndarray, envelope_rate: float, duration: float, starts: np.ndarray, window: float,
-             probs: np.ndarray, classes: Sequence[str], segments: Sequence[tuple[int, float, float]], title: str) -> Figure:
-    """Waveform envelope above an instruments-by-time activity map; detected segments outlined.
+             probs: np.ndarray, classes: Sequence[str], segments: Sequence[tuple[int, float, float]], title: str,
+             note: str = "") -> Figure:
+    """Waveform envelope above an instruments-by-time activity map (:func:`heard_at`), with a
+    legend: colour is probability, an outline a segment above the class's threshold; ``note``
+    (the classes not drawn, say) is written under it.
 
     ``probs`` is (windows, classes) for windows starting at ``starts`` (seconds); ``segments``
     holds (row, start, end) in rows of ``classes``.
     """
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 2.2 + 0.28 * len(classes)), sharex=True,
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 2.9 + 0.28 * len(classes)), sharex=True,
                                       gridspec_kw={"height_ratios": [1, max(1.5, 0.18 * len(classes))]})
+    fig.subplots_adjust(bottom=0.1 + 0.25 / (1 + 0.28 * len(classes)))  # room for the note
     t = np.arange(len(envelope)) / envelope_rate
     top.fill_between(t, -envelope, envelope, color="#555555", linewidth=0)
     top.set_ylabel("amplitude")
     top.set_ylim(-1, 1)
     top.set_title(title)
-    # each window drawn from its start to the next one's, so overlapping windows tile the time axis
-    edges = np.append(starts, max(min(float(starts[-1]) + window, duration), float(starts[-1]) + 1e-3))
-    mesh = bottom.pcolormesh(edges, np.arange(len(classes) + 1), probs.T, cmap="magma", vmin=0, vmax=1, shading="flat")
+    edges, values = heard_at(starts, window, duration, probs)
+    mesh = bottom.pcolormesh(edges, np.arange(len(classes) + 1), values.T, cmap="magma", vmin=0, vmax=1, shading="flat")
+    outline = {"fill": False, "edgecolor": "#35d0ff", "linewidth": 1.5}
     for row, start, end in segments:
-        bottom.add_patch(matplotlib.patches.Rectangle((start, row + 0.1), end - start, 0.8, fill=False,
-                                                      edgecolor="#35d0ff", linewidth=1.5))
+        bottom.add_patch(matplotlib.patches.Rectangle((start, row + 0.1), end - start, 0.8, **outline))
     bottom.set_yticks(np.arange(len(classes)) + 0.5, classes, fontsize=8)
     bottom.set_ylim(len(classes), 0)
-    bottom.set_xlim(0, max(duration, 1e-3))
+    bottom.set_xlim(0, edges[-1])
     bottom.set_xlabel("time (s)")
-    fig.colorbar(mesh, ax=[top, bottom], label="probability", fraction=0.03, pad=0.01)
+    fig.colorbar(mesh, ax=[top, bottom], label="probability (colour): the best window hearing that moment",
+                 fraction=0.03, pad=0.01)
+    fig.legend(handles=[matplotlib.patches.Patch(label="outline: above the class's threshold (detected)", **outline)],
+               loc="upper right", fontsize=8, frameon=False)
+    fig.text(0.01, 0.01, note, fontsize=7, va="bottom", wrap=True)
     return fig
 
 
@@ -120,13 +145,15 @@ def close(fig: Figure) -> None:
 
 
 def training_curve(log: pd.DataFrame, previous: list[dict] | None = None, title: str = "training curve") -> Figure:
-    """Validation macro F1 and mAP per epoch of a training ``log`` (``log.csv`` of a run), with
-    training loss on a second axis. ``previous`` (the ``--init`` checkpoint's own history) is drawn
-    first, so a model trained in several runs shows one curve, a dotted line where this run starts."""
+    """Validation macro F1 (over the classes present, at the thresholds tuned each epoch) and mAP
+    per epoch of a training ``log`` (``log.csv`` of a run), with training loss on a second axis.
+    ``previous`` (the ``--init`` checkpoint's own history) is drawn first, so a model trained in
+    several runs shows one curve, a dotted line where this run starts (an older history, which
+    logged another F1, draws no F1 before it)."""
     before = pd.DataFrame(previous or [], columns=log.columns)
     df = pd.concat([before, log.assign(epoch=log["epoch"] + len(before))], ignore_index=True)
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(df["epoch"], df["val_macro_f1"], label="validation macro F1")
+    ax.plot(df["epoch"], df["val_macro_f1_present"], label="validation macro F1 (present classes)")
     ax.plot(df["epoch"], df["val_map"], label="validation mAP")
     if len(before):
         ax.axvline(len(before) + 0.5, color="black", linestyle=":", linewidth=1, label="restart from --init")

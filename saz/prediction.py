@@ -9,6 +9,14 @@ probability; consecutive windows above the instrument's threshold merge into seg
 segments of one instrument that touch or overlap merge into one. ``smooth=N`` takes, before that
 thresholding, the median of each instrument's probabilities over N consecutive windows, so that
 one stray window neither opens nor breaks a segment (the file's probabilities stay unsmoothed).
+
+A file's probabilities can also say that the model is out of its depth
+(:attr:`Prediction.hesitation`): no instrument reaches :data:`CONFIDENT` yet
+:data:`HESITANT_CLASSES` or more lie between :data:`MIDDLING` and it. Measured with the bundled
+default at its 5-s windows, that pattern held for none of the repo's two examples and none of the
+20 real recordings of instruments it knows in ``tests/fixtures`` (whose strongest classes reach
+0.66-0.96), and for all 9 kamancheh notes of ``../shared/cultural`` and 2-30 % of its other
+recordings (Chinese, Indian and Japanese instruments, frame-drum and darbuka strokes).
 """
 
 from __future__ import annotations
@@ -25,12 +33,17 @@ import numpy as np
 from scipy import ndimage
 
 from saz import audio
+from saz.labels import Vocabulary
 from saz.models.bundled import DEFAULT_CARD, DEFAULT_MODEL, WEIGHTS, resolve_model  # noqa: F401  (re-exported)
 from saz.models.checkpoint import TUNED, CheckpointError
 from saz.models.predictor import Predictor
+from saz.vocabulary import known_and_absent
 
 ENVELOPE_SECONDS = 0.05  # resolution of the waveform envelope kept for plots
 TOUCHING = 1e-6  # seconds: a segment starting this close after another's end touches it (float rounding)
+CONFIDENT = 0.6  # a class this probable is an answer the model gives with conviction...
+MIDDLING = 0.2  # ...and one between MIDDLING and CONFIDENT a hesitant one
+HESITANT_CLASSES = 2  # hesitant classes, with none confident, that make a pattern unlike training
 
 
 def default_card() -> str:
@@ -164,9 +177,23 @@ class Prediction:
         return [Segment(self.classes[j], float(self.window_starts[a]), self.window_end(b - 1),
                         float(self.window_probabilities[a:b, j].mean())) for a, b in spans]
 
+    @property
+    def hesitation(self) -> str | None:
+        """The file's confidence pattern in words when it looks unlike the model's training clips
+        (no class reaches :data:`CONFIDENT` yet :data:`HESITANT_CLASSES` or more lie between
+        :data:`MIDDLING` and it: the model wavers between sounds it knows instead of hearing one,
+        as on an instrument outside its vocabulary); None when it does not."""
+        p = self.probabilities
+        hesitant = int(((p >= MIDDLING) & (p < CONFIDENT)).sum())
+        if not p.size or p.max() >= CONFIDENT or hesitant < HESITANT_CLASSES:
+            return None
+        return f"no instrument reaches {CONFIDENT:g} yet {hesitant} score between {MIDDLING:g} and {CONFIDENT:g}"
+
     def to_dict(self, timeline: bool = True) -> dict:
         """The result as JSON-ready data; with ``timeline``, every window's probabilities, the
-        segments and the waveform's peak envelope (one peak per ``step`` seconds)."""
+        segments and the waveform's peak envelope (one peak per ``step`` seconds); last, what the
+        model knows and what of a tradition's it does not (``vocabulary``:
+        :func:`saz.vocabulary.known_and_absent`) and :attr:`hesitation` (``unlike_training``)."""
         d: dict = {"source": self.source}
         if not self.ok:
             return {**d, "error": str(self.error)}
@@ -182,6 +209,7 @@ class Prediction:
                              "segments": [{"instrument": s.instrument, "start": round(s.start, 3), "end": round(s.end, 3),
                                            "confidence": round(s.confidence, 4)} for s in self.segments],
                              "envelope": {"step": ENVELOPE_SECONDS, "peaks": [round(float(v), 3) for v in self.envelope]}}
+        d.update({"vocabulary": known_and_absent(Vocabulary.from_names(self.classes)), "unlike_training": self.hesitation})
         return d
 
     def to_json(self, timeline: bool = True) -> str:
@@ -191,43 +219,50 @@ class Prediction:
 
 
 def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
-    """Starts of the windows covering ``n_samples``: every hop while a window still brings new
-    audio; always at least one (a short recording is padded)."""
-    starts = [0]
-    while starts[-1] + window < n_samples:
-        starts.append(starts[-1] + hop)
-    return starts
+    """Starts of the windows covering ``n_samples``: every hop while a window fits, then one that
+    ends where the recording does, so that only a recording shorter than a window is heard with
+    padding (silence after the end would change what the model hears in the last window); always
+    at least one."""
+    if n_samples <= window:
+        return [0]
+    starts = list(range(0, n_samples - window + 1, hop))
+    return starts if starts[-1] + window == n_samples else [*starts, n_samples - window]
+
+
+def _enveloped(blocks: Iterable[np.ndarray], sr: int, envelope: list[float]) -> Iterator[np.ndarray]:
+    """``blocks`` as they come; their peak envelope (one value per ``ENVELOPE_SECONDS``) is
+    appended to ``envelope``, for plots."""
+    n = max(1, int(ENVELOPE_SECONDS * sr))
+    rest = np.zeros(0, np.float32)
+    for block in blocks:
+        e = np.concatenate([rest, np.abs(block)])
+        k = len(e) // n
+        envelope.extend(e[:k * n].reshape(k, n).max(axis=1).tolist())
+        rest = e[k * n:]
+        yield block
+    if rest.size:
+        envelope.append(float(rest.max()))
 
 
 def _windows(blocks: Iterable[np.ndarray], sr: int, window: int, hop: int, envelope: list[float]
              ) -> Iterator[tuple[int, np.ndarray]]:
-    """Fixed windows over a stream of blocks, keeping only what the next window needs; the
-    waveform's peak envelope (one value per ``ENVELOPE_SECONDS``) is appended to ``envelope``."""
-    env_n = max(1, int(ENVELOPE_SECONDS * sr))
+    """The windows of :func:`window_starts` over a stream of blocks, each as soon as it is whole,
+    keeping only what the next window needs and the last ``window`` samples (for the window that
+    ends with the recording); the waveform's envelope goes to ``envelope`` (:func:`_enveloped`)."""
     buf = np.zeros(0, np.float32)
-    buf_start = 0      # sample index of buf[0]
-    next_start = 0
-    env_rest = np.zeros(0, np.float32)
-    total = 0
-    for block in blocks:
-        total += len(block)
-        e = np.concatenate([env_rest, np.abs(block)])
-        k = len(e) // env_n
-        envelope.extend(e[:k * env_n].reshape(k, env_n).max(axis=1).tolist())
-        env_rest = e[k * env_n:]
+    buf_start = next_start = yielded = 0  # sample index of buf[0]; of the next window on the hop grid
+    for block in _enveloped(blocks, sr, envelope):
         buf = np.concatenate([buf, block])
-        while next_start + window <= buf_start + len(buf) and (next_start == 0 or next_start + window - hop < total):
+        end = buf_start + len(buf)
+        while next_start + window <= end:
             yield next_start, buf[next_start - buf_start:next_start - buf_start + window]
-            next_start += hop
-        drop = next_start - buf_start
+            next_start, yielded = next_start + hop, yielded + 1
+        drop = min(next_start, end - window) - buf_start
         if drop > 0:
-            buf, buf_start = buf[drop:], next_start
-    if env_rest.size:
-        envelope.append(float(env_rest.max()))
-    for start in window_starts(total, window, hop):
-        if start >= next_start:
-            w = buf[start - buf_start:start - buf_start + window]
-            yield start, np.pad(w, (0, window - len(w)))
+            buf, buf_start = buf[drop:], buf_start + drop
+    for start in window_starts(buf_start + len(buf), window, hop)[yielded:]:
+        w = buf[start - buf_start:start - buf_start + window]
+        yield start, np.pad(w, (0, window - len(w)))
 
 
 class _File:
@@ -297,6 +332,7 @@ def _thresholds_read(pred: Predictor, window: float, threshold: float | None,
     if threshold is not None and profile is not None:
         raise ValueError("give one threshold for every class or a threshold profile, not both")
     if threshold is not None:
+        check_settings(pred, threshold=threshold)
         return np.full(len(pred.vocab.names), threshold, np.float32), f"{threshold:g} for every class"
     label = profile or TUNED
     if label == TUNED and pred.threshold_window(window) != pred.seconds:
@@ -304,14 +340,45 @@ def _thresholds_read(pred: Predictor, window: float, threshold: float | None,
     return pred.thresholds_for(profile, window), label
 
 
+class SettingError(ValueError):
+    """A prediction setting that makes no sense; ``str(err)`` is one line, ``name value: cause``
+    (``name`` is the setting: window, hop or threshold)."""
+
+    def __init__(self, name: str, value: float, cause: str):
+        self.name, self.value, self.cause = name, value, cause
+        super().__init__(f"{name} {value:g}: {cause}")
+
+
+def check_settings(pred: Predictor, window: float | None = None, hop: float | None = None,
+                   threshold: float | None = None) -> None:
+    """Raise :class:`SettingError` for a ``threshold`` outside [0, 1], a ``window`` shorter than the
+    model can use (:attr:`Predictor.min_window`), a ``hop`` that is not positive or is longer than
+    the window (the audio between windows would go unheard); None leaves a setting to its default."""
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise SettingError("threshold", threshold, "outside [0, 1]: a threshold is a probability")
+    if window is not None and not (window > 0 and window >= pred.min_window):
+        raise SettingError("window", window, f"shorter than the model can use: each of its outputs hears "
+                                             f"{pred.receptive_frames} spectrogram frames, {pred.min_window:.2f} s")
+    length = pred.seconds if window is None else window
+    if hop is not None and not 0 < hop <= length:
+        raise SettingError("hop", hop, f"must be positive and at most the {length:g}-s window (the step from one "
+                                       "window's start to the next)")
+
+
 def _window_and_hop(pred: Predictor, window: float | None, hop: float | None) -> tuple[float, float]:
     """The prediction window (default: the model's clip length) and hop (default: half the
-    window) in seconds; ValueError unless both are positive."""
-    window = float(window or pred.seconds)
-    hop = float(hop or window / 2)
-    if window <= 0 or hop <= 0:
-        raise ValueError(f"window and hop must be positive (got {window}, {hop})")
-    return window, hop
+    window) in seconds, checked (:func:`check_settings`)."""
+    check_settings(pred, window, hop)
+    window = float(pred.seconds if window is None else window)
+    return window, float(window / 2 if hop is None else hop)
+
+
+def _too_short(f: _File, sr: int, window: float) -> audio.AudioError:
+    """The error of a recording shorter than the window it was asked to be heard in: padded with
+    silence, it would be scored on what it is not."""
+    seconds = f.samples / sr
+    return audio.AudioError(f.source, f"{seconds:.2f} s long, shorter than the {window:g}-s window asked for: give a "
+                                      f"window of at most {seconds:.2f} s, or none (the model's own clip, padded as in training)")
 
 
 def _silent(waves: np.ndarray) -> np.ndarray:
@@ -347,13 +414,15 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
     the model's thresholds (those tuned at the nearest window it has thresholds for,
     :meth:`Predictor.threshold_window`), those of its threshold ``profile``
     (:meth:`Predictor.profiles`), or one ``threshold`` for every class. A recording that decodes
-    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error. ``smooth``:
-    segments are read from the median of each instrument's probabilities over that (odd) number
-    of windows (:func:`median_smoothed`); ValueError for an even or non-positive one.
+    to more than ``max_seconds`` stops there with a :class:`RecordingTooLong` error; one shorter than
+    a ``window`` asked for is an error too (without ``window``, one shorter than the model's clip is
+    padded, as its training clips were). Settings that make no sense raise :class:`SettingError`.
+    ``smooth``: segments are read from the median of each instrument's probabilities over that
+    (odd) number of windows (:func:`median_smoothed`); ValueError for an even or non-positive one.
     """
     check_smooth(smooth)
     pred = load_predictor(model)
-    fsr = pred.feature.sr
+    fsr, asked = pred.feature.sr, window  # asked: the window given (None: the model's own)
     window, hop = _window_and_hop(pred, window, hop)
     w_n, h_n = int(round(window * fsr)), int(round(hop * fsr))
     classes = list(pred.vocab.names)
@@ -383,6 +452,8 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
                 if len(pending) >= batch:
                     _score(pred, pending)
                     yield from finished()
+            if asked is not None and f.samples < w_n:
+                f.error = _too_short(f, fsr, window)
         except (audio.AudioError, OSError, ValueError) as e:
             f.error = _audio_error(f.source, e)
         f.closed = True
@@ -407,19 +478,36 @@ def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None
     return result
 
 
-def plot(pred: Prediction, path: str | os.PathLike, max_classes: int = 12) -> Path:
-    """PNG of ``pred``: waveform above the activity map of the instruments worth showing
-    (those detected, then the most probable others, at most ``max_classes``)."""
-    from saz import io, plots
-
-    order = np.argsort(-pred.probabilities, kind="stable")
+def plot_rows(pred: Prediction, max_classes: int = 12) -> tuple[list[int], str]:
+    """The classes a plot of ``pred`` draws, in vocabulary order (those detected, then the most
+    probable others above 0.1, at most ``max_classes``; the 5 most probable when none is), and a
+    line naming the others, most probable first, so that a reader knows what was left out."""
+    order = [int(j) for j in np.argsort(-pred.probabilities, kind="stable")]
     detected = [j for j in order if pred.probabilities[j] >= pred.thresholds[j]]
     others = [j for j in order if j not in detected and pred.probabilities[j] >= 0.1]
-    rows = sorted((detected + others)[:max_classes] or list(order[:5]))
+    rows = sorted((detected + others)[:max_classes] or order[:5])
+    left = [j for j in order if j not in rows]
+    if not left:
+        return rows, ""
+    weakest = max(float(pred.probabilities[j]) for j in left)
+    return rows, (f"Not drawn: {len(left)} weaker classes (file probability {weakest:.2f} at most): "
+                  + ", ".join(pred.classes[j] for j in left))
+
+
+def plot(pred: Prediction, path: str | os.PathLike, max_classes: int = 12) -> Path:
+    """PNG of ``pred``: waveform above the activity map of the instruments worth showing
+    (:func:`plot_rows`), the others named under it; with ``smooth``, the probabilities the
+    segments were read from."""
+    from saz import io, plots
+
+    rows, left_out = plot_rows(pred, max_classes)
+    if pred.smooth and pred.smooth > 1:  # drawn as the segments read them
+        left_out = f"Window probabilities drawn after the median over {pred.smooth} windows. {left_out}"
     names = [pred.classes[j] for j in rows]
     segs = [(names.index(s.instrument), s.start, s.end) for s in pred.segments if s.instrument in names]
     fig = plots.timeline(pred.envelope, 1 / ENVELOPE_SECONDS, pred.duration, pred.window_starts, pred.window,
-                         pred.window_probabilities[:, rows], names, segs, Path(pred.source).name)
+                         median_smoothed(pred.window_probabilities, pred.smooth)[:, rows], names, segs,
+                         Path(pred.source).name, left_out)
     try:
         return io.save_figure(path, fig)
     finally:

@@ -31,10 +31,14 @@ def _fmt(v: float | None) -> str:
 
 def to_markdown(result: Evaluation, title: str = "Evaluation") -> str:
     """Summary and per-class tables of an :func:`saz.metrics.evaluate` result."""
-    lines = [f"# {title}", "", f"{result.n_clips} clips, {result.n_classes} classes, {result.kind.value} labels.", ""]
+    lines = [f"# {title}", "", f"{result.n_clips} clips, {result.n_classes} classes, {result.kind.value} labels.", "",
+             f"Macro F1 over the {result.n_present} classes present in these clips: {result.macro_f1_present:.3f} "
+             f"(over all {result.n_classes} classes, those absent counted as 0: {result.macro.f1:.3f}).", ""]
     lines += ["| average | precision | recall | F1 |", "| --- | --- | --- | --- |"]
-    for avg in AVERAGES:
-        r = getattr(result, avg)
+    averages = {f"macro over the {result.n_present} classes present": result.macro_present,
+                f"macro over all {result.n_classes} classes (absent ones as 0)": result.macro,
+                **{avg: getattr(result, avg) for avg in AVERAGES if avg != "macro"}}
+    for avg, r in averages.items():
         lines.append(f"| {avg} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} |")
     lines += ["", "| metric | value |", "| --- | --- |"]
     values = {"map": result.map, "roc_auc": result.roc_auc, "lrap": result.lrap,

@@ -1,9 +1,12 @@
-"""saz's label space: the instrument map, the default vocabulary and the table of instrument names.
+"""saz's label space: the instrument map, the default vocabulary, the table of instrument names and
+the instruments of musical traditions.
 
 The instrument map (``saz/data/instruments.toml``) lists the default model's classes in order,
 with how each is played (GM programs, preset names, drum keys, range, roles); the name table
 (``saz/data/sample_names.toml``) maps the names datasets and sample libraries use to those classes
-(HamNava's ``santour`` -> ``dulcimer``). Everything here is data: it imports nothing of saz above
+(HamNava's ``santour`` -> ``dulcimer``); the traditions (``saz/data/traditions.toml``) list the
+instruments of a few musical traditions, so that a command can say which of them a model cannot
+name (:func:`absent_instruments`). Everything here is data: it imports nothing of saz above
 :mod:`saz.labels`, so readers, training and scoring use it without the synthesiser.
 """
 
@@ -16,12 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
+
 from saz.labels import Vocabulary, normalise_name
-
-# The instruments of Iranian classical music, as its musicians name them (voice aside): what a
-# listener of that music expects a tool to know, whether or not a vocabulary has them.
-IRANIAN_CLASSICAL = ("tar", "setar", "santur", "kamancheh", "ney", "oud", "tonbak", "daf")
-
 
 @dataclass(frozen=True)
 class InstrumentClass:
@@ -74,6 +74,24 @@ def resolve_name(vocab: Vocabulary, name: str) -> str | None:
     return vocab.resolve(name, strict=False) or vocab.resolve(_name_table().get(normalise_name(name), ""), strict=False)
 
 
+def align_labels(y: np.ndarray, source: Vocabulary, target: Vocabulary) -> tuple[np.ndarray, list[str]]:
+    """Columns of ``y`` (in ``source`` order) rearranged to ``target``; returns (y, dropped names).
+
+    A name ``target`` does not know is looked up in saz's table of instrument names
+    (``saz/data/sample_names.toml``, e.g. HamNava's ``santour`` -> ``dulcimer``), as the ``real``
+    set maps it, before it is dropped."""
+    out = np.full((len(y), len(target)), np.nan, dtype=np.float32)
+    dropped = []
+    for j, name in enumerate(source.names):
+        canonical = resolve_name(target, name)
+        if canonical is None:
+            dropped.append(name)
+        else:  # two source names of one class (singer and voice): either one says it plays
+            k = target.names.index(canonical)
+            out[:, k] = np.where(np.isnan(out[:, k]), y[:, j], np.fmax(out[:, k], y[:, j]))
+    return out, dropped
+
+
 def class_map(spec: str) -> tuple[dict[str, str], Vocabulary | None]:
     """The name map and vocabulary a ``--class-map`` names: 'default' (saz's name table onto the
     default vocabulary), 'none' (names kept as they are), or a TOML file with a ``[map]`` table
@@ -85,6 +103,26 @@ def class_map(spec: str) -> tuple[dict[str, str], Vocabulary | None]:
     return tomllib.loads(Path(spec).read_text())["map"], None
 
 
+@dataclass(frozen=True)
+class Tradition:
+    """A musical tradition's name as a reader says it ("Iranian") and its instruments' names."""
+
+    label: str
+    instruments: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def traditions() -> dict[str, Tradition]:
+    """The traditions of ``saz/data/traditions.toml`` by key ('iranian'), in file order."""
+    text = resources.files("saz.data").joinpath("traditions.toml").read_text()
+    return {key: Tradition(d["label"], tuple(d["instruments"])) for key, d in tomllib.loads(text)["traditions"].items()}
+
+
+# The instruments of Iranian classical music, as its musicians name them (voice aside): what a
+# listener of that music expects a tool to know, whether or not a vocabulary has them.
+IRANIAN_CLASSICAL = traditions()["iranian"].instruments
+
+
 def outside(vocab: Vocabulary, names: Iterable[str] = IRANIAN_CLASSICAL) -> tuple[list[str], dict[str, str]]:
     """Of ``names``, those ``vocab`` has no class for (in their order), and those it scores as a
     class of another instrument, by saz's name table (``santur`` -> ``dulcimer``; a class's own
@@ -92,3 +130,17 @@ def outside(vocab: Vocabulary, names: Iterable[str] = IRANIAN_CLASSICAL) -> tupl
     found = {name: resolve_name(vocab, name) for name in names}
     missing = [name for name, cls in found.items() if cls is None]
     return missing, {name: cls for name, cls in found.items() if cls is not None and vocab.resolve(name, strict=False) is None}
+
+
+def absent_instruments(vocab: Vocabulary) -> dict[str, list[str]]:
+    """Per tradition (by label), its instruments that ``vocab`` cannot name (:func:`outside`);
+    traditions it covers whole are left out. A model asked about such an instrument answers with
+    the nearest sound it knows, so a reader needs to be told."""
+    absent = {t.label: outside(vocab, t.instruments)[0] for t in traditions().values()}
+    return {label: names for label, names in absent.items() if names}
+
+
+def known_and_absent(vocab: Vocabulary) -> dict:
+    """What ``vocab`` names and, per musical tradition, the instruments it cannot
+    (:func:`absent_instruments`), as a prediction's JSON says it (``vocabulary``)."""
+    return {"instruments": list(vocab.names), "not_in_vocabulary": absent_instruments(vocab)}

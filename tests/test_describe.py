@@ -23,6 +23,12 @@ def test_a_checkpoint_summary_has_its_thresholds_profiles_and_windows(model):
     assert s.notes[0] == "threshold profile 'everything' (saz predict --profile everything): every class passes"
     assert s.notes[1] == ("thresholds for 1-s prediction windows (saz predict --window: the nearest): "
                           "tuned on three clips")
-    assert s.notes[2].startswith("validation: {")
+    assert len(s.notes) == 2 and not any("{" in line for line in s.notes)  # no raw dict
+    v = ckpt.info["validation"]
+    micro, macro = v["micro"], v["macro"]
+    assert s.validation == [
+        ["micro F1 (precision, recall)", f"{micro['f1']:.3f} ({micro['precision']:.3f}, {micro['recall']:.3f})"],
+        ["macro F1 over all classes (precision, recall)", f"{macro['f1']:.3f} ({macro['precision']:.3f}, {macro['recall']:.3f})"],
+        ["macro F1 over present classes", f"{v['macro_f1_present']:.3f}"], ["mAP", f"{v['map']:.3f}"]]
     plain = checkpoint_summary(Checkpoint.load(model))
-    assert plain.columns == ["class", "threshold"] and len(plain.notes) == 1
+    assert plain.columns == ["class", "threshold"] and plain.notes == []

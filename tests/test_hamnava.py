@@ -75,7 +75,7 @@ def test_unknown_column_and_not_hamnava(tmp_path):
 
 def test_santur_and_singer_score_as_the_default_models_dulcimer_and_voice():
     """Scoring the default model on HamNava maps its names as the `real` set does; the rest drop."""
-    from saz.evaluation.scoring import align_labels
+    from saz.vocabulary import align_labels
     from saz.vocabulary import default_vocabulary
 
     ds = load("hamnava", FIXTURES / "hamnava")

@@ -21,11 +21,13 @@ SR = 22050
 def test_window_starts_cover_the_recording():
     assert window_starts(10, 100, 50) == [0]  # shorter than a window: one padded window
     assert window_starts(100, 100, 50) == [0]
-    assert window_starts(101, 100, 50) == [0, 50]
+    assert window_starts(101, 100, 50) == [0, 1]  # the last window ends with the recording: no padding
     assert window_starts(1000, 100, 50)[-1] == 900
+    assert window_starts(1010, 100, 50)[-2:] == [900, 910]
     for n in (1, 99, 250, 1234):
         starts = window_starts(n, 100, 30)
         assert starts[-1] + 100 >= n and (len(starts) == 1 or starts[-2] + 100 < n)
+        assert len(starts) == 1 or starts[-1] + 100 == n  # only a recording shorter than a window is padded
 
 
 @pytest.mark.parametrize("block", [7, 64, 1000, 5000])
@@ -290,22 +292,98 @@ def test_thresholds_tuned_per_prediction_window(model, tmp_path):
     (tmp_path / "broken.wav").write_bytes(b"RIFF not audio")
     (tmp_path / "with-bad.csv").write_text("\n".join([*rows, "bad,broken.wav,tar"]) + "\n")
     pred, ds = load_predictor(model), load("csv", tmp_path / "val.csv")
-    prob, y = window_probabilities(pred, ds, 0.5, progress=False)
+    prob, y = window_probabilities(pred, ds, 0.55, progress=False)
     assert prob.shape == (8, 3) and np.array_equal(y[:, 0], [1, 0, 0, 1, 0, 0, 1, 0])
-    np.testing.assert_allclose(prob[3], predict(tmp_path / "c3.wav", model=pred, window=0.5).probabilities, atol=1e-6)
-    assert len(window_probabilities(pred, load("csv", tmp_path / "with-bad.csv"), 0.5, progress=False)[0]) == 8
-    table = window_thresholds(pred, [ds], [0.5, 1.0], progress=False)
-    np.testing.assert_allclose(table[0.5], tune_thresholds(y, prob))  # every class decided by these clips
+    np.testing.assert_allclose(prob[3], predict(tmp_path / "c3.wav", model=pred, window=0.55).probabilities, atol=1e-6)
+    assert len(window_probabilities(pred, load("csv", tmp_path / "with-bad.csv"), 0.55, progress=False)[0]) == 8
+    table = window_thresholds(pred, [ds], [0.55, 1.0], progress=False)
+    np.testing.assert_allclose(table[0.55], tune_thresholds(y, prob))  # every class decided by these clips
     with pytest.raises(ValueError, match="expected a positive window and 3 thresholds"):
         Checkpoint.load(model).with_window_thresholds({0.5: np.zeros(2)}, "x")
 
     tabled = load_predictor(Checkpoint.load(model).with_window_thresholds(table, "tuned here").save(tmp_path / "w.pt"))
-    assert [tabled.threshold_window(w) for w in (0.4, 0.7, 0.8, 1.6, 5.0, None)] == [0.5, 0.5, 1.0, 2.0, 2.0, 2.0]
-    np.testing.assert_allclose(tabled.thresholds_for(None, 0.45), table[0.5])
+    assert [tabled.threshold_window(w) for w in (0.4, 0.7, 0.8, 1.6, 5.0, None)] == [0.55, 0.55, 1.0, 2.0, 2.0, 2.0]
+    np.testing.assert_allclose(tabled.thresholds_for(None, 0.45), table[0.55])
     assert np.array_equal(tabled.thresholds_for(None, 2.0), pred.thresholds)
-    at_half = predict(tmp_path / "c1.wav", model=tabled, window=0.5)
-    np.testing.assert_allclose(at_half.thresholds, table[0.5])
-    assert at_half.to_dict()["thresholds_from"] == "tuned at 0.5-s windows"
+    at_half = predict(tmp_path / "c1.wav", model=tabled, window=0.55)
+    np.testing.assert_allclose(at_half.thresholds, table[0.55])
+    assert at_half.to_dict()["thresholds_from"] == "tuned at 0.55-s windows"
     assert predict(tmp_path / "c1.wav", model=tabled).to_dict()["thresholds_from"] == "tuned"
-    plain = predict(tmp_path / "c1.wav", model=pred, window=0.5)  # a checkpoint without a table keeps its own
+    plain = predict(tmp_path / "c1.wav", model=pred, window=0.55)  # a checkpoint without a table keeps its own
     assert np.array_equal(plain.thresholds, pred.thresholds) and plain.to_dict()["thresholds_from"] == "tuned"
+
+
+def test_a_pattern_unlike_training_is_named():
+    """No class confident yet several middling (a kamancheh to the default) is named; a confident
+    class, or too few middling ones (silence, nothing heard), is not."""
+    def heard(*probs: float) -> Prediction:
+        p = np.array(probs, np.float32)
+        return Prediction("x.wav", ["tar", "ney", "daf", "oud"], np.full(4, 0.5, np.float32), 5.0, 5.0, 2.5, p,
+                          np.zeros(1), p[None])
+
+    assert heard(0.45, 0.3, 0.25, 0.05).hesitation == "no instrument reaches 0.6 yet 3 score between 0.2 and 0.6"
+    assert heard(0.7, 0.3, 0.25, 0.05).hesitation is None  # one class confident
+    assert heard(0.45, 0.1, 0.05, 0.0).hesitation is None  # one middling class: not wavering
+    assert heard(0.0, 0.0, 0.0, 0.0).hesitation is None  # silence
+    d = json.loads(heard(0.45, 0.3, 0.25, 0.0).to_json(False))
+    assert d["unlike_training"] == "no instrument reaches 0.6 yet 3 score between 0.2 and 0.6"
+    assert d["vocabulary"]["instruments"] == ["tar", "ney", "daf", "oud"] and "Iranian" in d["vocabulary"]["not_in_vocabulary"]
+
+
+def test_saznet_hears_the_receptive_field_it_declares_and_the_shortest_window_follows(model):
+    """One frame feature of saznet depends on exactly ``receptive_frames`` spectrogram frames (by
+    its gradient); the shortest window the predictor takes spans that many frames."""
+    import torch
+
+    from saz.models import build
+    from saz.prediction import SettingError, check_settings
+
+    net = build("saznet", (64, 101), 3).eval()
+    x = torch.randn(1, 64, 101, requires_grad=True)
+    net.frame_features(x)[0, 25].sum().backward()  # the frame feature centred on input frame 50
+    heard = torch.nonzero(x.grad[0].abs().sum(0)).flatten()
+    assert len(heard) == net.receptive_frames == 23 and heard[0] == 50 - 11
+    pred = load_predictor(model)
+    assert pred.min_window == pytest.approx(22 * 512 / SR)
+    with pytest.raises(SettingError, match="window 0.5: shorter than the model can use"):
+        check_settings(pred, window=0.5)
+    check_settings(pred, window=0.52, hop=0.52, threshold=1.0)
+    with pytest.raises(SettingError, match=r"hop 0\.6: must be positive and at most the 0\.52-s window"):
+        list(predict_many([np.zeros(SR, np.float32)], pred, sr=SR, window=0.52, hop=0.6))
+
+
+def test_repeated_content_gets_one_answer_whatever_its_window_position(model, tmp_path):
+    """One 2-s excerpt three times over, read with a 1.5-s hop: the hop grid ends at 3 s and used
+    to leave the last copy to a window padded with 0.5 s of silence (4.5-6.5 s); the last window
+    now ends with the recording (4-6 s) and hears the third copy as the first window hears the first."""
+    rng = np.random.default_rng(3)
+    excerpt = (tone(SR, 2.0, 330.0) + 0.05 * rng.normal(size=2 * SR)).astype(np.float32)
+    sf.write(tmp_path / "thrice.wav", np.tile(excerpt, 3), SR, subtype="FLOAT")
+    r = predict(tmp_path / "thrice.wav", model=model, hop=1.5)
+    assert list(r.window_starts) == [0.0, 1.5, 3.0, 4.0]
+    np.testing.assert_allclose(r.window_probabilities[-1], r.window_probabilities[0], atol=1e-5)
+
+
+def test_a_plot_draws_each_moment_as_the_answer_reads_it_and_names_what_it_leaves_out():
+    """Each stretch shows the best window hearing it, so colours above a threshold lie inside the
+    outlined segments; the figure has a legend and names the classes it does not draw."""
+    from saz import plots
+    from saz.prediction import ENVELOPE_SECONDS, plot_rows
+
+    wp = np.array([[0.9, 0.1, 0.05], [0.2, 0.1, 0.05], [0.1, 0.7, 0.0]], np.float32)
+    p = Prediction("x.wav", ["tar", "ney", "daf"], np.array([0.5, 0.5, 0.5], np.float32), 8.0, 4.0, 2.0, wp.max(0),
+                   np.array([0.0, 2.0, 4.0]), wp)
+    edges, values = plots.heard_at(p.window_starts, p.window, p.duration, wp)
+    assert list(edges) == [0, 2, 4, 6, 8] and values[:, 0].tolist() == pytest.approx([0.9, 0.9, 0.2, 0.1])
+    for seg in p.segments:  # above threshold exactly where a segment is
+        j = p.classes.index(seg.instrument)
+        inside = (edges[:-1] >= seg.start) & (edges[1:] <= seg.end)
+        assert ((values[:, j] >= 0.5) == inside).all()
+    rows, note = plot_rows(p, max_classes=2)
+    assert rows == [0, 1] and note == "Not drawn: 1 weaker classes (file probability 0.05 at most): daf"
+    fig = plots.timeline(np.zeros(160), 1 / ENVELOPE_SECONDS, 8.0, p.window_starts, 4.0, wp[:, rows], ["tar", "ney"],
+                         [(0, 0.0, 4.0)], "x.wav", note)
+    texts = [t.get_text() for t in fig.texts] + [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert note in texts and "outline: above the class's threshold (detected)" in texts
+    assert fig.axes[-1].get_ylabel().startswith("probability (colour)")
+    plots.close(fig)

@@ -17,7 +17,8 @@ def test_report_files(tmp_path):
     written = write_report(res, tmp_path, y, p, title="Test")
     assert json.loads(written["json"].read_text()) == res.to_dict()
     md = written["markdown"].read_text()
-    assert "| macro |" in md and "| ney |" in md
+    assert "| ney |" in md and "| macro over all 4 classes (absent ones as 0) |" in md
+    assert f"| macro over the {res.n_present} classes present | {res.macro_present.precision:.3f} |" in md
     for key in ("f1_png", "cooccurrence_png", "confusion_png"):
         with Image.open(written[key]) as im:
             assert im.size[0] > 200 and im.size[1] > 150
@@ -39,3 +40,18 @@ def test_heatmap_writes_every_value_and_leaves_missing_cells_empty():
     texts = sorted(t.get_text() for t in fig.axes[0].texts)
     close(fig)
     assert texts == ["0.25", "0.50", "0.75"]
+
+
+def test_the_headline_is_over_the_classes_present_and_the_absent_ones_count_only_in_a_named_row():
+    """A split that labels 2 of 4 classes: the headline F1 is theirs; 0 for the 2 absent ones only
+    in the row that says so."""
+    from saz.report import to_markdown
+
+    y = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0]], np.float32)
+    p = np.array([[0.9, 0.1, 0.2, 0.1], [0.2, 0.8, 0.1, 0.3], [0.7, 0.6, 0.2, 0.1]])
+    res = evaluate(y, p, ["tar", "ney", "daf", "oud"])
+    assert (res.n_present, res.macro_f1_present, res.macro.f1) == (2, 1.0, 0.5)
+    md = to_markdown(res)
+    assert "Macro F1 over the 2 classes present in these clips: 1.000 (over all 4 classes, those absent counted as 0: 0.500)." in md
+    assert "| macro over the 2 classes present | 1.000 | 1.000 | 1.000 |" in md
+    assert "| macro over all 4 classes (absent ones as 0) | 0.500 | 0.500 | 0.500 |" in md

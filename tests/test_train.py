@@ -302,3 +302,30 @@ def test_a_max_ensemble_lets_the_surest_member_speak_and_tunes_its_own_threshold
     np.testing.assert_allclose(Predictor(Checkpoint.from_dict(old)).probabilities(Xv), mean.probabilities(Xv), atol=1e-6)
     with pytest.raises(ValueError, match="unknown ensemble combination 'median'"):
         ensemble([pa, pb], Xv, yv, {}, combine="median")
+
+
+@pytest.mark.parametrize("name", ["saznet", "rf"])
+def test_log_csv_and_the_run_summary_read_validation_f1_one_way(name, tmp_path):
+    """log.csv's F1 is the checkpoint's: macro F1 over the classes present in the validation
+    clips, at the thresholds tuned on them (one column, named so); a class without a positive
+    there counts in neither."""
+    X, y = tiny("vector" if name == "rf" else "spectrogram", 64, 0)
+    Xv, yv = tiny("vector" if name == "rf" else "spectrogram", 32, 1)
+    yv[:, 2] = 0  # daf never plays in the validation clips
+    ckpt = Checkpoint.load(trainer(name, tmp_path, epochs=3).fit(X, y, Xv, yv))
+    v = ckpt.info["validation"]
+    header, *rows = (tmp_path / "log.csv").read_text().splitlines()
+    col = header.split(",").index("val_macro_f1_present")
+    best = rows[ckpt.info["best_epoch"] - 1].split(",")
+    assert float(best[col]) == pytest.approx(v["macro_f1_present"], abs=1e-5)
+    per_class = metrics.evaluate(yv, Predictor(ckpt).probabilities(Xv), VOCAB, np.asarray(ckpt.thresholds)).per_class
+    assert v["macro_f1_present"] == pytest.approx(np.mean([c.f1 for c in per_class[:2]]), abs=1e-5)
+    assert "val_macro_f1" not in header.split(",")
+
+
+def test_thresholds_that_call_everything_present_are_named():
+    grid_min = metrics.THRESHOLD_GRID[0]
+    warning = metrics.threshold_collapse(np.array([grid_min, grid_min, 0.0, 0.6]))
+    assert warning.startswith("3 of 4 thresholds at or below 0.05, the lowest tuning tries: the model calls nearly "
+                              "everything present")
+    assert metrics.threshold_collapse(np.array([grid_min, grid_min, 0.5, 0.6])) is None  # half: not most

@@ -48,10 +48,12 @@ def models_info(model: str = typer.Argument("default", help="'default', a model 
         summary = checkpoint_summary(Checkpoint.load(resolve_model(model)))
     heading(summary.model, summary.heading)
     console.print(summary.feature)
-    table = Table(*summary.columns)
-    for row in summary.rows:
-        table.add_row(*row)
-    console.print(table)
+    for columns, rows in ((summary.columns, summary.rows), (["validation", "value"], summary.validation)):
+        if rows:
+            table = Table(*columns)
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
     for line in summary.notes:
         console.print(line)
 

@@ -12,10 +12,11 @@ from saz.cli.errors import fail, reported
 from saz.cli.inputs import ScanReport
 from saz.cli.loaders import load_model, trust_option
 from saz.cli.output import err, failed, note
-from saz.export import FORMATS
+from saz.export import FORMATS, vocabulary_lines
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
+    from saz.models.predictor import Predictor
     from saz.prediction import Prediction
 
 def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
@@ -29,6 +30,16 @@ def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
     if not files:
         raise typer.Exit(1)
     return files, scans.empty
+
+
+def _check_options(predictor: Predictor, window: float | None, hop: float | None, threshold: float | None) -> None:
+    """Refuse a --window, --hop or --threshold that makes no sense, in one line naming it (exit status 2)."""
+    from saz.prediction import SettingError, check_settings
+
+    try:
+        check_settings(predictor, window, hop, threshold)
+    except SettingError as e:
+        fail(f"--{e.name} {e.value:g}: {e.cause}", code=2)
 
 
 def _report(pred: Prediction) -> bool:
@@ -49,15 +60,18 @@ class _Writer:
     or, for a format of one document per recording, to the recording's own file in that folder;
     and as a plot in ``plot_dir``."""
 
-    def __init__(self, fmt: str, timeline: bool, out: Path | None, plot_dir: Path | None) -> None:
+    def __init__(self, fmt: str, timeline: bool, out: Path | None, plot_dir: Path | None, header: str = "") -> None:
         self.format, self.timeline, self.plot_dir = FORMATS[fmt], timeline, plot_dir
         self.folder = out if out is not None and self.format.per_recording else None
         self.sink: IO[str] | None = open(out, "a", encoding="utf-8") if out is not None and self.folder is None else None
+        self.header = header  # printed before the first result (the table's vocabulary lines)
         self.wrote = False
         self.stems: dict[str, int] = {}
 
     def __call__(self, pred: Prediction) -> None:
         text = self.format.render(pred, self.timeline, first=not self.wrote)
+        if not self.wrote:
+            text = self.header + text
         self.wrote = True
         print(text, end="", flush=True)
         if self.sink is not None:
@@ -128,7 +142,9 @@ def predict(
     if threshold is not None and profile is not None:
         fail("--threshold and --profile both set thresholds: give one", code=2)
     predictor = load_model(model, profile, trust)
-    write = _Writer(fmt, timeline, out, plot_dir)
+    _check_options(predictor, window, hop, threshold)
+    header = vocabulary_lines(predictor.vocab, model) if fmt == "table" else ""
+    write = _Writer(fmt, timeline, out, plot_dir, header)
     try:
         with reported(ValueError, code=2), progress_bar() as bar:
             task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
@@ -11,6 +11,11 @@ from saz.cli.errors import fail, reported
 from saz.cli.loaders import load_dataset, load_model, trust_option
 from saz.cli.output import console, err, note
 from saz.cli.params import parse_params
+
+if TYPE_CHECKING:
+    from saz.datasets import Dataset
+    from saz.metrics import Evaluation
+    from saz.models.train import TrainConfig
 
 
 def train(
@@ -40,43 +45,70 @@ def train(
     samples: List[Path] = typer.Option([], help="Real sample library (../shared/samples) or folder of npm "
                                         "instrument packages (tonejs-instrument-*, Salamander piano) for the "
                                         "'timbres' lever (repeatable)."),
-    init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path)."),
+    init: Optional[str] = typer.Option(None, help="Fine-tune: start from this checkpoint's weights ('default' or a path; "
+                                       "of an ensemble, as the default is, its first member, or the N-th with "
+                                       "'default:N'). Your labels map onto its classes; the classes they never "
+                                       "name are left unknown."),
     device: str = typer.Option("auto", help="PyTorch models: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N."),
     label_smoothing: float = typer.Option(0.0, help="PyTorch models: pull training targets towards 0.5 by this share "
                                           "(e.g. 0.1: 1 -> 0.95, 0 -> 0.05)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
     from saz.datasets.splits import train_and_validation
-    from saz.models import get_model_class
     from saz.cli.synth import fresh_clips
-    from saz.models.train import TrainConfig, train_on_dataset, training_input
+    from saz.models.checkpoint import CheckpointError
+    from saz.models.train import TrainConfig, starting_feature, train_on_dataset, training_input
 
-    with reported(ValueError, KeyError):
+    with reported(ValueError, KeyError, CheckpointError):
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
                           device=device, label_smoothing=label_smoothing)
+        feature_cfg = {**starting_feature(cfg), **parse_params(feature_param)}
     ds = load_dataset(dataset, root, option)
     with reported(KeyError):
         tr, va, carved = train_and_validation(ds, train_split, val_split, seed)
     if carved:
         err.print(f"no '{val_split}' split: validating on a stratified 15 % of '{train_split}' ({len(va)} clips)")
-    feature_cfg = {**get_model_class(model).default_feature, **parse_params(feature_param)}
     with reported(ValueError):
+        if init:
+            tr, va = _fine_tuning(cfg, tr, va)
         feature, seconds = training_input(cfg, tr, feature_cfg, seconds)
         with fresh_clips(fresh, samples, seed, feature, seconds, tr.vocab) as take:
             path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume, fresh=take)
     _report_training(model, path)
 
 
+def _fine_tuning(cfg: TrainConfig, train: Dataset, val: Dataset) -> tuple[Dataset, Dataset]:
+    """The sets labelled over the classes of the checkpoint the run starts from, and a line on
+    what that means: which of its classes the labels teach, and how many they leave unknown."""
+    import numpy as np
+
+    from saz.models.train import fine_tuning_sets
+
+    train, val = fine_tuning_sets(cfg, train, val)
+    taught = [n for j, n in enumerate(train.vocab.names) if (~np.isnan(train.y[:, j])).any()]
+    if len(taught) == len(train.vocab):
+        err.print(f"fine-tuning from {cfg.init}: your labels teach all {len(taught)} of its classes")
+    else:
+        err.print(f"fine-tuning from {cfg.init}: your labels teach {len(taught)} of its {len(train.vocab)} classes "
+                  f"({', '.join(taught)}); the other {len(train.vocab) - len(taught)} are left unknown, taught neither "
+                  "present nor absent")
+    return train, val
+
+
 def _report_training(model: str, path: Path) -> None:
-    """The run's one-line result: best epoch, validation scores, CPU time, checkpoint."""
+    """The run's one-line result: best epoch, validation scores (the F1 of ``log.csv``), CPU time,
+    checkpoint; and a warning when its tuned thresholds call nearly everything present."""
+    from saz.metrics import threshold_collapse
     from saz.models.checkpoint import Checkpoint
 
-    info = Checkpoint.load(path).info
-    v = info["validation"]
-    console.print(f"{model}: best epoch {info['best_epoch']} of {info['epochs_run']}, validation macro F1 "
-                  f"{v['macro']['f1']:.3f}, mAP {v['map'] if v['map'] is None else round(v['map'], 3)}; "
-                  f"{info['cpu_seconds']:.0f} CPU-s -> {path}")
+    ckpt = Checkpoint.load(path)
+    info, v = ckpt.info, ckpt.info["validation"]
+    if (warning := threshold_collapse(ckpt.thresholds)) is not None:
+        note("warning", f"{path}: {warning}")
+    console.print(f"{model}: best epoch {info['best_epoch']} of {info['epochs_run']}, validation macro F1 over present "
+                  f"classes {v['macro_f1_present']:.3f} (log.csv's val_macro_f1_present), mAP "
+                  f"{v['map'] if v['map'] is None else round(v['map'], 3)}; {info['cpu_seconds']:.0f} CPU-s -> {path}")
 
 
 def evaluate(
@@ -96,6 +128,7 @@ def evaluate(
 ) -> None:
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
     from saz.evaluation.scoring import LONG_CLIPS, evaluate_checkpoint
+    from saz.metrics import threshold_collapse
 
     if long_clips not in LONG_CLIPS:
         fail(f"--long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')", code=2)
@@ -104,14 +137,23 @@ def evaluate(
     result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
     for line in result.run.skipped_clips:
         note("skipped", line)
-    extra = f", MSE {result.mse:.4f}, R² {result.r2:.3f}" if result.mse is not None else ""
-    console.print(f"{predictor.name} on {dataset}/{split} ({result.n_clips} clips): micro F1 {result.micro.f1:.3f}, "
-                  f"macro F1 {result.macro.f1:.3f}, mAP {result.map if result.map is None else round(result.map, 3)}, "
-                  f"label accuracy {result.label_accuracy:.3f}{extra} -> {out / 'report.md'}")
+    if (warning := threshold_collapse(predictor.thresholds_for(profile))) is not None:
+        note("warning", f"{checkpoint}: {warning}")
+    console.print(f"{predictor.name} on {dataset}/{split} ({result.n_clips} clips): {_headline(result)} -> {out / 'report.md'}")
     if result.timeline is not None:
         from saz.report import timeline_line
 
         console.print(timeline_line(result.timeline))
+
+
+def _headline(result: Evaluation) -> str:
+    """An evaluation in one line: macro F1 over the classes the split labels first, over all the
+    model's classes (the absent ones as 0) named apart, then micro F1, mAP, label accuracy."""
+    extra = f", MSE {result.mse:.4f}, R² {result.r2:.3f}" if result.mse is not None else ""
+    return (f"macro F1 {result.macro_f1_present:.3f} over the {result.n_present} classes present (over all "
+            f"{result.n_classes}, absent ones as 0: {result.macro.f1:.3f}), micro F1 {result.micro.f1:.3f}, "
+            f"mAP {result.map if result.map is None else round(result.map, 3)}, "
+            f"label accuracy {result.label_accuracy:.3f}{extra}")
 
 
 def compare(

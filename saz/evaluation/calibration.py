@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 from saz.datasets.base import Dataset
-from saz.evaluation.scoring import align_labels, whole_clip_probabilities
+from saz.evaluation.scoring import whole_clip_probabilities
 from saz.features.dataset import dataset_features
 from saz.labels import binarize
 from saz.metrics import fpr_thresholds, tune_thresholds
 from saz.models.checkpoint import Checkpoint
 from saz.models.ensemble import ensemble
 from saz.models.predictor import Predictor
+from saz.vocabulary import align_labels
 
 RULES = {
     "f1": "the threshold with the best F1 on the clips (classes with positives and negatives there)",
@@ -86,7 +87,7 @@ def window_probabilities(predictor: Predictor, ds: Dataset, window: float, progr
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Every clip of ``ds`` heard as ``saz predict --window`` ``window`` hears a file (hop half
     the window, the highest window's probabilities): probabilities, and labels in the model's
-    vocabulary (NaN: unknown). Clips that cannot be read are left out."""
+    vocabulary (NaN: unknown). Clips that cannot be read, or are shorter than the window, are left out."""
     from saz.features.dataset import read_clip
     from saz.prediction import predict_many
     from saz.progress import track
@@ -105,7 +106,8 @@ def window_probabilities(predictor: Predictor, ds: Dataset, window: float, progr
     results = list(predict_many(waves(), predictor, sr=sr, window=window, hop=window / 2))
     kept = [(i, r.probabilities) for i, r in zip(read, results) if r.ok]
     if not kept:
-        raise ValueError(f"{ds.name}: no clip could be read")
+        why = f" ({results[0].error})" if results else ""
+        raise ValueError(f"{ds.name}: no clip could be scored at {window:g}-s windows{why}")
     return np.stack([p for _, p in kept]), y[[i for i, _ in kept]]
 
 

@@ -34,13 +34,6 @@ def load_run(folder: str | Path) -> dict:
             "result": result, **pred}
 
 
-def macro_f1_present(result: metrics.Evaluation) -> float:
-    """Macro F1 over the classes with at least one positive clip (absent classes score 0 in
-    the plain macro F1, which a test set without them would otherwise cap)."""
-    f1 = [c.f1 for c in result.per_class if c.support > 0]
-    return float(np.mean(f1)) if f1 else 0.0
-
-
 def _name_models(runs: list[dict]) -> None:
     """Runs of one model with one seed cannot be seeds of each other (two ensembles, say, or one
     checkpoint evaluated twice): such runs are named by their folder instead, so they compare as
@@ -75,7 +68,7 @@ def compare(folders: list[str | Path], n_boot: int = 2000) -> dict:
         for key, get in (("micro_f1", lambda x: x.micro.f1), ("macro_f1", lambda x: x.macro.f1),
                          ("macro_precision", lambda x: x.macro.precision),
                          ("macro_recall", lambda x: x.macro.recall), ("map", lambda x: x.map),
-                         ("macro_f1_present", macro_f1_present)):
+                         ("macro_f1_present", lambda x: x.macro_f1_present)):
             vals = [get(r["result"]) for r in rs]
             entry[key] = {"values": vals, "mean": _mean_std(vals)[0], "std": _mean_std(vals)[1]}
         classes = [c.name for c in rs[0]["result"].per_class]
@@ -94,20 +87,25 @@ def compare(folders: list[str | Path], n_boot: int = 2000) -> dict:
     return {"best": best, "n_clips": int(len(ids)), "models": models}
 
 
+def _cell(stat: dict) -> str:
+    """A score over seeds: mean ± standard deviation, or the one value of a single seed (no spread
+    to show: a ± 0.000 would claim one)."""
+    return f"{stat['mean']:.3f}" if len(stat["values"]) == 1 else f"{stat['mean']:.3f} ± {stat['std']:.3f}"
+
+
 def to_markdown(cmp: dict, title: str = "Comparison") -> str:
     models = cmp["models"]
     order = sorted(models, key=lambda m: -models[m]["macro_f1"]["mean"])
-    lines = [f"# {title}", "", f"{cmp['n_clips']} clips. Mean ± standard deviation over seeds; p: paired bootstrap "
-             f"against the best model (`{cmp['best']}`), first seed of each.", "",
+    lines = [f"# {title}", "", f"{cmp['n_clips']} clips. Mean ± standard deviation over n seeds (n=1: the one value); "
+             f"p: paired bootstrap against the best model (`{cmp['best']}`), first seed of each.", "",
              "| model | seeds | micro F1 | macro F1 | macro F1 (present classes) | mAP | p (macro F1) | p (mAP) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m in order:
         e = models[m]
         vs = e.get("vs_best")
         p1, p2 = (f"{vs['macro_f1_p']:.4f}", f"{vs['map_p']:.4f}") if vs else ("best", "best")
-        lines.append(f"| {m} | {len(e['seeds'])} | {e['micro_f1']['mean']:.3f} ± {e['micro_f1']['std']:.3f} | "
-                     f"{e['macro_f1']['mean']:.3f} ± {e['macro_f1']['std']:.3f} | {e['macro_f1_present']['mean']:.3f} ± "
-                     f"{e['macro_f1_present']['std']:.3f} | {e['map']['mean']:.3f} ± {e['map']['std']:.3f} | {p1} | {p2} |")
+        cells = " | ".join(_cell(e[k]) for k in ("micro_f1", "macro_f1", "macro_f1_present", "map"))
+        lines.append(f"| {m} | n={len(e['seeds'])} | {cells} | {p1} | {p2} |")
     classes = list(models[order[0]]["per_class_f1"])
     lines += ["", "## Per-class F1 (mean over seeds)", "", "| class | " + " | ".join(order) + " |",
               "| --- |" + " --- |" * len(order)]

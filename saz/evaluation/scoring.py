@@ -24,31 +24,12 @@ from saz import io, metrics, report
 from saz.datasets.base import Dataset
 from saz.evaluation.timeline import timeline_scores
 from saz.features.dataset import dataset_features
-from saz.labels import Vocabulary
 from saz.models.predictor import Predictor
 from saz.models.train import evaluation_truth
 from saz.prediction import Prediction
-from saz.vocabulary import resolve_name
+from saz.vocabulary import align_labels
 
 LONG_CLIPS = ("windows", "centre")
-
-
-def align_labels(y: np.ndarray, source: Vocabulary, target: Vocabulary) -> tuple[np.ndarray, list[str]]:
-    """Columns of ``y`` (in ``source`` order) rearranged to ``target``; returns (y, dropped names).
-
-    A name ``target`` does not know is looked up in saz's table of instrument names
-    (``saz/data/sample_names.toml``, e.g. HamNava's ``santour`` -> ``dulcimer``), as the ``real``
-    set maps it, before it is dropped."""
-    out = np.full((len(y), len(target)), np.nan, dtype=np.float32)
-    dropped = []
-    for j, name in enumerate(source.names):
-        canonical = resolve_name(target, name)
-        if canonical is None:
-            dropped.append(name)
-        else:  # two source names of one class (singer and voice): either one says it plays
-            k = target.names.index(canonical)
-            out[:, k] = np.where(np.isnan(out[:, k]), y[:, j], np.fmax(out[:, k], y[:, j]))
-    return out, dropped
 
 
 def long_clips_of(predictor: Predictor, clips: pd.DataFrame) -> list[int]:

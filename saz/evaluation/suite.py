@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from saz.datasets import Dataset, load
-from saz.evaluation.compare import macro_f1_present
 from saz.evaluation.realset import load_real
 from saz.evaluation.scoring import evaluate_checkpoint
 from saz.metrics import bootstrap_intervals, top1_hits
@@ -68,7 +67,7 @@ def _poly_scores(pred: Predictor, poly: Dataset, out: Path, cache: str | Path, m
     r = evaluate_checkpoint(pred, poly, out / f"real-poly{suffix}", protocol="hard", cache_dir=cache,
                             progress=False, long_clips=mode)
     npz = np.load(out / f"real-poly{suffix}" / "predictions.npz")
-    return {f"real_poly_macro_f1_present{suffix}": macro_f1_present(r), f"real_poly_map{suffix}": r.map,
+    return {f"real_poly_macro_f1_present{suffix}": r.macro_f1_present, f"real_poly_map{suffix}": r.map,
             f"real_poly_macro_f1_present_interval{suffix}":
                 bootstrap_intervals(npz["y_true"], npz["y_prob"], npz["thresholds"])["macro_f1_present"]}
 

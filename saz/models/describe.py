@@ -10,10 +10,15 @@ if TYPE_CHECKING:
     from saz.models.checkpoint import Checkpoint
 
 
+SCORE_NAMES = {"micro": "micro F1", "macro": "macro F1 over all classes", "macro_f1_present": "macro F1 over present classes",
+               "map": "mAP", "mse": "MSE", "r2": "R²"}  # the checkpoint's validation scores, as a reader says them
+
+
 @dataclass
 class CheckpointSummary:
     """A checkpoint in words: the heading, its feature line, the per-class threshold table (one
-    column per threshold profile) and notes on profiles, window thresholds and validation."""
+    column per threshold profile), its validation scores as rows of (score, value), and notes on
+    profiles and window thresholds."""
 
     model: str
     heading: str
@@ -21,6 +26,20 @@ class CheckpointSummary:
     columns: list[str]
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
+    validation: list[list[str]] = field(default_factory=list)
+
+
+def validation_rows(validation: dict | None) -> list[list[str]]:
+    """A checkpoint's ``validation`` scores as rows of (score, value): an average's F1 with its
+    precision and recall in brackets, then each number; a score a run did not compute is left out."""
+    rows = []
+    for key, value in (validation or {}).items():
+        name = SCORE_NAMES.get(key, key)
+        if isinstance(value, dict):
+            rows.append([f"{name} (precision, recall)", f"{value['f1']:.3f} ({value['precision']:.3f}, {value['recall']:.3f})"])
+        elif value is not None:
+            rows.append([name, f"{value:.3f}"])
+    return rows
 
 
 def model_description(name: str) -> tuple[str, str]:
@@ -42,7 +61,6 @@ def checkpoint_summary(ckpt: Checkpoint) -> CheckpointSummary:
         windows = ", ".join(f"{w:g}-s" for w in tabled.windows)
         notes.append(f"thresholds for {windows} prediction windows (saz predict --window: the nearest): {tabled.about}")
     notes += taught_notes(info)
-    notes.append(f"validation: {info.get('validation')}")
     return CheckpointSummary(
         model=ckpt.name,
         heading=f"checkpoint (saz {ckpt.saz_version}), protocol {info.get('protocol')}",
@@ -50,6 +68,7 @@ def checkpoint_summary(ckpt: Checkpoint) -> CheckpointSummary:
         columns=["class", "threshold", *(f"'{p}' profile" for p in profiles)],
         rows=rows,
         notes=notes,
+        validation=validation_rows(info.get("validation")),
     )
 
 

@@ -75,6 +75,23 @@ class Predictor:
         return np.asarray(found.thresholds, dtype=np.float32)
 
     @property
+    def receptive_frames(self) -> int:
+        """Input frames that one output of the network hears (the most of any member's); 1 for a
+        model that declares none (``receptive_frames`` of its class)."""
+        if self.members:
+            return max(m.receptive_frames for m in self.members)
+        return int(getattr(self.model, "receptive_frames", 1))
+
+    @property
+    def min_window(self) -> float:
+        """The shortest input in seconds the model can use: one whose spectrogram holds
+        :attr:`receptive_frames` frames (centred frames: n samples give ``1 + n // hop``), and at
+        least one FFT frame. Shorter, every output would hear the zero padding around the clip."""
+        f = self.feature
+        hop = f.sr / f.frame_rate if f.frame_rate else 0.0
+        return max((self.receptive_frames - 1) * hop, float(getattr(f, "n_fft", 0))) / f.sr
+
+    @property
     def has_frames(self) -> bool:
         if self.members:
             return all(m.has_frames for m in self.members)

@@ -65,6 +65,9 @@ class SazNet(AttentionPooled, TorchModel):
     augment = Augment()
     class_balanced = True
     frame_hop = 2
+    # Spectrogram frames one frame feature hears: the strided 3x3 stem (3, then a step of 2 input
+    # frames), three separable 3x3 blocks (+2 steps each: 15) and the temporal kernel of 5 (+4: 23).
+    receptive_frames = 23
 
     def __init__(self, input_shape: tuple[int, ...], n_classes: int, width: int = 128, dropout: float = 0.2,
                  input_norm: str = "none", **hparams: Any):

@@ -11,7 +11,8 @@ Protocols (``protocol``):
   fixed 0.5 threshold (accuracy and F1).
 
 A run directory holds ``run.json`` (the run's settings: its configuration, feature, clip length,
-vocabulary and a fingerprint of its data), ``log.csv`` (one row per epoch), ``state.pt``
+vocabulary and a fingerprint of its data), ``log.csv`` (one row per epoch, its validation scores
+read as the checkpoint's are: :func:`validation_scores`), ``state.pt``
 (everything needed to go on: weights, optimiser, early-stopping counters, history) and, at the
 end, ``model.pt``, the checkpoint of the best epoch. Every epoch draws its shuffling, dropout and
 augmentation from ``(seed, epoch)`` only, so ``resume=True`` after an interruption gives the same
@@ -28,24 +29,23 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from saz import io, metrics
+from saz.datasets.base import Dataset
 from saz.features import Feature, feature_from_config
 from saz.features.dataset import dataset_features, typical_seconds
-from saz.labels import Vocabulary, binarize
+from saz.labels import LabelSet, Vocabulary, binarize
 from saz.models.base import SklearnModel, TorchModel, build, count_parameters, get_model_class
 from saz.models.bundled import resolve_model
 from saz.models.checkpoint import Checkpoint
 from saz.models.normalizer import Normalizer
 from saz.progress import progress_bar
-
-if TYPE_CHECKING:
-    from saz.datasets.base import Dataset
+from saz.vocabulary import align_labels
 
 PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
 RESUMABLE = ("epochs", "patience", "budget_cpu_minutes", "device")  # a resume may change them: how long, and where
@@ -67,7 +67,7 @@ class TrainConfig:
     weight_decay: float | None = None
     augment: bool | None = None              # None: the model's own recipe (saznet's), if any
     seed: int = 0
-    init: str | None = None                  # start from this checkpoint's weights (same model and vocabulary)
+    init: str | None = None                  # start from this checkpoint's weights (init_checkpoint: 'default:2'...)
     device: str = "auto"                     # where PyTorch models train: auto (CUDA when there is one), cpu, cuda[:N]
     label_smoothing: float = 0.0             # training targets pulled towards 0.5 by this share (0: none)
 
@@ -156,11 +156,81 @@ def _first_difference(stored: dict, now: dict, prefix: str = "") -> tuple[str, A
     return None
 
 
+def _member_spec(spec: str) -> tuple[str, int | None]:
+    """``'default:2'`` -> ``('default', 2)``; a spec without a ``:N`` ending -> ``(spec, None)``."""
+    head, sep, tail = spec.rpartition(":")
+    return (head, int(tail)) if sep and tail.isdigit() else (spec, None)
+
+
+def init_checkpoint(spec: str) -> Checkpoint:
+    """The checkpoint a run starts from (``init``): 'default' or a checkpoint file, and of an
+    ensemble (the default is one of three saznets) a member, which has weights to start from:
+    the first, or with ``SPEC:N`` the N-th (from 1). ValueError for a member the ensemble lacks,
+    or ``:N`` after a checkpoint that is no ensemble."""
+    path, n = _member_spec(spec)
+    ckpt = Checkpoint.load(resolve_model(path))
+    if ckpt.kind != "ensemble":
+        if n is not None:
+            raise ValueError(f"{path}: not an ensemble, so it has no member {n} to start from")
+        return ckpt
+    if not 1 <= (n or 1) <= len(ckpt.members):
+        raise ValueError(f"{spec}: the ensemble has members 1 to {len(ckpt.members)}")
+    return ckpt.members[(n or 1) - 1]
+
+
+def starting_feature(cfg: TrainConfig) -> dict[str, Any]:
+    """The feature configuration a run starts from: its ``init`` checkpoint's (the weights were
+    trained on it), else the model's default."""
+    return dict(init_checkpoint(cfg.init).feature if cfg.init else get_model_class(cfg.model).default_feature)
+
+
+def _on_vocabulary(ds: Dataset, vocab: Vocabulary, spec: str) -> Dataset:
+    """``ds`` with its labels on ``vocab`` (:func:`saz.vocabulary.align_labels`; a class they
+    never name is unknown), or ValueError naming the classes of ``ds`` that ``vocab`` lacks."""
+    if list(ds.vocab.names) == list(vocab.names):
+        return ds
+    y, dropped = align_labels(ds.y, ds.vocab, vocab)
+    if dropped:
+        raise ValueError(f"{spec}: its vocabulary has no {', '.join(dropped)}: fine-tuning keeps the classes of the "
+                         "checkpoint it starts from (train one from scratch to learn others)")
+    return Dataset(ds.name, ds.root, ds.clips, LabelSet(vocab, y), list(ds.problems))
+
+
+def fine_tuning_sets(cfg: TrainConfig, train: Dataset, val: Dataset) -> tuple[Dataset, Dataset]:
+    """``train`` and ``val`` labelled over the vocabulary of the run's ``init`` checkpoint (as they
+    are without one): a class named by another of its names (``fiddle``) is that class, and a
+    class the labels never name is unknown (NaN: taught neither present nor absent, so the model
+    keeps what it knew of it). ValueError for a labelled class the checkpoint does not know."""
+    if not cfg.init:
+        return train, val
+    vocab = init_checkpoint(cfg.init).vocabulary
+    return _on_vocabulary(train, vocab, cfg.init), _on_vocabulary(val, vocab, cfg.init)
+
+
+def validation_scores(y_val: np.ndarray, p_val: np.ndarray, vocab: Vocabulary, protocol: str,
+                      keep: np.ndarray | None = None) -> tuple[metrics.Evaluation, np.ndarray]:
+    """A run's one reading of its validation clips, every epoch (``log.csv``) and at the end (the
+    checkpoint's ``validation``, the line ``saz train`` prints): the scores at the thresholds the
+    checkpoint keeps (tuned for F1 on these clips, ``keep``'s for a class without a positive
+    there when given; 0.5 for the soft protocols), and those thresholds. Its F1 is the macro F1
+    over the classes with a positive validation clip
+    (:attr:`saz.metrics.Evaluation.macro_f1_present`, ``val_macro_f1_present``)."""
+    truth = evaluation_truth(y_val, protocol)
+    if protocol in ("auto", "hard"):
+        thresholds = metrics.tune_thresholds(truth, p_val)
+        if keep is not None:
+            decided = (np.nan_to_num(truth, nan=0.0) >= 0.5).any(axis=0)
+            thresholds = np.where(decided, thresholds, np.asarray(keep, np.float32)).astype(np.float32)
+    else:
+        thresholds = np.full(len(vocab), 0.5, np.float32)
+    return metrics.evaluate(truth, p_val, vocab, thresholds), thresholds
+
+
 def _score(result: metrics.Evaluation, protocol: str) -> float:
     """Early-stopping score (higher is better): -MSE for soft regression, else mAP."""
     if protocol == "soft-regression":
         return -result.mse
-    return result.map if result.map is not None else result.macro.f1
+    return result.map if result.map is not None else result.macro_f1_present
 
 
 class Trainer:
@@ -176,6 +246,7 @@ class Trainer:
         self.progress = progress
         self.data_info = data_info or {}
         self.cls = get_model_class(cfg.model)
+        self.start = init_checkpoint(cfg.init) if cfg.init else None  # the checkpoint the weights start from
 
     # -- shared --------------------------------------------------------------------------------
 
@@ -205,20 +276,22 @@ class Trainer:
             raise ValueError(f"{path}: cannot resume with {name}={json.dumps(now)}: the run was started with "
                              f"{name}={json.dumps(was)} (resume with its settings, or train into another folder)")
 
+    def _validation(self, y_val: np.ndarray, p_val: np.ndarray) -> tuple[metrics.Evaluation, np.ndarray]:
+        """:func:`validation_scores` of this run (a fine-tuned class without a validation positive
+        keeps the threshold of the checkpoint it started from)."""
+        keep = None if self.start is None else np.asarray(self.start.thresholds, np.float32)
+        return validation_scores(y_val, p_val, self.vocab, self.cfg.protocol, keep)
+
     def _info(self, history: list[dict], best_epoch: int, val: metrics.Evaluation, cpu: float, n_params: int | None) -> dict:
         return {"protocol": self.cfg.protocol, "config": asdict(self.cfg), "data": self.data_info,
                 "best_epoch": best_epoch, "epochs_run": len(history), "cpu_seconds": cpu, "parameters": n_params,
-                "validation": val.subset("micro", "macro", "map", "mse", "r2"),
+                "validation": {**val.subset("micro", "macro"), "macro_f1_present": val.macro_f1_present,
+                               **val.subset("map", "mse", "r2")},
                 "history": history}
 
     def _finish(self, model: TorchModel | SklearnModel, norm: Normalizer | None, p_val: np.ndarray, y_val: np.ndarray,
                 history: list[dict], best_epoch: int, cpu: float) -> Path:
-        truth = evaluation_truth(y_val, self.cfg.protocol)
-        if self.cfg.protocol in ("auto", "hard"):
-            thresholds = metrics.tune_thresholds(truth, p_val)
-        else:
-            thresholds = np.full(len(self.vocab), 0.5, np.float32)
-        val = metrics.evaluate(truth, p_val, self.vocab, thresholds)
+        val, thresholds = self._validation(y_val, p_val)
         n_params = count_parameters(model) if isinstance(model, TorchModel) else None
         info = self._info(history, best_epoch, val, cpu, n_params)
         ckpt = Checkpoint.from_model(model, self.feature, self.seconds, self.vocab, thresholds, norm, info)
@@ -253,10 +326,10 @@ class Trainer:
         targets = np.nan_to_num(binarize(y, 0.5), nan=0.0)  # unknown entries count as absent
         model = build(self.cfg.model, X.shape[1:], len(self.vocab), **self.cfg.hparams).fit(X, targets, seed=self.cfg.seed)
         p_val = model.predict_proba(X_val)
-        val = metrics.evaluate(evaluation_truth(y_val, self.cfg.protocol), p_val, self.vocab)
+        val = self._validation(y_val, p_val)[0]
         cpu = time.process_time() - cpu0
-        history = [{"epoch": 1, "train_loss": float("nan"), "val_loss": float("nan"), "val_macro_f1": val.macro.f1,
-                    "val_map": val.map, "cpu_seconds": cpu}]
+        history = [{"epoch": 1, "train_loss": float("nan"), "val_loss": float("nan"),
+                    "val_macro_f1_present": val.macro_f1_present, "val_map": val.map, "cpu_seconds": cpu}]
         self._write_log(history)
         return self._finish(model, None, p_val, y_val, history, 1, cpu)
 
@@ -275,18 +348,21 @@ class Trainer:
         out = [torch.sigmoid(model(norm(torch.from_numpy(X[i:i + batch])).to(dev))).cpu() for i in range(0, len(X), batch)]
         return torch.cat(out).numpy()
 
-    def _warm_start(self, model: TorchModel, path: str) -> None:
-        """Load the weights of checkpoint ``path`` into ``model`` (fine-tuning), or say why not."""
-        ckpt = Checkpoint.load(resolve_model(path))
-        if ckpt.kind == "ensemble":
-            raise ValueError(f"{path}: an ensemble cannot start a run; start from one of its members' checkpoints")
+    def _warm_start(self, model: TorchModel) -> Normalizer | None:
+        """Load the weights of the ``init`` checkpoint into ``model`` (fine-tuning), or say why
+        not; returns its input standardisation, which those weights were trained behind."""
+        ckpt, path = self.start, self.cfg.init
         if ckpt.name != self.cfg.model or list(ckpt.vocabulary.names) != list(self.vocab.names):
             raise ValueError(f"{path}: a {ckpt.name} checkpoint over other classes cannot start a "
                              f"{self.cfg.model} run over this vocabulary")
+        if dict(ckpt.feature) != self.feature.config():
+            raise ValueError(f"{path}: trained on another feature ({_first_difference(ckpt.feature, self.feature.config())[0]} "
+                             "differs): its weights would hear other inputs")
         try:
             model.load_state_dict(ckpt.state_dict)
         except RuntimeError as e:
             raise ValueError(f"{path}: weights do not fit this model ({str(e).splitlines()[0]})") from None
+        return ckpt.norm
 
     @property
     def _budget(self) -> float | None:
@@ -331,11 +407,11 @@ class Trainer:
         cfg, cls = self.cfg, self.cls
         torch.manual_seed(cfg.seed)
         model = build(cfg.model, pool.X.shape[1:], len(self.vocab), **cfg.hparams)
-        if cfg.init:
-            self._warm_start(model, cfg.init)
+        norm = self._warm_start(model) if self.start is not None else None
         dev = torch_device(cfg.device)  # batches are drawn and augmented on the CPU, then moved
         model.to(dev)
-        norm = Normalizer.fit(pool.X, cls.input_kind)
+        if norm is None or not norm.fits(pool.X.shape[1:]):
+            norm = Normalizer.fit(pool.X, cls.input_kind)
         opt_cfg = dict(cls.optimizer)
         if cfg.lr is not None:
             opt_cfg["lr"] = cfg.lr
@@ -403,7 +479,7 @@ class Trainer:
         p_val = self._predict(run.model, X_val, run.norm, 256)
         y_val_t = torch.from_numpy(training_targets(y_val, self.cfg.protocol))
         val_loss = float(masked_loss(torch.logit(torch.from_numpy(p_val), eps=1e-7), y_val_t, self.cfg.uses_mse))
-        return val_loss, metrics.evaluate(evaluation_truth(y_val, self.cfg.protocol), p_val, self.vocab)
+        return val_loss, self._validation(y_val, p_val)[0]
 
     def _record(self, prog: "_Progress", model: TorchModel, epoch: int, train_loss: float, val_loss: float,
                 result: dict, fresh_clips: int) -> None:
@@ -416,7 +492,7 @@ class Trainer:
         else:
             prog.bad += 1
         prog.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                             "val_macro_f1": result.macro.f1,
+                             "val_macro_f1_present": result.macro_f1_present,
                              "val_map": result.map if result.map is not None else float("nan"),
                              "cpu_seconds": prog.cpu, "fresh_clips": fresh_clips})
 
@@ -472,26 +548,31 @@ class _Progress:
     cpu: float = 0.0
 
 
-def training_input(cfg: TrainConfig, train: "Dataset", feature_config: dict[str, Any] | None = None,
+def training_input(cfg: TrainConfig, train: Dataset, feature_config: dict[str, Any] | None = None,
                    seconds: float | None = None) -> tuple[Feature, float]:
-    """The feature (``feature_config``, else the model's default) and clip length (``seconds``,
-    else the median clip of ``train``) a run trains on: what a stream of fresh clips must match."""
-    feature = feature_from_config(feature_config or get_model_class(cfg.model).default_feature)
-    return feature, seconds or typical_seconds(train.clips)
+    """The feature (``feature_config``, else :func:`starting_feature`) and clip length
+    (``seconds``, else the ``init`` checkpoint's, else the median clip of ``train``) a run trains
+    on: what a stream of fresh clips must match."""
+    feature = feature_from_config(feature_config or starting_feature(cfg))
+    return feature, seconds or (init_checkpoint(cfg.init).seconds if cfg.init else typical_seconds(train.clips))
 
 
-def train_on_dataset(cfg: TrainConfig, train: "Dataset", val: "Dataset", run_dir: str | Path,
+def train_on_dataset(cfg: TrainConfig, train: Dataset, val: Dataset, run_dir: str | Path,
                      feature_config: dict[str, Any] | None = None, seconds: float | None = None,
                      cache_dir: str | Path | None = None, resume: bool = False, progress: bool = True,
                      fresh: Fresh | None = None) -> Path:
     """Compute (cached) features of both sets with :func:`training_input`'s feature and length, and train.
 
+    With ``cfg.init`` (fine-tuning), both sets are labelled over the vocabulary of the checkpoint
+    the run starts from (:func:`fine_tuning_sets`), which keeps its feature, clip length, input
+    standardisation and, for a class the validation clips have no positive of, its threshold.
     ``fresh(max_clips)``, when given, yields new clips (features over that same feature and
     length, labels over the training vocabulary), which each epoch swaps in for the oldest:
     e.g. the ``take`` that :func:`saz.synth.stream.fresh_clips` yields.
     """
     if list(train.vocab.names) != list(val.vocab.names):
         raise ValueError("training and validation sets have different vocabularies")
+    train, val = fine_tuning_sets(cfg, train, val)
     feature, seconds = training_input(cfg, train, feature_config, seconds)
     X, y, _, problems = dataset_features(train, feature, seconds, cache_dir, progress)
     X_val, y_val, _, val_problems = dataset_features(val, feature, seconds, cache_dir, progress)

@@ -25,7 +25,8 @@ def test_models_info_of_a_model_a_checkpoint_and_a_missing_file(cli, profiled, t
     assert r.returncode == 0 and r.stdout.startswith("saznet (spectrogram input; source: ") and "Design" in r.stdout
     r = cli("models", "info", profiled)
     assert r.returncode == 0 and "'everything' profile" in r.stdout and "every class passes" in r.stdout
-    assert r.stdout.startswith("saznet checkpoint (saz ") and "; 2-s clips" in r.stdout and "validation: {" in r.stdout
+    assert r.stdout.startswith("saznet checkpoint (saz ") and "; 2-s clips" in r.stdout and "validation: {" not in r.stdout
+    assert "┃ validation " in r.stdout and "│ macro F1 over present classes " in r.stdout and "│ mAP " in r.stdout
     r = cli("models", "info", tmp_path / "missing.pt")
     assert r.returncode == 1 and "no such checkpoint" in r.stderr and "Traceback" not in r.stderr
 
@@ -63,15 +64,15 @@ def test_thresholds_tuned_per_prediction_window(cli, model, tmp_path):
 
     _clips(tmp_path, "val.csv", ["tar", "ney", "daf"])
     r = cli("models", "windows", model, "-d", "csv", "-r", tmp_path / "val.csv", "--split", "all",
-            "-w", "1", "-w", "0.5", "-o", tmp_path / "w.pt")
-    assert r.returncode == 0 and "thresholds for 0.5-s, 1-s windows" in r.stdout, r.stderr
-    table = window_thresholds(load_predictor(model), [load("csv", tmp_path / "val.csv")], [0.5, 1.0], progress=False)
+            "-w", "1", "-w", "0.55", "-o", tmp_path / "w.pt")
+    assert r.returncode == 0 and "thresholds for 0.55-s, 1-s windows" in r.stdout, r.stderr
+    table = window_thresholds(load_predictor(model), [load("csv", tmp_path / "val.csv")], [0.55, 1.0], progress=False)
     tabled = load_predictor(tmp_path / "w.pt")
-    assert [tabled.threshold_window(w) for w in (0.4, 0.7, 0.8, 1.6, 5.0, None)] == [0.5, 0.5, 1.0, 2.0, 2.0, 2.0]
-    np.testing.assert_allclose(tabled.thresholds_for(None, 0.45), table[0.5])
+    assert [tabled.threshold_window(w) for w in (0.4, 0.7, 0.8, 1.6, 5.0, None)] == [0.55, 0.55, 1.0, 2.0, 2.0, 2.0]
+    np.testing.assert_allclose(tabled.thresholds_for(None, 0.45), table[0.55])
     np.testing.assert_allclose(tabled.thresholds_for(None, 1.0), table[1.0])
     r = cli("models", "info", tmp_path / "w.pt")
     said = " ".join(r.stdout.split())  # as printed, wrapped to the terminal's width
-    assert r.returncode == 0 and "0.5-s, 1-s prediction windows" in said and "8 clips of csv (val.csv, all)" in said, r.stderr
+    assert r.returncode == 0 and "0.55-s, 1-s prediction windows" in said and "8 clips of csv (val.csv, all)" in said, r.stderr
     r = cli("models", "windows", model, "-d", "csv", "-r", tmp_path / "val.csv", "-w", "1", "-o", tmp_path / "x.pt")
     assert r.returncode == 1 and "validation" in r.stderr and not (tmp_path / "x.pt").exists()

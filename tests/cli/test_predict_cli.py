@@ -31,8 +31,11 @@ def test_folder_with_a_bad_file_json_csv_out_and_plots(cli, model, tmp_path):
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [source_name(d["source"]) for d in lines] == ["a.wav", "b.ogg"]
     for d in lines:
-        assert set(d) == {"source", "duration", "thresholds_from", "instruments", "probabilities", "timeline"}
+        assert set(d) == {"source", "duration", "thresholds_from", "instruments", "probabilities", "timeline",
+                          "vocabulary", "unlike_training"}
         assert set(d["probabilities"]) == {"tar", "ney", "daf"}
+        assert d["vocabulary"]["instruments"] == ["tar", "ney", "daf"]
+        assert d["vocabulary"]["not_in_vocabulary"]["Iranian"] == ["setar", "santur", "kamancheh", "oud", "tonbak"]
         assert {"window", "hop", "windows", "segments", "envelope"} == set(d["timeline"])
         peaks = d["timeline"]["envelope"]["peaks"]  # the waveform, one peak per step
         assert len(peaks) == pytest.approx(d["duration"] / d["timeline"]["envelope"]["step"], abs=1) and max(peaks) > 0.1
@@ -108,7 +111,7 @@ def test_file_names_print_as_written_and_error_lines_never_wrap(cli, model, tmp_
     r = cli("predict", tmp_path / "a[" / "x].wav", long, tmp_path / "[cel][cla]0002__1.wav", "-m", model, "--threshold", "0")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert [line.split(": not audio")[0] for line in failure_lines(r.stderr)] == [f"failed: {tmp_path / 'a[' / 'x].wav'}", f"failed: {long}"]
-    assert r.stdout.startswith(f"{tmp_path / '[cel][cla]0002__1.wav'} (1.0 s)")
+    assert f"{tmp_path / '[cel][cla]0002__1.wav'} (1.0 s)" in r.stdout.splitlines()
 
 
 @pytest.mark.parametrize("suffix", [".ogg", ".mp3"])
@@ -159,6 +162,73 @@ def test_unusable_inputs_are_bad_files_and_the_rest_is_answered(cli, model, tmp_
                                        f"failed: {tmp_path / 'sock.wav'}: not a regular file (a pipe, socket or device)"]
     assert f"skipped: {songs}: 2 file(s) not named as audio: cover.jpg, sub/notes.txt" in r.stderr.splitlines()
     assert "3 of 6 file(s) failed" in r.stderr
+
+
+def test_the_table_says_what_the_model_knows_once_and_a_pattern_unlike_training_per_file(cli, model, tmp_path):
+    """The table opens with the model's instruments and, per tradition, those it does not know
+    (data: saz/data/traditions.toml); a file whose probabilities waver gets a line of its own."""
+    from saz.prediction import Prediction
+
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, tone(SR, 2.0), SR)
+    r = cli("predict", tmp_path / "a.wav", tmp_path / "b.wav", "-m", model)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"{model} knows 3 instruments (saz models info {model}): tar, ney, daf"
+    assert lines[1].startswith("not in its vocabulary") and "  Iranian: setar, santur, kamancheh, oud, tonbak" in lines
+    assert r.stdout.count("knows 3 instruments") == 1
+    p = np.array([0.45, 0.3, 0.25], np.float32)
+    wavering = Prediction("c.wav", ["tar", "ney", "daf"], np.full(3, 0.5, np.float32), 2.0, 2.0, 1.0, p, np.zeros(1), p[None])
+    from saz.export import FORMATS
+
+    assert ("  unlike its training: no instrument reaches 0.6 yet 3 score between 0.2 and 0.6; what plays may be "
+            "outside its vocabulary") in FORMATS["table"].render(wavering, False, True).splitlines()
+
+
+def test_options_that_make_no_sense_are_refused_in_one_line(cli, model, tmp_path):
+    """A threshold outside [0, 1], a hop that is not positive or longer than the window, a window
+    shorter than the model hears (saznet: 23 spectrogram frames, 0.51 s) exit 2 in one line; a
+    window longer than a file fails that file, instead of padding it with silence."""
+    sf.write(tmp_path / "a.wav", tone(SR, 2.0), SR)
+    sf.write(tmp_path / "long.wav", tone(SR, 4.0), SR)
+    for option, value, words in (("--threshold", "1.5", "--threshold 1.5: outside [0, 1]"),
+                                 ("--threshold", "-0.1", "--threshold -0.1: outside [0, 1]"),
+                                 ("--hop", "0", "--hop 0: must be positive"), ("--hop", "-1", "--hop -1: must be positive"),
+                                 ("--hop", "2.5", "--hop 2.5: must be positive and at most the 2-s window"),
+                                 ("--window", "0.3", "--window 0.3: shorter than the model can use: each of its "
+                                                     "outputs hears 23 spectrogram frames, 0.51 s")):
+        r = cli("predict", tmp_path / "a.wav", "-m", model, option, value)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {words}"), r.stderr
+        assert r.stdout == ""
+    r = cli("predict", tmp_path / "a.wav", tmp_path / "long.wav", "-m", model, "--window", "3")
+    assert r.returncode == 1 and "1 of 2 file(s) failed" in r.stderr
+    assert (f"failed: {tmp_path / 'a.wav'}: 2.00 s long, shorter than the 3-s window asked for: give a window of "
+            "at most 2.00 s, or none") in r.stderr
+    assert "long.wav (4.0 s)" in r.stdout and "a.wav (" not in r.stdout
+    assert cli("predict", tmp_path / "a.wav", "-m", model, "--window", "0.52").returncode == 0
+    assert cli("predict", tmp_path / "a.wav", "-m", model).returncode == 0  # the model's own window pads, as in training
+
+
+def test_a_folder_of_m4a_is_predicted_through_ffmpeg_and_without_it_told_to_install_it(cli, model, tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    from saz import ffmpeg
+
+    sf.write(tmp_path / "a.wav", tone(SR, 2.0), SR)
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed: this test makes a real m4a with it")
+    (tmp_path / "in").mkdir()
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", tmp_path / "a.wav", "-c:a", "aac", tmp_path / "in" / "a.m4a"],
+                   check=True)
+    r = cli("predict", tmp_path / "in", "-m", model, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["duration"] == pytest.approx(2.0, abs=0.05)
+    monkeypatch.setattr(ffmpeg, "executable", lambda: None)
+    r = cli("predict", tmp_path / "in", "-m", model)
+    assert r.returncode == 1 and failure_lines(r.stderr) == [
+        f"failed: {tmp_path / 'in' / 'a.m4a'}: .m4a audio needs ffmpeg, which is not installed (not on PATH): install ffmpeg to decode it"]
 
 
 def test_document_formats_write_a_file_per_recording_into_the_out_folder(cli, model, tmp_path):

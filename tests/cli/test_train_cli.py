@@ -133,3 +133,77 @@ def test_evaluate_with_a_threshold_profile_and_its_errors(cli, profiled, tmp_pat
     assert r.returncode == 2 and "--long-clips must be one of windows, centre (got 'middle')" in r.stderr
     r = cli("evaluate", profiled, "--dataset", "csv", "--root", tmp_path / "m.csv", "--out", tmp_path / "ev4")
     assert r.returncode == 1 and "csv has no split 'test'" in r.stderr
+
+
+def test_evaluate_headline_is_over_the_classes_present_and_collapsed_thresholds_are_named(cli, profiled, tmp_path,
+                                                                                           monkeypatch):
+    """`saz evaluate` leads with macro F1 over the classes the split labels (a class it does not
+    label counts as 0 only in the named second number); thresholds that call everything present
+    (the 'everything' profile, or a run tuned so) get a warning, at evaluate and at train."""
+    from saz import metrics
+
+    for k, name in enumerate(("tar", "ney")):
+        sf.write(tmp_path / f"{name}.wav", tone(22050, 2.0, 220.0 * (k + 1)), 22050)
+    (tmp_path / "m.csv").write_text("clip_id,path,labels\ntar,tar.wav,tar\nney,ney.wav,ney\n")
+    r = cli("evaluate", profiled, "-d", "csv", "-r", tmp_path / "m.csv", "--split", "all", "-o", tmp_path / "ev")
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "ev" / "report.json").read_text())
+    present = np.mean([c["f1"] for c in report["per_class"] if c["support"] > 0])
+    assert (f"macro F1 {present:.3f} over the 2 classes present (over all 3, absent ones as 0: "
+            f"{report['macro']['f1']:.3f})") in r.stdout
+    assert "warning:" not in r.stderr
+    r = cli("evaluate", profiled, "-d", "csv", "-r", tmp_path / "m.csv", "--split", "all", "-o", tmp_path / "ev2",
+            "--profile", "everything")
+    assert r.returncode == 0 and f"warning: {profiled}: 3 of 3 thresholds at or below 0.05" in r.stderr, r.stderr
+    rows = ["clip_id,path,split,labels"]
+    for k in range(12):
+        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
+        rows.append(f"c{k},c{k}.wav,train,{['tar', 'ney', 'daf'][k % 3]}")
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.setattr(metrics, "tune_thresholds", lambda truth, prob: np.full(truth.shape[1], 0.05, np.float32))
+    r = cli("train", "saznet", "-d", "csv", "-r", tmp_path / "train.csv", "-o", tmp_path / "run", "--epochs", "1",
+            env={"SAZ_CACHE": str(tmp_path / "cache")})
+    assert r.returncode == 0 and "3 of 3 thresholds at or below 0.05, the lowest tuning tries" in r.stderr, r.stderr
+    assert "validation macro F1 over present classes" in r.stdout and "(log.csv's val_macro_f1_present)" in r.stdout
+
+
+def test_fine_tuning_the_default_starts_from_a_member_and_keeps_its_classes(cli, tmp_path):
+    """`saz train saznet --init default` starts from the default's first member (`default:2` the
+    second): its 32 classes, feature, 5-s clips and input scaling; the manifest's labels (violin,
+    fiddle = violin, flute) teach their classes, the others stay unknown and keep their thresholds.
+    A class the default does not know, or a member it lacks, is one line."""
+    import torch
+
+    from saz.models.bundled import DEFAULT_MODEL
+
+    rows = ["clip_id,path,split,labels"]
+    for k in range(12):
+        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
+        rows.append(f"c{k},c{k}.wav,{'train' if k < 9 else 'validation'},{['violin', 'flute', 'fiddle'][k % 3]}")
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    env = {"SAZ_CACHE": str(tmp_path / "cache")}
+    train = lambda init, out, *more: cli("train", "saznet", "--init", init, "-d", "csv", "-r", tmp_path / "m.csv",  # noqa: E731
+                                         "-o", tmp_path / out, "--epochs", "1", *more, env=env)
+    r = train("default", "ft")
+    assert r.returncode == 0, r.stderr
+    assert ("fine-tuning from default: your labels teach 2 of its 32 classes (flute, violin); the other 30 are left "
+            "unknown") in r.stderr
+    default, tuned = Checkpoint.load(DEFAULT_MODEL), Checkpoint.load(tmp_path / "ft" / "model.pt")
+    first = default.members[0]
+    assert tuned.vocabulary.names == default.vocabulary.names and tuned.feature == first.feature and tuned.seconds == 5.0
+    np.testing.assert_array_equal(tuned.norm.mean, first.norm.mean)
+    untaught = [j for j, n in enumerate(tuned.vocabulary.names) if n not in ("flute", "violin")]
+    np.testing.assert_allclose(np.asarray(tuned.thresholds)[untaught], np.asarray(first.thresholds)[untaught])
+    assert any(not torch.equal(tuned.state_dict[k], first.state_dict[k]) for k in first.state_dict)
+    r = train("default:2", "ft2", "--lr", "1e-12")
+    assert r.returncode == 0, r.stderr
+    second = Checkpoint.load(tmp_path / "ft2" / "model.pt").state_dict
+    torch.testing.assert_close(second["classify.weight"], default.members[1].state_dict["classify.weight"], atol=1e-6, rtol=0)
+    assert cli("predict", tmp_path / "c0.wav", "-m", tmp_path / "ft" / "model.pt").returncode == 0
+    r = train("default:4", "bad")
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1] == "error: default:4: the ensemble has members 1 to 3"
+    (tmp_path / "tar.csv").write_text("\n".join(rows[:-1] + ["c11,c11.wav,validation,tar"]) + "\n")
+    r = cli("train", "saznet", "--init", "default", "-d", "csv", "-r", tmp_path / "tar.csv", "-o", tmp_path / "bad",
+            "--epochs", "1", env=env)
+    assert r.returncode == 1 and "error: default: its vocabulary has no tar: fine-tuning keeps the classes" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "bad" / "model.pt").exists()
