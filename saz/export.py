@@ -80,6 +80,9 @@ def document(name: str, suffix: str, package: str | None = None) -> Callable[[Ca
     return wrap
 
 
+TEACH = "to add an instrument, teach it from a few of your recordings: saz teach EXAMPLES --out MINE.pt"
+
+
 def vocabulary_lines(vocab: Vocabulary, model: str) -> str:
     """The table's lines, once per run, on the instruments ``model`` knows and those it does not."""
     from saz.vocabulary import known_and_absent
@@ -90,6 +93,7 @@ def vocabulary_lines(vocab: Vocabulary, model: str) -> str:
     if field["not_in_vocabulary"]:
         lines.append("not in its vocabulary (for these it answers with the nearest instrument it knows):")
         lines += [f"  {label}: {', '.join(absent)}" for label, absent in field["not_in_vocabulary"].items()]
+        lines.append(TEACH)
     return "".join(line + "\n" for line in lines)
 
 

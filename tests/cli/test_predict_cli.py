@@ -166,7 +166,9 @@ def test_unusable_inputs_are_bad_files_and_the_rest_is_answered(cli, model, tmp_
 
 def test_the_table_says_what_the_model_knows_once_and_a_pattern_unlike_training_per_file(cli, model, tmp_path):
     """The table opens with the model's instruments and, per tradition, those it does not know
-    (data: saz/data/traditions.toml); a file whose probabilities waver gets a line of its own."""
+    (data: saz/data/traditions.toml) and how to teach it one; a file whose probabilities waver gets a
+    line of its own."""
+    from saz.export import TEACH
     from saz.prediction import Prediction
 
     for name in ("a.wav", "b.wav"):
@@ -177,6 +179,7 @@ def test_the_table_says_what_the_model_knows_once_and_a_pattern_unlike_training_
     assert lines[0] == f"{model} knows 3 instruments (saz models info {model}): tar, ney, daf"
     assert lines[1].startswith("not in its vocabulary") and "  Iranian: setar, santur, kamancheh, oud, tonbak" in lines
     assert r.stdout.count("knows 3 instruments") == 1
+    assert lines[lines.index("  Iranian: setar, santur, kamancheh, oud, tonbak") + 1:].count(TEACH) == 1
     p = np.array([0.45, 0.3, 0.25], np.float32)
     wavering = Prediction("c.wav", ["tar", "ney", "daf"], np.full(3, 0.5, np.float32), 2.0, 2.0, 1.0, p, np.zeros(1), p[None])
     from saz.export import FORMATS
