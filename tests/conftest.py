@@ -20,10 +20,11 @@ import socket
 import shutil
 import subprocess
 import sys
+import time
 import traceback
 from functools import lru_cache
 from pathlib import Path
-from typing import NoReturn
+from typing import Iterator, NoReturn
 
 import numpy as np
 import pytest
@@ -51,6 +52,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def saz_server(*args: str, tmp: Path) -> Iterator[str]:
+    """`saz serve` with ``args`` in a subprocess on a free loopback port, its temporary files in
+    ``tmp``; yields its URL once /api/health answers, and stops it afterwards."""
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", "serve", "--port", str(port), *args],
+                            env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                    break
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read())
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 REQUIRED = "SAZ_REQUIRE_SYSTEM_PACKAGES"  # set: a test whose system package is missing fails, not skips
 APT = "apt-get install "
 

@@ -10,15 +10,11 @@ in one line each and run no code.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, free_port
+from conftest import EXAMPLES, saz_server
 from fixtures import malformed
 
 httpx = pytest.importorskip("httpx")
@@ -72,22 +68,8 @@ def test_features_computes_every_file_or_names_it_once(corpus, tmp_path):
 @pytest.fixture(scope="module")
 def server(model, tmp_path_factory):
     """`saz serve` on a free loopback port with the small test model."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", "serve", "--port", str(port), "--model", model],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("server-tmp"))})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read())
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with saz_server("--model", model, tmp=tmp_path_factory.mktemp("server-tmp")) as url:
+        yield url
 
 
 def test_the_api_answers_every_uploadable_file_or_refuses_it_cleanly(corpus, server):

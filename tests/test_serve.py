@@ -6,8 +6,6 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import warnings
@@ -19,7 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import EXAMPLES, REAL_FILES, free_port, tone
+from conftest import EXAMPLES, REAL_FILES, free_port, saz_server, tone
 from saz.audio import AudioError
 
 httpx = pytest.importorskip("httpx")
@@ -31,25 +29,8 @@ def server(tmp_path_factory):
     """`saz serve` in a subprocess with its own TMPDIR (to check that uploads leave nothing), taking
     recordings up to 20 s, two at a time with 18 more waiting (twenty concurrent requests all get a turn)."""
     tmp = tmp_path_factory.mktemp("server-tmp")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", "serve", "--port", str(port), "--max-upload-mb", "2",
-                             "--max-seconds", "20", "--max-jobs", "2", "--max-queue", "18"],
-                            env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read())
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start")
-    yield url, tmp
-    proc.terminate()
-    proc.wait(10)
+    with saz_server("--max-upload-mb", "2", "--max-seconds", "20", "--max-jobs", "2", "--max-queue", "18", tmp=tmp) as url:
+        yield url, tmp
 
 
 def post(url: str, path: Path, headers: dict[str, str] | None = None, **params) -> httpx.Response:

@@ -3,12 +3,24 @@
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from conftest import FIXTURES, tone
 from saz.models.checkpoint import Checkpoint
+
+
+def tone_manifest(folder: Path, labels: list[str], name: str = "m.csv", validation_from: int = 12) -> Path:
+    """A CSV manifest ``folder/name`` of 12 generated 2-s tones (three pitches in turn), labelled
+    in turn by ``labels``; clips from index ``validation_from`` on are in the validation split."""
+    rows = ["clip_id,path,split,labels"]
+    for k in range(12):
+        sf.write(folder / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
+        rows.append(f"c{k},c{k}.wav,{'train' if k < validation_from else 'validation'},{labels[k % len(labels)]}")
+    (folder / name).write_text("\n".join(rows) + "\n")
+    return folder / name
 
 
 def test_hamnava_three_protocols_end_to_end_and_compare(cli, tmp_path):
@@ -78,11 +90,7 @@ def test_train_and_evaluate_errors_are_one_line(cli, tmp_path):
 
 def test_train_without_a_validation_split_cuts_one_from_training(cli, tmp_path):
     """A manifest with a training split only: `saz train` validates on a stratified 15 % of it."""
-    rows = ["clip_id,path,split,labels"]
-    for k in range(12):
-        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
-        rows.append(f"c{k},c{k}.wav,train,{['tar', 'ney', 'daf'][k % 3]}")
-    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    tone_manifest(tmp_path, ["tar", "ney", "daf"])
     r = cli("train", "saznet", "-d", "csv", "-r", tmp_path / "m.csv", "-o", tmp_path / "run", "--epochs", "1",
             env={"SAZ_CACHE": str(tmp_path / "cache")})
     assert r.returncode == 0 and "no 'validation' split: validating on a stratified 15 % of 'train'" in r.stderr, r.stderr
@@ -93,11 +101,7 @@ def test_train_without_a_validation_split_cuts_one_from_training(cli, tmp_path):
 def test_train_resume_refuses_another_run_and_a_damaged_state(cli, tmp_path):
     """`saz train --resume` with another --seed (which would re-cut the validation clips) or over a
     damaged state.pt: one line naming the setting or the file; interrupted writes' leftovers go."""
-    rows = ["clip_id,path,split,labels"]
-    for k in range(12):
-        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
-        rows.append(f"c{k},c{k}.wav,train,{['tar', 'ney', 'daf'][k % 3]}")
-    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    tone_manifest(tmp_path, ["tar", "ney", "daf"])
     env = {"SAZ_CACHE": str(tmp_path / "cache")}
     train = lambda *more: cli("train", "saznet", "-d", "csv", "-r", tmp_path / "m.csv", "-o", tmp_path / "run", *more, env=env)  # noqa: E731
     assert train("--epochs", "1").returncode == 0
@@ -155,11 +159,7 @@ def test_evaluate_headline_is_over_the_classes_present_and_collapsed_thresholds_
     r = cli("evaluate", profiled, "-d", "csv", "-r", tmp_path / "m.csv", "--split", "all", "-o", tmp_path / "ev2",
             "--profile", "everything")
     assert r.returncode == 0 and f"warning: {profiled}: 3 of 3 thresholds at or below 0.05" in r.stderr, r.stderr
-    rows = ["clip_id,path,split,labels"]
-    for k in range(12):
-        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
-        rows.append(f"c{k},c{k}.wav,train,{['tar', 'ney', 'daf'][k % 3]}")
-    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    tone_manifest(tmp_path, ["tar", "ney", "daf"], "train.csv")
     monkeypatch.setattr(metrics, "tune_thresholds", lambda truth, prob: np.full(truth.shape[1], 0.05, np.float32))
     r = cli("train", "saznet", "-d", "csv", "-r", tmp_path / "train.csv", "-o", tmp_path / "run", "--epochs", "1",
             env={"SAZ_CACHE": str(tmp_path / "cache")})
@@ -176,11 +176,7 @@ def test_fine_tuning_the_default_starts_from_a_member_and_keeps_its_classes(cli,
 
     from saz.models.bundled import DEFAULT_MODEL
 
-    rows = ["clip_id,path,split,labels"]
-    for k in range(12):
-        sf.write(tmp_path / f"c{k}.wav", tone(22050, 2.0, 220.0 * (1 + k % 3)), 22050)
-        rows.append(f"c{k},c{k}.wav,{'train' if k < 9 else 'validation'},{['violin', 'flute', 'fiddle'][k % 3]}")
-    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    rows = tone_manifest(tmp_path, ["violin", "flute", "fiddle"], validation_from=9).read_text().splitlines()
     env = {"SAZ_CACHE": str(tmp_path / "cache")}
     train = lambda init, out, *more: cli("train", "saznet", "--init", init, "-d", "csv", "-r", tmp_path / "m.csv",  # noqa: E731
                                          "-o", tmp_path / out, "--epochs", "1", *more, env=env)
