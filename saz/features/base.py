@@ -46,6 +46,10 @@ class Feature:
         """Output frames per second for frame-wise features; None for clip summaries."""
         return None
 
+    def check(self) -> None:
+        """Raise ValueError, in one line, if the extractor cannot run here (e.g. a bad checkpoint);
+        called once before a batch so the problem is not repeated for every file."""
+
     def compute(self, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
