@@ -13,10 +13,11 @@ stand-in for the loader: only the sizes are small.
   ``modeling_MERT.py``, which are in the folder (a small faithful version of MERT's remote code:
   the HuBERT convolutional front end and transformer, with MERT's configuration fields), so
   loading needs ``trust_remote_code`` exactly as the real one does.
-- :func:`write_vggish`: a ``.pth`` state dict with the key layout of harritaylor/torchvggish
-  (``features.{0,3,6,8,11,13}``, ``embeddings.{0,2,4}``) plus its PCA parameters
-  ``pca_eigen_vectors`` (128, 128) and ``pca_means`` (128,); narrower convolutions and hidden
-  layers than the real 72M-parameter model, the same 128-d output.
+- :func:`write_vggish`: the two files of harritaylor/torchvggish: a ``.pth`` state dict with its
+  key layout (``features.{0,3,6,8,11,13}``, ``embeddings.{0,2,4}``, as ``vggish-10086976.pth``)
+  and beside it ``vggish_pca_params.pth``, a dict of numpy arrays ``pca_eigen_vectors`` (128, 128)
+  and ``pca_means`` (128,) as ``vggish_pca_params-970ea276.pth``; narrower convolutions and
+  hidden layers than the real 72M-parameter model, the same 128-d output.
 
 :func:`write_tiny` dispatches on the saz feature name. Every writer is deterministic in ``seed``.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
@@ -132,9 +134,8 @@ VGGISH_CHANNELS = (4, 8, 8, 8, 8, 8)
 """Tiny widths of VGGish's six convolutions (the real ones: 64, 128, 256, 256, 512, 512)."""
 
 
-def vggish_state_dict(seed: int = 0, channels: tuple[int, ...] = VGGISH_CHANNELS, hidden: int = 16,
-                      pca: bool = True) -> dict[str, torch.Tensor]:
-    """A random state dict in torchvggish's key layout (features.*, embeddings.*, PCA params)."""
+def vggish_state_dict(seed: int = 0, channels: tuple[int, ...] = VGGISH_CHANNELS, hidden: int = 16) -> dict[str, torch.Tensor]:
+    """A random state dict in torchvggish's key layout (features.*, embeddings.*)."""
     g = torch.Generator().manual_seed(seed)
     sd: dict[str, torch.Tensor] = {}
     c_in = 1
@@ -146,19 +147,27 @@ def vggish_state_dict(seed: int = 0, channels: tuple[int, ...] = VGGISH_CHANNELS
     for idx, (a, b) in zip((0, 2, 4), zip(dims[:-1], dims[1:])):
         sd[f"embeddings.{idx}.weight"] = torch.randn(b, a, generator=g) * (2.0 / a) ** 0.5
         sd[f"embeddings.{idx}.bias"] = torch.full((b,), 0.01)
-    if pca:
-        q, _ = torch.linalg.qr(torch.randn(128, 128, generator=g))
-        sd["pca_eigen_vectors"] = q
-        sd["pca_means"] = torch.randn(128, generator=g) * 0.1
     return sd
 
 
+def vggish_pca(seed: int = 0) -> dict[str, np.ndarray]:
+    """Random PCA parameters as the port ships them: numpy arrays, eigenvectors (128, 128), means (128,)."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((128, 128)))
+    return {"pca_eigen_vectors": q.astype(np.float32), "pca_means": (rng.standard_normal(128) * 0.1).astype(np.float32)}
+
+
 def write_vggish(path: str | Path, seed: int = 0, pca: bool = True) -> Path:
-    """A tiny VGGish ``.pth`` (torchvggish layout, PCA parameters included unless ``pca=False``)."""
+    """A tiny VGGish ``.pth`` and (unless ``pca=False``) ``vggish_pca_params.pth`` beside it; returns the weights."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(vggish_state_dict(seed, pca=pca), path)
+    torch.save(vggish_state_dict(seed), path)
+    if pca:
+        torch.save(vggish_pca(seed), path.with_name(VGGISH_PCA))
     return path
+
+
+VGGISH_PCA = "vggish_pca_params.pth"
 
 
 WRITERS = {"musichubert": write_hubert, "music2vec": write_data2vec, "wav2vec2": write_wav2vec2,
@@ -166,7 +175,8 @@ WRITERS = {"musichubert": write_hubert, "music2vec": write_data2vec, "wav2vec2":
 
 
 def write_tiny(feature: str, where: str | Path, seed: int = 0) -> Path:
-    """The tiny checkpoint of the saz feature ``feature`` under ``where`` (a folder; VGGish: a .pth in it)."""
+    """The tiny checkpoint of the saz feature ``feature`` under ``where``: a folder, or for VGGish
+``where/vggish.pth`` (its PCA file: ``where/vggish_pca_params.pth``, :data:`VGGISH_PCA`)."""
     where = Path(where)
     if feature == "vggish":
         return write_vggish(where / "vggish.pth", seed)

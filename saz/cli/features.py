@@ -24,7 +24,10 @@ def features(
     feature: str = typer.Option("logmel", "--feature", "-f", help="Registered extractor name."),
     out: Path = typer.Option(Path("saz-features"), "--out", "-o", help="Output folder for .npy files."),
     param: List[str] = typer.Option([], "--param", "-p", help="Extractor parameter KEY=VALUE (repeatable)."),
-    sr: int = typer.Option(22050, help="Sample rate the audio is resampled to."),
+    sr: Optional[int] = typer.Option(None, help="Sample rate the audio is resampled to (default: the extractor's, 22050 for the spectral ones)."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Local encoder checkpoint: a Hugging Face folder (mert, music2vec, musichubert, wav2vec2) or a VGGish .pth."),
+    layer: Optional[str] = typer.Option(None, help="Encoder hidden state: 'all' (default) or its index (0 = the embedding output)."),
+    device: Optional[str] = typer.Option(None, help="Encoder device: cpu (default) or cuda."),
     workers: int = typer.Option(1, "--workers", "-j", help="Parallel worker processes."),
     cache: Optional[Path] = typer.Option(None, help="Cache folder (default $SAZ_CACHE or ~/.cache/saz)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute everything, write no cache."),
@@ -33,8 +36,9 @@ def features(
     from saz.features import FeatureCache, get_feature
     from saz.features.extract import extract_files, output_paths, write_index
 
-    with reported(KeyError, TypeError, code=2):
-        extractor = get_feature(feature, sr=sr, **parse_params(param))
+    with reported(KeyError, TypeError, ValueError, code=2):
+        extractor = get_feature(feature, **_encoder_options(sr, checkpoint, layer, device), **parse_params(param))
+        extractor.check()
     pairs = output_paths(paths, out, on_scan=ScanReport())
     if not pairs:  # every input a folder without audio, each reported
         raise typer.Exit(1)
@@ -50,6 +54,13 @@ def features(
     console.print(f"{len(results) - len(bad)} of {len(results)} files -> {out}  (index: {index})")
     if bad and len(bad) == len(results):
         raise typer.Exit(1)
+
+
+def _encoder_options(sr: int | None, checkpoint: Path | None, layer: str | None, device: str | None) -> dict[str, object]:
+    """The options given, as extractor parameters (those not given keep the extractor's defaults)."""
+    given = {"sr": sr, "checkpoint": None if checkpoint is None else str(checkpoint), "device": device,
+             "layer": int(layer) if layer is not None and layer.lstrip("-").isdigit() else layer}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def _table(extractor: Feature, results: list[FileResult]) -> Table:
