@@ -75,6 +75,18 @@ class MERTModel(HubertModel):
 '''
 
 
+MERT_95M: dict = {}
+"""m-a-p/MERT-v1-95M's sizes: HuBERT base (7 convolutions, 320x, 768 wide, 12 layers, 12 heads, 3072 FFN,
+positional convolution of 128 taps in 16 groups), at 24 kHz."""
+MERT_330M = dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+                 feat_extract_norm="layer", do_stable_layer_norm=True, conv_bias=True)
+"""m-a-p/MERT-v1-330M's sizes: HuBERT large (1024 wide, 24 layers, 16 heads, 4096 FFN, layer-norm front end)."""
+
+
+def _sizes(sizes: dict | None) -> dict:
+    return TINY if sizes is None else sizes
+
+
 def _seeded(seed: int) -> None:
     torch.manual_seed(seed)
 
@@ -92,34 +104,36 @@ def _save(model: torch.nn.Module, folder: Path, sr: int, do_normalize: bool) -> 
     return folder
 
 
-def write_hubert(folder: str | Path, seed: int = 0) -> Path:
-    """A tiny HuBERT (MusicHuBERT) checkpoint folder at 16 kHz."""
+def write_hubert(folder: str | Path, seed: int = 0, sizes: dict | None = None) -> Path:
+    """A tiny HuBERT (MusicHuBERT) checkpoint folder at 16 kHz (``sizes``: other configuration
+    values instead of :data:`TINY`, ``{}`` for the base model's)."""
     from transformers import HubertConfig, HubertModel
     _seeded(seed)
-    return _save(HubertModel(HubertConfig(**TINY)), Path(folder), 16000, False)
+    return _save(HubertModel(HubertConfig(**_sizes(sizes))), Path(folder), 16000, False)
 
 
-def write_data2vec(folder: str | Path, seed: int = 0) -> Path:
-    """A tiny Data2Vec-audio (Music2vec) checkpoint folder at 16 kHz."""
+def write_data2vec(folder: str | Path, seed: int = 0, sizes: dict | None = None) -> Path:
+    """A tiny Data2Vec-audio (Music2vec) checkpoint folder at 16 kHz (``sizes``: as :func:`write_hubert`)."""
     from transformers import Data2VecAudioConfig, Data2VecAudioModel
-    cfg = {k: v for k, v in TINY.items() if k != "num_conv_pos_embeddings"}
+    cfg = {k: v for k, v in TINY.items() if k != "num_conv_pos_embeddings"} | {"conv_pos_kernel_size": 5}
     _seeded(seed)
-    return _save(Data2VecAudioModel(Data2VecAudioConfig(conv_pos_kernel_size=5, **cfg)), Path(folder), 16000, True)
+    return _save(Data2VecAudioModel(Data2VecAudioConfig(**(cfg if sizes is None else sizes))), Path(folder), 16000, True)
 
 
-def write_wav2vec2(folder: str | Path, seed: int = 0) -> Path:
-    """A tiny wav2vec 2.0 checkpoint folder at 16 kHz."""
+def write_wav2vec2(folder: str | Path, seed: int = 0, sizes: dict | None = None) -> Path:
+    """A tiny wav2vec 2.0 checkpoint folder at 16 kHz (``sizes``: as :func:`write_hubert`)."""
     from transformers import Wav2Vec2Config, Wav2Vec2Model
     _seeded(seed)
-    return _save(Wav2Vec2Model(Wav2Vec2Config(**TINY)), Path(folder), 16000, True)
+    return _save(Wav2Vec2Model(Wav2Vec2Config(**_sizes(sizes))), Path(folder), 16000, True)
 
 
-def write_mert(folder: str | Path, seed: int = 0) -> Path:
-    """A tiny MERT-v1-style snapshot at 24 kHz, with its remote code, needing ``trust_remote_code``."""
+def write_mert(folder: str | Path, seed: int = 0, sizes: dict | None = None) -> Path:
+    """A tiny MERT-v1-style snapshot at 24 kHz, with its remote code, needing ``trust_remote_code``
+    (``sizes``: as :func:`write_hubert`; :data:`MERT_95M`, :data:`MERT_330M` the real ones)."""
     from transformers import HubertConfig, HubertModel
     folder = Path(folder)
     _seeded(seed)
-    _save(HubertModel(HubertConfig(**TINY)), folder, 24000, True)
+    _save(HubertModel(HubertConfig(**_sizes(sizes))), folder, 24000, True)
     cfg = json.loads((folder / "config.json").read_text())
     cfg.update(model_type="mert_model", architectures=["MERTModel"], feature_extractor_cqt=False,
                feature_extractor_cqt_bins=336, deepnorm=False, attention_relax=-1.0, sample_rate=24000,
@@ -157,11 +171,15 @@ def vggish_pca(seed: int = 0) -> dict[str, np.ndarray]:
     return {"pca_eigen_vectors": q.astype(np.float32), "pca_means": (rng.standard_normal(128) * 0.1).astype(np.float32)}
 
 
-def write_vggish(path: str | Path, seed: int = 0, pca: bool = True) -> Path:
+VGGISH_FULL = dict(channels=(64, 128, 256, 256, 512, 512), hidden=4096)
+"""The real VGGish's widths (72.1M parameters), for ``write_vggish(..., sizes=VGGISH_FULL)``."""
+
+
+def write_vggish(path: str | Path, seed: int = 0, pca: bool = True, sizes: dict | None = None) -> Path:
     """A tiny VGGish ``.pth`` and (unless ``pca=False``) ``vggish_pca_params.pth`` beside it; returns the weights."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(vggish_state_dict(seed), path)
+    torch.save(vggish_state_dict(seed, **(sizes or {})), path)
     if pca:
         torch.save(vggish_pca(seed), path.with_name(VGGISH_PCA))
     return path
