@@ -36,7 +36,7 @@ def train(
     seed: int = typer.Option(0),
     augment: Optional[bool] = typer.Option(None, "--augment/--no-augment", help="Default: the model's own recipe."),
     hparam: List[str] = typer.Option([], "--hparam", help="Model hyperparameter KEY=VALUE."),
-    feature_param: List[str] = typer.Option([], "--feature-param", help="Override the model's default feature: KEY=VALUE."),
+    feature_param: List[str] = typer.Option([], "--feature-param", help="Override the model's default feature: KEY=VALUE (feature=NAME: another extractor, from its defaults)."),
     seconds: Optional[float] = typer.Option(None, help="Clip length (default: the median clip duration)."),
     cache: Optional[Path] = typer.Option(None, help="Feature cache folder (default $SAZ_CACHE or ~/.cache/saz)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run in OUT."),
@@ -57,13 +57,13 @@ def train(
     from saz.datasets.splits import train_and_validation
     from saz.cli.synth import fresh_clips
     from saz.models.checkpoint import CheckpointError
-    from saz.models.train import TrainConfig, starting_feature, train_on_dataset, training_input
+    from saz.models.train import TrainConfig, override_feature, starting_feature, train_on_dataset, training_input
 
     with reported(ValueError, KeyError, CheckpointError):
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
                           device=device, label_smoothing=label_smoothing)
-        feature_cfg = {**starting_feature(cfg), **parse_params(feature_param)}
+        feature_cfg = override_feature(starting_feature(cfg), parse_params(feature_param))
     ds = load_dataset(dataset, root, option)
     with reported(KeyError):
         tr, va, carved = train_and_validation(ds, train_split, val_split, seed)

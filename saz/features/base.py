@@ -62,6 +62,24 @@ class Feature:
         return out[0] if single else out
 
 
+@dataclasses.dataclass(frozen=True)
+class Precomputed(Feature):
+    """A feature a dataset ships precomputed (OpenMIC-2018's VGGish): read for a clip's audio file
+    from the files beside it, never computed from the audio, and not cached (reading is the cost)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one clip's array (that of the NaN rows of clips that have none)."""
+        raise NotImplementedError
+
+    def for_file(self, path: str) -> np.ndarray:
+        """The clip's array; OSError or ValueError (one line naming the file) when it has none."""
+        raise NotImplementedError
+
+    def compute(self, y: torch.Tensor) -> torch.Tensor:
+        raise ValueError(f"feature '{self.name}' is read from a dataset's shipped files, not computed from audio")
+
+
 def get_feature(name: str, **params: Any) -> Feature:
     """Instantiate a registered extractor by name; unknown parameters fail clearly."""
     if name not in FEATURES:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from saz import audio
-from saz.features.base import Feature
+from saz.features.base import Feature, Precomputed
 from saz.features.cache import FeatureCache, file_identity
 from saz.progress import track
 
@@ -97,8 +97,27 @@ def _block_key(feature: Feature, seconds: float, rows: pd.DataFrame) -> str:
     return h.hexdigest()[:24]
 
 
+def _read_precomputed(row: pd.Series, feature: Precomputed) -> np.ndarray | str:
+    if pd.isna(row["path"]):
+        return f"{row['clip_id']}: no audio file, so no {feature.name} features beside it"
+    try:
+        return feature.for_file(str(row["path"]))
+    except (OSError, ValueError) as e:
+        return str(e)
+
+
+def _precomputed_block(rows: pd.DataFrame, feature: Precomputed) -> dict[str, np.ndarray]:
+    """As :func:`_compute_block`, for a feature read from the dataset's files."""
+    got = [_read_precomputed(r, feature) for _, r in rows.iterrows()]
+    good = np.array([not isinstance(g, str) for g in got])
+    X = np.stack([np.full(feature.shape, np.nan, np.float32) if isinstance(g, str) else g for g in got])
+    return {"X": X, "ok": good, "problems": np.array([g for g in got if isinstance(g, str)], dtype=str)}
+
+
 def _compute_block(rows: pd.DataFrame, feature: Feature, n_samples: int, pool: ThreadPoolExecutor) -> dict[str, np.ndarray]:
     """Features of a block of clips: ``X`` (NaN where a clip does not decode), ``ok`` and ``problems``."""
+    if isinstance(feature, Precomputed):
+        return _precomputed_block(rows, feature)
     loaded = list(pool.map(lambda r: _load_clip(r[1], feature.sr, n_samples), rows.iterrows()))
     good = np.array([not isinstance(y, str) for y in loaded])
     waves = np.stack([y if not isinstance(y, str) else np.zeros(n_samples, np.float32) for y in loaded])
@@ -111,7 +130,7 @@ def clip_features(clips: pd.DataFrame, feature: Feature, seconds: float, cache_d
                   use_cache: bool = True, progress: bool = True, workers: int = 4) -> ClipFeatures:
     """Features of every row of a clips table (see :class:`saz.datasets.Dataset`)."""
     n_samples = int(round(seconds * feature.sr))
-    cache = FeatureCache(cache_dir) if use_cache else None
+    cache = FeatureCache(cache_dir) if use_cache and not isinstance(feature, Precomputed) else None
     if cache:
         cache.remove_leftovers(feature)
     blocks, ok, problems = [], [], []

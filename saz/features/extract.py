@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from saz import audio, io
-from saz.features.base import Feature
+from saz.features.base import Feature, Precomputed
 from saz.features.cache import FeatureCache
 
 
@@ -43,6 +43,8 @@ def features_for_file(
     duration: float | None = None,
 ) -> tuple[np.ndarray, bool]:
     """Features of one file (or window of it), from the cache when present. Returns (array, cached)."""
+    if isinstance(feature, Precomputed):
+        return feature.for_file(str(path)), False
     if cache is not None:
         hit = cache.get(feature, path, offset, duration)
         if hit is not None:

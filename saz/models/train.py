@@ -184,6 +184,14 @@ def starting_feature(cfg: TrainConfig) -> dict[str, Any]:
     return dict(init_checkpoint(cfg.init).feature if cfg.init else get_model_class(cfg.model).default_feature)
 
 
+def override_feature(start: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``start`` with ``overrides`` applied; naming another ``feature`` replaces the whole
+    configuration (the starting feature's parameters would not fit another extractor)."""
+    if overrides.get("feature", start.get("feature")) != start.get("feature"):
+        return dict(overrides)
+    return {**start, **overrides}
+
+
 def _on_vocabulary(ds: Dataset, vocab: Vocabulary, spec: str) -> Dataset:
     """``ds`` with its labels on ``vocab`` (:func:`saz.vocabulary.align_labels`; a class they
     never name is unknown), or ValueError naming the classes of ``ds`` that ``vocab`` lacks."""
