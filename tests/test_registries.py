@@ -14,7 +14,9 @@ import pytest
 import saz.evaluation  # noqa: F401  (registers the real set)
 from saz.datasets import DATASETS, load
 from saz.features import FEATURES, feature_from_config, get_feature
+from saz.features.base import Precomputed
 from conftest import FIXTURES, sample_library, tone
+import encoders
 
 OGG = FIXTURES / "openmic2018/audio/000/000046_3840.ogg"
 
@@ -70,9 +72,17 @@ def test_every_reader_returns_a_consistent_dataset(name, tmp_path):
         assert len(part.clips) == len(idx) == (ds.clips["split"] == split).sum() and part.vocab == ds.vocab
 
 
-@pytest.mark.parametrize("name", sorted(FEATURES))
-def test_every_feature_is_finite_deterministic_and_rebuilt_from_its_config(name):
-    f = get_feature(name, sr=22050)
+@pytest.fixture(scope="module")
+def tiny_checkpoints(tmp_path_factory):
+    """The encoders' checkpoints, written once: feature name -> tiny checkpoint (tests/encoders.py)."""
+    root = tmp_path_factory.mktemp("encoders")
+    return {name: str(encoders.write_tiny(name, root)) for name in encoders.WRITERS}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, cls in FEATURES.items() if not issubclass(cls, Precomputed)))
+def test_every_feature_is_finite_deterministic_and_rebuilt_from_its_config(name, tiny_checkpoints):
+    ckpt = {"checkpoint": tiny_checkpoints[name]} if name in encoders.WRITERS else {}
+    f = get_feature(name, sr=22050, **ckpt)
     x = tone(22050, 2.0, 330.0)[None]
     a, b = f(x), f(x)
     assert a.shape[0] == 1 and np.isfinite(a).all()
@@ -80,4 +90,4 @@ def test_every_feature_is_finite_deterministic_and_rebuilt_from_its_config(name)
     again = feature_from_config(f.config())
     assert again.key() == f.key()
     np.testing.assert_array_equal(again(x), a)
-    assert get_feature(name, sr=16000).key() != f.key()  # the cache key follows the configuration
+    assert get_feature(name, sr=16000, **ckpt).key() != f.key()  # the cache key follows the configuration
