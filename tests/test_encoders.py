@@ -155,6 +155,13 @@ def test_wrong_architecture_and_missing_folder(ckpts, tmp_path):
         get_feature("wav2vec2", checkpoint=str(tmp_path / "nowhere")).check()
     with pytest.raises(CheckpointError, match="--checkpoint DIR"):
         get_feature("mert").check()
+    with pytest.raises(CheckpointError, match=r"layer 3: this MusicHuBERT \(hubert\) checkpoint has 3 hidden states"):
+        get_feature("musichubert", checkpoint=str(ckpts["musichubert"]), layer=3).check()
+
+
+def test_a_clip_shorter_than_one_frame_still_gives_one(ckpts):
+    f = get_feature("wav2vec2", checkpoint=str(ckpts["wav2vec2"]), pooling="frames")
+    assert f(np.zeros((1, 100), np.float32)).shape == (1, encoders.N_LAYERS, 1, encoders.DIM)
 
 
 def test_without_transformers_saz_imports_and_names_the_extra(tmp_path):

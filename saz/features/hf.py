@@ -123,10 +123,17 @@ class HFEncoder(Feature):
         return ckpt.fingerprint(self._files(self._config()))
 
     def check(self) -> None:
-        """Fail now, in one line, if the checkpoint or device cannot be used (loads the model)."""
+        """Fail now, in one line, if the checkpoint, layer or device cannot be used (loads the model)."""
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ckpt.CheckpointError(f"--device {self.device}: no CUDA GPU is available here (use --device cpu)")
         self.model()
+        self._check_layer(self._config())
+
+    def _check_layer(self, config: dict[str, Any]) -> None:
+        states = int(config.get("num_hidden_layers", 0)) + 1
+        if self.layer != "all" and not -states <= int(self.layer) < states:
+            raise ckpt.CheckpointError(f"layer {self.layer}: this {self.expected} checkpoint has {states} hidden "
+                                       f"states (0 = the embedding output ... {states - 1})")
 
     def model(self) -> torch.nn.Module:
         config = self._config()
@@ -148,6 +155,13 @@ class HFEncoder(Feature):
         """Input samples per output frame (the product of the convolution strides: 320)."""
         return int(np.prod(self._config().get("conv_stride", [320])))
 
+    def n_frames(self, samples: int) -> int:
+        """Frames the convolutional front end makes of ``samples`` (unpadded convolutions)."""
+        config = self._config()
+        for k, s in zip(config.get("conv_kernel", []), config.get("conv_stride", [])):
+            samples = (samples - k) // s + 1
+        return max(samples, 0)
+
     @property
     def frame_rate(self) -> float:
         return self.model_sr / self.hop
@@ -157,6 +171,8 @@ class HFEncoder(Feature):
         if self.sr != self.model_sr:
             x = np.stack([audio.resample(row, self.sr, self.model_sr) for row in x])
         t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+        if t.shape[-1] < 2 * self.hop:  # shorter than the front end's receptive field: one frame of it
+            t = torch.nn.functional.pad(t, (0, 2 * self.hop - t.shape[-1]))
         if self._normalize():
             t = (t - t.mean(-1, keepdim=True)) / torch.sqrt(t.var(-1, keepdim=True, unbiased=False) + 1e-7)
         return t
@@ -168,13 +184,14 @@ class HFEncoder(Feature):
 
     def compute(self, y: torch.Tensor) -> torch.Tensor:
         model = self.model()
+        self._check_layer(self._config())
         x = self._prepare(y)
         n, length = x.shape
         hop = self.hop
         chunk = max(hop, round(self.chunk_seconds * self.model_sr / hop) * hop)
         step = chunk - round(self.overlap_seconds * self.model_sr / hop) * hop
         starts = chunk_starts(length, chunk, step, hop)
-        total = int(model._get_feat_extract_output_lengths(torch.tensor(length)))
+        total = self.n_frames(length)
         owned = owned_frames(starts, min(chunk, length), hop, total)
         jobs = [(i, k) for i in range(n) for k in range(len(starts))]
         acc = _Accumulator(n, self.pooling)
