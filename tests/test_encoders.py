@@ -173,3 +173,19 @@ def test_without_transformers_saz_imports_and_names_the_extra(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "needs the transformers package: pip install 'saz[encoders]'" in r.stdout
+
+
+@pytest.mark.parametrize("n, chunk, step", [(100_000, 32_000, 24_000), (64_000, 32_000, 24_000), (31_999, 32_000, 24_000),
+                                            (1_000_003, 48_000, 40_000)])
+def test_chunks_cover_every_frame_once(n, chunk, step):
+    from saz.features.hf import chunk_starts, owned_frames
+    hop = 320
+    starts = chunk_starts(n, chunk, step, hop)
+    assert starts[0] == 0 and all(s % hop == 0 for s in starts) and starts[-1] + min(chunk, n) >= n
+    assert starts[-1] + min(chunk, n) - n < hop  # the last chunk is padded by less than one hop
+    total = (n - 400) // hop + 1
+    owned = owned_frames(starts, min(chunk, n), hop, total)
+    assert owned[0][0] == 0 and owned[-1][1] == total
+    assert all(a[1] == b[0] for a, b in zip(owned[:-1], owned[1:]))  # contiguous, no frame twice
+    for s, (a, e) in zip(starts, owned):  # each frame from a chunk that holds it
+        assert s // hop <= a <= e <= (s + min(chunk, n)) // hop

@@ -40,6 +40,14 @@ def require_transformers(feature: str) -> Any:
     return transformers
 
 
+def require_device(device: str) -> None:
+    """A one-line error for a CUDA device on a machine without one (torch's would be a traceback)."""
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise CheckpointError(f"--device {device}: no CUDA GPU is available here (use --device cpu)")
+
+
 def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())

@@ -124,8 +124,6 @@ class HFEncoder(Feature):
 
     def check(self) -> None:
         """Fail now, in one line, if the checkpoint, layer or device cannot be used (loads the model)."""
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ckpt.CheckpointError(f"--device {self.device}: no CUDA GPU is available here (use --device cpu)")
         self.model()
         self._check_layer(self._config())
 
@@ -136,6 +134,7 @@ class HFEncoder(Feature):
                                        f"states (0 = the embedding output ... {states - 1})")
 
     def model(self) -> torch.nn.Module:
+        ckpt.require_device(self.device)
         config = self._config()
         fp = ckpt.fingerprint(self._files(config))
         return _load(str(Path(str(self.checkpoint)).resolve()), fp, self.remote_code, self.device, self.name)

@@ -32,7 +32,7 @@ from torch import nn
 
 from saz import audio
 from saz.features.base import Feature, register
-from saz.features.checkpoint import CheckpointError, fingerprint
+from saz.features.checkpoint import CheckpointError, fingerprint, require_device
 
 SR = 16000
 WIN, HOP, N_FFT = 400, 160, 512
@@ -189,6 +189,7 @@ class VGGish(Feature):
         return [Path(p) for p in (self.checkpoint, self.pca) if p]
 
     def model(self) -> tuple[VGGishNet, tuple[torch.Tensor, torch.Tensor] | None]:
+        require_device(self.device)
         files = self._files()
         for f in files:
             if not f.is_file():
@@ -199,8 +200,6 @@ class VGGish(Feature):
         return net, pca
 
     def check(self) -> None:
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise CheckpointError(f"--device {self.device}: no CUDA GPU is available here (use --device cpu)")
         self.model()
 
     def key(self) -> str:
