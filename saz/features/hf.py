@@ -59,7 +59,7 @@ def _load(folder: str, fingerprint: str, remote: bool, device: str, feature: str
     except Exception as e:  # transformers raises many kinds for a bad folder; the user gets one line
         raise ckpt.CheckpointError(f"{folder}: cannot load the {feature} checkpoint ({type(e).__name__}: "
                                    f"{str(e).splitlines()[0] if str(e) else ''})") from None
-    return model.eval().to(device)
+    return model.float().eval().to(device)  # float32 whatever dtype the weights were saved in
 
 
 def chunk_starts(n: int, chunk: int, step: int, hop: int) -> list[int]:
