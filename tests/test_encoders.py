@@ -11,13 +11,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-pytest.importorskip("transformers")
-
-import encoders  # noqa: E402
-from saz import audio  # noqa: E402
-from saz.features import FeatureCache, get_feature  # noqa: E402
-from saz.features.checkpoint import CheckpointError  # noqa: E402
-from saz.features.extract import features_for_file  # noqa: E402
+import encoders
+from saz import audio
+from saz.features import FeatureCache, get_feature
+from saz.features.checkpoint import CheckpointError
+from saz.features.extract import features_for_file
 
 HF = ("mert", "music2vec", "musichubert", "wav2vec2")
 RATES = {"mert": 24000, "music2vec": 16000, "musichubert": 16000, "wav2vec2": 16000}

@@ -3,19 +3,17 @@ shapes, files and errors on a tiny state dict in its layout (tests/encoders.py).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-
-from pathlib import Path
+from torchvggish import torchvggish as tv_model, vggish_input  # the reference (dev extra)
 
 import encoders
 from saz.features import get_feature
 from saz.features.checkpoint import CheckpointError
 from saz.features.vggish import build, examples
-
-tv = pytest.importorskip("torchvggish")
-from torchvggish import torchvggish as tv_model, vggish_input  # noqa: E402
 
 
 def tones(seconds: float, sr: int = 16000, n: int = 2, seed: int = 0) -> np.ndarray:

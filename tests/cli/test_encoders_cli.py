@@ -5,10 +5,8 @@ import pytest
 import soundfile as sf
 import torch
 
+import encoders
 from conftest import tone
-
-pytest.importorskip("transformers")
-import encoders  # noqa: E402
 
 
 @pytest.fixture
