@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from saz.cli.errors import fail, reported
-from saz.cli.loaders import load_dataset, load_model, trust_option
+from saz.cli.loaders import load_dataset, load_model, trust_option, with_audio
 from saz.cli.output import console, err, note
 from saz.cli.params import parse_params
 
@@ -64,11 +64,13 @@ def train(
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
                           device=device, label_smoothing=label_smoothing)
         feature_cfg = {**starting_feature(cfg), **parse_params(feature_param)}
-    ds = load_dataset(dataset, root, option)
+    ds = with_audio(load_dataset(dataset, root, option))
     with reported(KeyError):
         tr, va, carved = train_and_validation(ds, train_split, val_split, seed)
     if carved:
         err.print(f"no '{val_split}' split: validating on a stratified 15 % of '{train_split}' ({len(va)} clips)")
+    if not len(tr) or not len(va):
+        fail(f"{root}: {len(tr)} training and {len(va)} validation clips with audio: too few to train")
     with reported(ValueError):
         if init:
             tr, va = _fine_tuning(cfg, tr, va)
@@ -133,7 +135,7 @@ def evaluate(
     if long_clips not in LONG_CLIPS:
         fail(f"--long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')", code=2)
     predictor = load_model(checkpoint, profile, trust)
-    ds = load_dataset(dataset, root, option, split)
+    ds = with_audio(load_dataset(dataset, root, option, split))
     result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
     for line in result.run.skipped_clips:
         note("skipped", line)

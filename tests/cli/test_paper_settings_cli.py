@@ -1,0 +1,41 @@
+"""The paper-faithful settings of issue 25 and its bugs, through the command line, on the real fixtures."""
+
+import shutil
+from pathlib import Path
+
+from conftest import FIXTURES
+
+
+def _openmic_with_audio(tmp_path: Path, n: int) -> Path:
+    """A copy of the OpenMIC fixture where the first ``n`` clips of each partition have audio
+    (the fixture's one excerpt, copied under their keys); the rest still have none."""
+    root = Path(shutil.copytree(FIXTURES / "openmic2018", tmp_path / "openmic"))
+    ogg = next((root / "audio").glob("*/*.ogg"))
+    for part in ("train", "test"):
+        for key in (root / "partitions" / f"split01_{part}.csv").read_text().split()[:n]:
+            dest = root / "audio" / key[:3] / f"{key}.ogg"
+            dest.parent.mkdir(exist_ok=True)
+            if not dest.exists():
+                shutil.copy(ogg, dest)
+    return root
+
+
+def test_openmic_trains_on_the_clips_with_audio_and_names_the_others(cli, tmp_path):
+    """A partition listing clips whose audio is missing: trained on the others, one line for them."""
+    root = _openmic_with_audio(tmp_path, 8)
+    env = {"SAZ_CACHE": str(tmp_path / "cache")}
+    r = cli("train", "rf", "-d", "openmic2018", "-r", root, "-o", tmp_path / "run", env=env)
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in r.stderr.splitlines() if "have no audio" in x]
+    assert len(lines) == 1 and "4 of 20 clips" in lines[0], r.stderr
+    assert (tmp_path / "run" / "model.pt").is_file()
+    r = cli("evaluate", tmp_path / "run" / "model.pt", "-d", "openmic2018", "-r", root, "-o", tmp_path / "ev", env=env)
+    assert r.returncode == 0 and "(8 clips)" in r.stdout, r.stderr
+
+
+def test_openmic_fixture_as_shipped_fails_in_one_line(cli, tmp_path):
+    """The shipped fixture has audio for one clip only: too few to train, said in one line, no traceback."""
+    r = cli("train", "rf", "-d", "openmic2018", "-r", FIXTURES / "openmic2018", "-o", tmp_path / "run",
+            env={"SAZ_CACHE": str(tmp_path / "cache")})
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "19 of 20 clips have no audio" in r.stderr and "too few to train" in r.stderr
