@@ -30,14 +30,14 @@ def load_dataset(name: str, root: Path, options: list[str], split: str | None = 
         return split_of(ds, split)
 
 
-def with_audio(ds: Dataset) -> Dataset:
-    """The clips of ``ds`` that have audio; the others named in one ``skipped:`` line."""
+def with_audio(ds: Dataset, root: Path) -> Dataset:
+    """The clips of ``ds`` (read from ``root``) that have audio; the others named in one ``skipped:`` line."""
     from saz.cli.output import note
 
     kept, missing = ds.with_audio()
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-        note("skipped", f"{ds.root}: {len(missing)} of {len(ds)} clips have no audio file, left out ({shown}); "
+        note("skipped", f"{root}: {len(missing)} of {len(ds)} clips have no audio file, left out ({shown}); "
                         f"going on with {len(kept)}")
     return kept
 

@@ -64,7 +64,7 @@ def train(
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
                           device=device, label_smoothing=label_smoothing)
         feature_cfg = {**starting_feature(cfg), **parse_params(feature_param)}
-    ds = with_audio(load_dataset(dataset, root, option))
+    ds = with_audio(load_dataset(dataset, root, option), root)
     with reported(KeyError):
         tr, va, carved = train_and_validation(ds, train_split, val_split, seed)
     if carved:
@@ -135,7 +135,7 @@ def evaluate(
     if long_clips not in LONG_CLIPS:
         fail(f"--long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')", code=2)
     predictor = load_model(checkpoint, profile, trust)
-    ds = with_audio(load_dataset(dataset, root, option, split))
+    ds = with_audio(load_dataset(dataset, root, option, split), root)
     result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
     for line in result.run.skipped_clips:
         note("skipped", line)

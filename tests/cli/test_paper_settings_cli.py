@@ -39,3 +39,14 @@ def test_openmic_fixture_as_shipped_fails_in_one_line(cli, tmp_path):
             env={"SAZ_CACHE": str(tmp_path / "cache")})
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "19 of 20 clips have no audio" in r.stderr and "too few to train" in r.stderr
+
+
+def test_medleydb_trains_on_the_readers_split(cli, tmp_path):
+    """`saz train --dataset medleydb` used to fail "no split 'train'": the reader's 60/24/16 split is its own now."""
+    from test_medleydb import medleydb_with_mixes
+
+    root = medleydb_with_mixes(tmp_path, 12)
+    r = cli("train", "rf", "-d", "medleydb", "-r", root, "--option", "labels=macro", "-o", tmp_path / "run",
+            env={"SAZ_CACHE": str(tmp_path / "cache")})
+    assert r.returncode == 0 and "no 'validation' split" not in r.stderr, r.stderr
+    assert (tmp_path / "run" / "model.pt").is_file()
