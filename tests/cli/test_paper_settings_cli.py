@@ -81,3 +81,23 @@ def test_hamnava_paper_setting_binarise_gt_select_on_val_mse_score_at_half(cli, 
     np.testing.assert_array_equal(saved["y_true"], (soft.y[order] > 0.5).astype(np.float32))
     r = cli("evaluate", run / "model.pt", "-d", "hamnava", "-r", root, "--threshold", "1.5", "-o", run / "x")
     assert r.returncode == 2 and "--threshold" in r.stderr
+
+
+def test_synth_mix_whole_clip_mode_and_train_test_counts_in_one_command(cli, tone_library, tmp_path):
+    """--whole: every chosen instrument sounds from the clip's start to its end (the
+    cultural-instruments paper's mixes); --n and --n-test size the two splits (its 8,000/2,000)."""
+    import numpy as np
+
+    from saz.datasets import load
+
+    r = cli("synth", "mix", str(tone_library), "--out", str(tmp_path / "out"), "--n", "5", "--n-test", "3",
+            "--class-map", "none", "--seconds", "2", "--test-fraction", "0.5", "--whole")
+    assert r.returncode == 0, r.stderr
+    assert "train: 5 clips" in r.stdout and "test: 3 clips" in r.stdout
+    ds = load("csv", tmp_path / "out" / "train.csv")
+    act = ds.labels.activity
+    for i in range(len(ds)):
+        present = ds.y[i] == 1
+        assert present.sum() >= 2
+        assert (act[i][:, present] == 1).mean() > 0.95  # sounding throughout, not entering or leaving
+    assert len(load("csv", tmp_path / "out" / "test.csv")) == 3
