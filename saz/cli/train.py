@@ -56,6 +56,8 @@ def train(
                                           "(e.g. 0.1: 1 -> 0.95, 0 -> 0.05)."),
     binarize: str = typer.Option("ge", help="Soft labels made hard at 0.5 (the hard protocols, the classifiers): "
                                  "ge (>= 0.5) or gt (> 0.5, as the HamNava paper and its *_bin files)."),
+    unknown_labels: str = typer.Option("absent", help="rf/xgb: unknown labels count as absent, or 'skip': each class "
+                                       "trains on the clips labelled for it (OpenMIC's binary relevance)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
     from saz.cli.synth import fresh_clips
@@ -66,7 +68,7 @@ def train(
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
                           device=device, label_smoothing=label_smoothing, binarize=binarize,
-                          monitor=monitor)
+                          monitor=monitor, unknown_labels=unknown_labels)
         feature_cfg = {**starting_feature(cfg), **parse_params(feature_param)}
     tr, va = _training_sets(with_audio(load_dataset(dataset, root, option), root), root, train_split, val_split, seed)
     with reported(ValueError):

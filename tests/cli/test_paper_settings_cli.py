@@ -31,6 +31,11 @@ def test_openmic_trains_on_the_clips_with_audio_and_names_the_others(cli, tmp_pa
     assert (tmp_path / "run" / "model.pt").is_file()
     r = cli("evaluate", tmp_path / "run" / "model.pt", "-d", "openmic2018", "-r", root, "-o", tmp_path / "ev", env=env)
     assert r.returncode == 0 and "(8 clips)" in r.stdout, r.stderr
+    r = cli("train", "rf", "-d", "openmic2018", "-r", root, "-o", tmp_path / "br", "--unknown-labels", "skip", env=env)
+    assert r.returncode == 0, r.stderr  # binary relevance on the clips labelled for each class
+    import json
+
+    assert json.loads((tmp_path / "br" / "run.json").read_text())["unknown_labels"] == "skip"
 
 
 def test_openmic_fixture_as_shipped_fails_in_one_line(cli, tmp_path):
