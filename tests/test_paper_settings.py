@@ -82,3 +82,18 @@ def test_binary_relevance_trains_each_class_on_the_clips_labelled_for_it(model):
     assert skip.mean() > 0.8 > 0.5 > absent.mean()
     with pytest.raises(ValueError, match="unknown_labels"):
         TrainConfig(model, unknown_labels="maybe")
+
+
+def test_logmel_peak_is_the_medleydb_reports_input():
+    """Unit peak, then librosa.power_to_db(melspectrogram, ref=np.max): 0 dB at the loudest bin."""
+    import librosa
+
+    rng = np.random.default_rng(0)
+    t = np.arange(22050 * 2) / 22050
+    y = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.normal(size=t.size)).astype(np.float32)
+    z = y / np.abs(y).max()
+    ref = librosa.power_to_db(librosa.feature.melspectrogram(y=z, sr=22050), ref=np.max, top_db=80)
+    out = get_feature("logmel_peak")(y)
+    assert out.shape == ref.shape and out.max() == 0.0
+    np.testing.assert_allclose(out, ref, atol=5e-3)
+    np.testing.assert_allclose(get_feature("logmel_peak")(0.1 * y), out, atol=1e-3)  # loudness gone
