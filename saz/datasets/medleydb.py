@@ -36,6 +36,7 @@ from saz.labels import LabelSet, Vocabulary, normalise_name
 
 ACTIVATION_DIR = Path("Annotations") / "Instrument_Activations" / "ACTIVATION_CONF"
 METADATA_SUFFIX = "_METADATA.yaml"
+EXCERPT_SR = 22050  # the report's loading rate, at which its first loud sample is found
 TIME_TOLERANCE = 1e-6  # seconds of slack for float rounding and the 4-decimal activation times
 HOP_TOLERANCE = 1e-3  # relative difference of hops across activation files still taken as equal
 
@@ -229,6 +230,41 @@ def _windows(duration: float, segment: float | None) -> list[tuple[float, float]
     return out
 
 
+def _activity_centre(act: _Activation | None, stem_ids: list[str]) -> float | None:
+    """The mean over ``stem_ids`` of the centre of each stem's active span (confidence >= 0.5,
+    first to last frame): where the report starts a mix's excerpt; None without activity."""
+    centres = []
+    for sid in stem_ids:
+        on = act.times[act.columns[sid] >= 0.5] if act is not None and sid in act.columns else []
+        if len(on):
+            centres.append((on[0] + on[-1]) / 2)
+    return float(np.mean(centres)) if centres else None
+
+
+def _first_loud(path: Path, threshold: float) -> float:
+    """Seconds to the first sample above ``threshold`` of the file's peak (0 if none): where the
+    report starts a stem's excerpt."""
+    y, sr = audio.load(path, sr=EXCERPT_SR)
+    peak = float(np.abs(y).max()) if len(y) else 0.0
+    loud = y > threshold * peak if peak > 0 else np.zeros(len(y), bool)
+    return float(np.argmax(loud)) / sr if loud.any() else 0.0
+
+
+def _clip_windows(path: Path, length: float, segment: float | None, excerpt: float | None, threshold: float,
+                  centre: float | None) -> list[tuple[float, float]]:
+    """(offset, duration) of each clip of a file: its ``segment``-second windows, or with
+    ``excerpt`` one window from ``centre`` (mixes) or the first loud sample (else), kept inside the
+    file when it is long enough; the reader of a short one pads it with silence (the report's 3.1)."""
+    if excerpt is None:
+        return _windows(length, segment)
+    start = centre if centre is not None else _first_loud(path, threshold)
+    if start + excerpt > length + TIME_TOLERANCE and length >= excerpt:
+        start = length - excerpt
+    elif start >= length:  # annotations past the audio (a cut file): from its start
+        start = 0.0
+    return [(round(start, 6), float(excerpt))]
+
+
 def _clip_activity(
     act: _Activation, stems: list[tuple[str, list[int]]], start: float, end: float, n_classes: int
 ) -> np.ndarray:
@@ -269,7 +305,10 @@ def _units(
 SPLITS = ("iterative", "none")
 
 
-def _validate_options(level: str, labels: str, segment: float | None, split: str = "iterative") -> None:
+def _validate_options(level: str, labels: str, segment: float | None, split: str = "iterative",
+                      excerpt: float | None = None) -> None:
+    if excerpt is not None and (segment is not None or not excerpt > 0):
+        raise ValueError(f"excerpt must be a positive number of seconds, without segment, got {excerpt}")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     if level not in ("mix", "stem"):
@@ -334,10 +373,13 @@ def load_medleydb(
     metadata_dir: str | Path | None = None,
     split: str = "iterative",
     split_seed: int = 0,
+    excerpt: float | None = None,
+    excerpt_threshold: float = 0.1,
 ) -> Dataset:
     """MedleyDB mixes or stems with raw or macro labels, optionally cut into ``segment``-second
-    clips, split 60/24/16 over tracks (``split="none"``: unsplit)."""
-    _validate_options(level, labels, segment, split)
+    clips or one ``excerpt``-second clip per file (the report's 15 s), split 60/24/16 over tracks
+    (``split="none"``: unsplit)."""
+    _validate_options(level, labels, segment, split, excerpt)
     root = Path(root)
     problems: list[str] = []
     tracks = _read_tracks(root, metadata_dir, problems)
@@ -362,7 +404,8 @@ def load_medleydb(
             except audio.AudioError as e:
                 problems.append(f"{name}: {e}")
                 continue
-            for offset, duration in _windows(length, segment):
+            centre = _activity_centre(act, stem_ids) if stem is None else None
+            for offset, duration in _clip_windows(path, length, segment, excerpt, excerpt_threshold, centre):
                 rows.append(_clip_row(clip_id, path, offset, duration, segment, name, track, level, stem))
                 label_rows.append(sorted({j for sid in stem_ids for j in classes[sid]}))
                 end = length if math.isnan(duration) else offset + duration
