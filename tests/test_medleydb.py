@@ -252,3 +252,21 @@ def test_one_excerpt_per_file_from_the_activity_centre_or_the_first_loud_sample(
     assert stem.clips["offset"].iloc[0] == pytest.approx(first, abs=2e-3) and stem.clips["duration"].iloc[0] == 0.5
     with pytest.raises(ValueError, match="excerpt"):
         load("medleydb", ROOT, excerpt=15.0, segment=5.0)
+
+
+def test_mix_stem_and_raw_levels_joined_in_one_dataset(tmp_path: Path) -> None:
+    """The report's final set: every MIX, STEM and RAW file, a raw track labelled with its stem's instrument."""
+    root = Path(shutil.copytree(ROOT, tmp_path / "medleydb"))
+    raw_dir = root / "Audio" / BEETHOVEN / f"{BEETHOVEN}_RAW"
+    raw_dir.mkdir()
+    for name in (f"{BEETHOVEN}_RAW_01_01.wav", f"{BEETHOVEN}_RAW_03_01.wav"):
+        shutil.copy(root / "Audio" / BEETHOVEN / f"{BEETHOVEN}_MIX.wav", raw_dir / name)
+    ds = load("medleydb", root, level="all", labels="macro", split="none")
+    assert sorted(ds.clips["level"]) == ["mix", "raw", "raw", "stem"]
+    raws = ds.clips[ds.clips["level"] == "raw"]
+    assert raws["clip_id"].tolist() == [f"{BEETHOVEN}_S01_R01", f"{BEETHOVEN}_S03_R01"]
+    assert all(np.array(ds.vocab.names)[ds.y[i] == 1].tolist() == ["strings"] for i in raws.index)
+    assert any(f"{BEETHOVEN}: raw audio not found for" in p for p in ds.problems)
+    assert len(load("medleydb", root, level="mix,raw", split="none")) == 3
+    with pytest.raises(ValueError, match="level must be"):
+        load("medleydb", root, level="mixes")
