@@ -40,6 +40,7 @@ from saz.datasets.base import Dataset
 from saz.features import Feature, feature_from_config
 from saz.features.dataset import dataset_features, typical_seconds
 from saz.labels import BINARIZE_RULES, LabelSet, Vocabulary, binarize
+from saz.models.balance import class_counts, oversample
 from saz.models.base import SklearnModel, TorchModel, build, count_parameters, get_model_class
 from saz.models.bundled import resolve_model
 from saz.models.checkpoint import Checkpoint
@@ -77,6 +78,7 @@ class TrainConfig:
     label_smoothing: float = 0.0             # training targets pulled towards 0.5 by this share (0: none)
     binarize: str = "ge"                     # soft labels to hard at 0.5: "ge" (>=) or "gt" (>, HamNava's)
     monitor: str = "auto"                    # early stopping's criterion (MONITORS): val_mse as HamNava, train_loss...
+    oversample: bool = False                 # rare classes oversampled with the MedleyDB report's augmentation
     unknown_labels: str = "absent"           # rf/xgb: unknown (NaN) entries count as "absent", or "skip": each class
                                              # trains on the clips labelled for it (OpenMIC's binary relevance)
 
@@ -605,11 +607,15 @@ def train_on_dataset(cfg: TrainConfig, train: Dataset, val: Dataset, run_dir: st
         raise ValueError("training and validation sets have different vocabularies")
     train, val = fine_tuning_sets(cfg, train, val)
     feature, seconds = training_input(cfg, train, feature_config, seconds)
-    X, y, _, problems = dataset_features(train, feature, seconds, cache_dir, progress)
+    X, y, ok, problems = dataset_features(train, feature, seconds, cache_dir, progress)
     X_val, y_val, _, val_problems = dataset_features(val, feature, seconds, cache_dir, progress)
     info = {"dataset": train.name, "root": str(train.root), "train_clips": len(X), "validation_clips": len(X_val),
             "label_kind": train.kind.value, "skipped": problems + val_problems,
             "clips": digest(*("\n".join(map(str, ds.ids)).encode() for ds in (train, val)))}
+    if cfg.oversample:
+        before = class_counts(y, train.vocab.names)
+        X, y = oversample(X, y, train.clips[ok], feature, feature.sr, seconds, cfg.seed)
+        info["balance"] = {"before": before, "after": class_counts(y, train.vocab.names), "train_clips": len(X)}
     if fresh is not None:
         info["fresh"] = True
     trainer = Trainer(cfg, feature, seconds, train.vocab, run_dir, progress=progress, data_info=info)
