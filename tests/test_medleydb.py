@@ -7,7 +7,9 @@ import math
 import shutil
 from pathlib import Path
 
+import librosa
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -62,11 +64,12 @@ def test_mix_level_is_one_clip_labelled_with_all_stem_instruments(mix: Dataset) 
     assert mix.ids == [f"{BEETHOVEN}_MIX"]
     clip = mix.clips.iloc[0]
     assert Path(clip["path"]).is_absolute() and Path(clip["path"]).name == "MusicDelta_Beethoven_MIX.wav"
-    assert clip["offset"] == 0.0 and math.isnan(clip["duration"]) and clip["split"] is None
+    assert clip["offset"] == 0.0 and math.isnan(clip["duration"]) and clip["split"] == "train"
     assert (clip["track"], clip["artist"], clip["genre"]) == (BEETHOVEN, "Music Delta Multitracks", "Classical")
     assert (mix.clips["has_bleed"].tolist(), mix.clips["instrumental"].tolist()) == ([False], [True])
     assert clip["level"] == "mix" and clip["stem_id"] is None
-    assert mix.splits == {}
+    assert list(mix.splits) == ["train"]  # one track: the 60/24/16 split puts it in train
+    assert load("medleydb", ROOT, split="none").splits == {}
 
     raw = {n for names in stem_instruments(BEETHOVEN).values() for n in names}
     assert {"violin section", "double bass", "timpani", "french horn"} <= raw and len(raw) == 11
@@ -198,3 +201,72 @@ def test_malformed_metadata_is_a_problem(tmp_path: Path) -> None:
     ds = load("medleydb", tmp_path, metadata_dir=ROOT / "Metadata")
     assert ds.ids == [f"{BEETHOVEN}_MIX"] and ds.y[0].sum() == 11
     assert any("malformed metadata (no 'stems' mapping)" in p for p in ds.problems)
+
+
+def medleydb_with_mixes(tmp_path: Path, n: int) -> Path:
+    """A copy of the fixture where the first ``n`` tracks of Metadata/ have a mix (the fixture's
+    one real mix, copied under their names)."""
+    root = Path(shutil.copytree(ROOT, tmp_path / "medleydb"))
+    wav = root / "Audio" / BEETHOVEN / f"{BEETHOVEN}_MIX.wav"
+    for meta in sorted((root / "Metadata").glob("*_METADATA.yaml"))[:n]:
+        track = meta.name[: -len("_METADATA.yaml")]
+        (root / "Audio" / track).mkdir(exist_ok=True)
+        dest = root / "Audio" / track / f"{track}_MIX.wav"
+        if not dest.exists():
+            shutil.copy(wav, dest)
+    return root
+
+
+def test_reader_splits_60_24_16_over_tracks(tmp_path: Path) -> None:
+    """The report's split: train/validation/test in 60/24/16 proportions, each track in one split,
+    the same for the same seed."""
+    root = medleydb_with_mixes(tmp_path, 50)
+    ds = load("medleydb", root, labels="macro")
+    sizes = {k: len(v) for k, v in ds.splits.items()}
+    assert sum(sizes.values()) == len(ds) == 51  # the 50 copies and Beethoven's own
+    for name, share in zip(("train", "validation", "test"), (0.60, 0.24, 0.16)):
+        assert abs(sizes[name] - share * len(ds)) <= 2, sizes  # iterative stratification is near, not exact
+    assert load("medleydb", root, labels="macro").clips["split"].tolist() == ds.clips["split"].tolist()
+    assert load("medleydb", root, labels="macro", split_seed=1).clips["split"].tolist() != ds.clips["split"].tolist()
+    cut = load("medleydb", root, labels="macro", segment=1.0)
+    assert (cut.clips.groupby("track")["split"].nunique() == 1).all() and len(cut) == 2 * len(ds)
+    with pytest.raises(ValueError, match="split must be one of"):
+        load("medleydb", root, split="random")
+
+
+def test_one_excerpt_per_file_from_the_activity_centre_or_the_first_loud_sample() -> None:
+    """The report's 3.1: a mix's excerpt starts at the mean of its stems' activity centres, a
+    stem's at its first sample above the threshold (of its peak), kept inside a long enough file."""
+    import soundfile as sf
+
+    lab = pd.read_csv(ROOT / "Annotations" / "Instrument_Activations" / "ACTIVATION_CONF"
+                      / f"{BEETHOVEN}_ACTIVATION_CONF.lab")
+    centres = [(lab["time"][lab[c] >= 0.5].min() + lab["time"][lab[c] >= 0.5].max()) / 2 for c in lab.columns[1:]]
+    assert np.mean(centres) > 2.0  # past the fixture's 2-s cut of the mix: the excerpt keeps inside the file
+    mix = load("medleydb", ROOT, excerpt=1.0)
+    assert mix.clips[["offset", "duration"]].values.tolist() == [[1.0, 1.0]]
+    stem = load("medleydb", ROOT, level="stem", excerpt=0.5, excerpt_threshold=0.2)
+    y, sr = sf.read(next((ROOT / "Audio" / NIGHTOWL).glob("*_STEMS/*.wav")), always_2d=True)
+    y = librosa.resample(y.mean(axis=1), orig_sr=sr, target_sr=22050)
+    first = np.argmax(y > 0.2 * np.abs(y).max()) / 22050
+    assert stem.clips["offset"].iloc[0] == pytest.approx(first, abs=2e-3) and stem.clips["duration"].iloc[0] == 0.5
+    with pytest.raises(ValueError, match="excerpt"):
+        load("medleydb", ROOT, excerpt=15.0, segment=5.0)
+
+
+def test_mix_stem_and_raw_levels_joined_in_one_dataset(tmp_path: Path) -> None:
+    """The report's final set: every MIX, STEM and RAW file, a raw track labelled with its stem's instrument."""
+    root = Path(shutil.copytree(ROOT, tmp_path / "medleydb"))
+    raw_dir = root / "Audio" / BEETHOVEN / f"{BEETHOVEN}_RAW"
+    raw_dir.mkdir()
+    for name in (f"{BEETHOVEN}_RAW_01_01.wav", f"{BEETHOVEN}_RAW_03_01.wav"):
+        shutil.copy(root / "Audio" / BEETHOVEN / f"{BEETHOVEN}_MIX.wav", raw_dir / name)
+    ds = load("medleydb", root, level="all", labels="macro", split="none")
+    assert sorted(ds.clips["level"]) == ["mix", "raw", "raw", "stem"]
+    raws = ds.clips[ds.clips["level"] == "raw"]
+    assert raws["clip_id"].tolist() == [f"{BEETHOVEN}_S01_R01", f"{BEETHOVEN}_S03_R01"]
+    assert all(np.array(ds.vocab.names)[ds.y[i] == 1].tolist() == ["strings"] for i in raws.index)
+    assert any(f"{BEETHOVEN}: raw audio not found for" in p for p in ds.problems)
+    assert len(load("medleydb", root, level="mix,raw", split="none")) == 3
+    with pytest.raises(ValueError, match="level must be"):
+        load("medleydb", root, level="mixes")
