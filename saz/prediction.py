@@ -25,7 +25,7 @@ import json
 import os
 from collections import deque
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -37,6 +37,7 @@ from saz.labels import Vocabulary
 from saz.models.bundled import DEFAULT_CARD, DEFAULT_MODEL, WEIGHTS, resolve_model  # noqa: F401  (re-exported)
 from saz.models.checkpoint import TUNED, CheckpointError
 from saz.models.predictor import Predictor
+from saz.scale import Engine
 from saz.vocabulary import known_and_absent
 
 ENVELOPE_SECONDS = 0.05  # resolution of the waveform envelope kept for plots
@@ -460,6 +461,26 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
         yield from finished()
     _score(pred, pending)
     yield from finished()
+
+
+def _predict_chunk(state: tuple[Predictor, dict], files: list[str | os.PathLike]) -> Iterator[Prediction]:
+    """An engine's work: :func:`predict_many` of ``files`` with the predictor and settings of ``state``."""
+    predictor, settings = state
+    return predict_many(files, predictor, **settings)
+
+
+def _lost(predictor: Predictor, file: str | os.PathLike, why: str) -> Prediction:
+    """The failed prediction of a file whose worker was lost (an engine's ``lost``)."""
+    return Prediction(str(file), list(predictor.vocab.names), predictor.thresholds, error=audio.AudioError(file, why))
+
+
+def predict_files(files: list[str | os.PathLike], predictor: Predictor, engine: Engine | None = None,
+                  **settings: object) -> Iterator[Prediction]:
+    """:func:`predict_many` of ``files`` on ``engine`` (default: here, in input order); on a
+    distributed engine, a file per task, the predictor shipped once per worker, results in the
+    order they finish: each file's the same as here. ``settings``: :func:`predict_many`'s."""
+    engine = engine or Engine()
+    return engine.map(_predict_chunk, files, (predictor, settings), chunk=1, lost=partial(_lost, predictor))
 
 
 def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None,
