@@ -133,3 +133,26 @@ def test_without_ray_the_engine_is_refused_in_one_line(cli, model, folder, monke
     assert r.returncode == 2 and "--engine ray needs Ray" in r.stderr and "saz[scale]" in r.stderr
     r = cli("predict", folder / "t0.wav", "-m", model, "--address", "localhost:6379")
     assert r.returncode == 2 and "apply to --engine ray" in r.stderr
+
+
+def test_a_sweep_on_ray_gathers_the_local_report_and_resumes(cli, tmp_path, local_ray):
+    sys.path.insert(0, str(Path(__file__).parent / "cli"))
+    from test_train_cli import tone_manifest
+
+    tone_manifest(tmp_path, ["tar", "ney", "daf"], validation_from=9)
+    env = {"SAZ_CACHE": str(tmp_path / "cache")}
+    sweep = lambda out, *more: cli("sweep", "rf", "-d", "csv", "-r", tmp_path / "m.csv", "-o", tmp_path / out,  # noqa: E731
+                                   "--seed", "0", "--seed", "1", "--grid", "n_estimators=3,9", "--test-split",
+                                   "validation", *more, env=env)
+    assert sweep("here").returncode == 0
+    r = sweep("ray", "--engine", "ray", "-j", "2")
+    assert r.returncode == 0, r.stderr
+    reports = [json.loads((tmp_path / d / "compare.json").read_text()) for d in ("here", "ray")]
+    for rep in reports:
+        for entry in rep["models"].values():
+            entry.pop("folders")
+    assert reports[0] == reports[1] and set(reports[1]["models"]) == {"rf n_estimators=3", "rf n_estimators=9"}
+    assert all(m["seeds"] == [0, 1] for m in reports[1]["models"].values())
+    stamp = (tmp_path / "ray" / "trials" / "rf-n_estimators=3-seed0" / "eval" / "report.json").stat().st_mtime_ns
+    assert sweep("ray", "--engine", "ray", "-j", "2").returncode == 0  # every trial done: none runs again
+    assert (tmp_path / "ray" / "trials" / "rf-n_estimators=3-seed0" / "eval" / "report.json").stat().st_mtime_ns == stamp
