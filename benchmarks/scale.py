@@ -72,10 +72,11 @@ def markdown(summary: dict) -> str:
              "absolute times are pessimistic and the 2-worker figure cannot show a clean 2x; the overhead "
              "figures are what to read.", "",
              "| engine | wall (s), folder | files/s | x real time | wall (s), 1 file | fixed cost (s) | "
-             "marginal s/file | same JSON lines as local |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "marginal s/file | same JSON lines as local | load average after |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, r in summary["results"].items():
         lines.append(f"| {name} | {r['wall_s']} | {r['files_per_s']} | {r['x_real_time']} | {r['one_file_wall_s']} | "
-                     f"{r['fixed_s']} | {r['marginal_s_per_file']} | {'yes' if r['same_lines_as_local'] else 'NO'} |")
+                     f"{r['fixed_s']} | {r['marginal_s_per_file']} | {'yes' if r['same_lines_as_local'] else 'NO'} | {r['load_average_after']} |")
     lines += ["", "Fixed cost: the run over one file less one file's marginal cost (process start, imports, model "
               "load; for Ray also starting the local cluster and its workers). Marginal: (folder - one file) / "
               f"({summary['files']} - 1)."]
