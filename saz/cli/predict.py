@@ -183,8 +183,9 @@ def predict(
     settings = {"window": window, "hop": hop, "threshold": threshold, "profile": profile,
                 "allow_partial": allow_partial, "smooth": smooth}
     try:
-        with opened_engine(engine, address, workers, gpus) as runner:
-            n_failed += _run(files, predictor, runner, settings, write)
+        if files:  # a rerun with everything written starts no engine
+            with opened_engine(engine, address, workers, gpus) as runner:
+                n_failed += _run(files, predictor, runner, settings, write)
     finally:
         write.close()
     if n_failed:
