@@ -22,7 +22,7 @@ SR = 22050
 @pytest.fixture(scope="module")
 def local_ray():
     """One local Ray of 2 CPUs for the module (Ray's start costs seconds): the engines find it running."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the dying work below runs in workers
     yield
     ray.shutdown()

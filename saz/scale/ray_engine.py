@@ -60,8 +60,8 @@ class RayEngine(Engine):
         try:
             if address:
                 ray.init(address=address, **quiet)
-            else:
-                ray.init(num_cpus=min(workers, os.cpu_count() or 1), **quiet)
+            else:  # "local": a Ray of its own, never a cluster that ``ray start`` left running here
+                ray.init(address="local", num_cpus=min(workers, os.cpu_count() or 1), **quiet)
         except (ConnectionError, RuntimeError, ValueError) as e:
             raise EngineError(f"--engine ray: no Ray cluster at {address or 'local'}: {e}".splitlines()[0]) from None
         self.started = True
