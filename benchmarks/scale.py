@@ -85,7 +85,7 @@ def _table(results: dict) -> list[str]:
     lines = ["| engine | wall (s), folder | files/s | x real time | wall (s), 1 file | fixed cost (s) | "
              "marginal s/file | same JSON lines as local | load average after |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, r in summary["results"].items():
+    for name, r in results.items():
         lines.append(f"| {name} | {r['wall_s']} | {r['files_per_s']} | {r['x_real_time']} | {r['one_file_wall_s']} | "
                      f"{r['fixed_s']} | {r['marginal_s_per_file']} | {'yes' if r['same_lines_as_local'] else 'NO'} | {r['load_average_after']} |")
     return [*lines, ""]
@@ -108,7 +108,7 @@ def main() -> None:
             runs[f"{seconds:g}"] = measure(folder, files, seconds, Path(tmp), args.repeats)
     summary = {"command": "python " + " ".join(["benchmarks/scale.py", *sys.argv[1:]]), "files": args.files,
                "runs": runs, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
-               f"{platform.python_version()}", "load_average_before": before, "results": results}
+               f"{platform.python_version()}", "load_average_before": before}
     io.write_json(args.out / "scale.json", summary)
     io.write_text(args.out / "scale.md", markdown(summary))
 
