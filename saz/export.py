@@ -116,6 +116,23 @@ def json_line(pred: Prediction, timeline: bool, first: bool) -> str:
     return pred.to_json(timeline) + "\n"
 
 
+def written_sources(path: str | Path) -> set[str]:
+    """The recordings whose JSON line the ``--out`` file ``path`` already holds (none if it does not
+    exist), so that a rerun does only the rest. A last line cut short (a run killed while writing it)
+    is removed first: its recording is done again, and no torn line stays in the file."""
+    import json
+
+    p = Path(path)
+    if not p.is_file():
+        return set()
+    data = p.read_bytes()
+    whole = data[:data.rfind(b"\n") + 1]
+    if len(whole) < len(data):
+        with open(p, "r+b") as f:
+            f.truncate(len(whole))
+    return {json.loads(line)["source"] for line in whole.decode("utf-8").splitlines() if line.strip()}
+
+
 @stream("csv")
 def csv_rows(pred: Prediction, timeline: bool, first: bool) -> str:
     """A row per instrument present (:data:`CSV_HEADER`) or, with ``timeline``, a row per window and

@@ -25,7 +25,7 @@ import json
 import os
 from collections import deque
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -37,6 +37,7 @@ from saz.labels import Vocabulary
 from saz.models.bundled import DEFAULT_CARD, DEFAULT_MODEL, WEIGHTS, resolve_model  # noqa: F401  (re-exported)
 from saz.models.checkpoint import TUNED, CheckpointError
 from saz.models.predictor import Predictor
+from saz.scale import Engine
 from saz.vocabulary import known_and_absent
 
 ENVELOPE_SECONDS = 0.05  # resolution of the waveform envelope kept for plots
@@ -44,6 +45,7 @@ TOUCHING = 1e-6  # seconds: a segment starting this close after another's end to
 CONFIDENT = 0.6  # a class this probable is an answer the model gives with conviction...
 MIDDLING = 0.2  # ...and one between MIDDLING and CONFIDENT a hesitant one
 HESITANT_CLASSES = 2  # hesitant classes, with none confident, that make a pattern unlike training
+CHUNK = 4  # files per task on a distributed engine: few padded batches, and little redone when a worker is lost
 
 
 def default_card() -> str:
@@ -386,15 +388,19 @@ def _silent(waves: np.ndarray) -> np.ndarray:
     return np.maximum(waves.max(axis=1), -waves.min(axis=1)) < 10 ** (audio.SILENCE_DBFS / 20)
 
 
-def _score(pred: Predictor, pending: list[tuple[_File, int, np.ndarray]]) -> None:
-    """Run the model on the windows in ``pending`` (those of files not failed) as one batch, each
-    window's probabilities into its file (0 for a silent window); ``pending`` is emptied."""
+def _score(pred: Predictor, pending: list[tuple[_File, int, np.ndarray]], batch: int) -> None:
+    """Run the model on the windows in ``pending`` (those of files not failed) as one batch of
+    ``batch`` rows, each window's probabilities into its file (0 for a silent window); ``pending``
+    is emptied. A short batch is padded with silence to ``batch`` rows: the float rounding of the
+    model's kernels can change with the batch size (not, as measured, with a row's place or its
+    neighbours), so a window scores the same whatever files share its batch, on any engine."""
     live = [(f, s, w) for f, s, w in pending if f.error is None]
     pending.clear()
     if not live:
         return
     waves = np.stack([w for _, _, w in live])
-    probs = pred.probabilities(pred.feature(waves))
+    padded = np.concatenate([waves, np.zeros((batch - len(waves), waves.shape[1]), waves.dtype)]) if len(waves) < batch else waves
+    probs = pred.probabilities(pred.feature(padded))[:len(waves)]
     probs[_silent(waves)] = 0.0
     for (f, s, _), p in zip(live, probs):
         f.probs[s] = p
@@ -450,7 +456,7 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
                 f.starts.append(start)
                 pending.append((f, start, w))
                 if len(pending) >= batch:
-                    _score(pred, pending)
+                    _score(pred, pending, batch)
                     yield from finished()
             if asked is not None and f.samples < w_n:
                 f.error = _too_short(f, fsr, window)
@@ -458,8 +464,28 @@ def predict_many(items: Iterable[str | os.PathLike | np.ndarray], model: str | o
             f.error = _audio_error(f.source, e)
         f.closed = True
         yield from finished()
-    _score(pred, pending)
+    _score(pred, pending, batch)
     yield from finished()
+
+
+def _predict_chunk(state: tuple[Predictor, dict], files: list[str | os.PathLike]) -> Iterator[Prediction]:
+    """An engine's work: :func:`predict_many` of ``files`` with the predictor and settings of ``state``."""
+    predictor, settings = state
+    return predict_many(files, predictor, **settings)
+
+
+def _lost(predictor: Predictor, file: str | os.PathLike, why: str) -> Prediction:
+    """The failed prediction of a file whose worker was lost (an engine's ``lost``)."""
+    return Prediction(str(file), list(predictor.vocab.names), predictor.thresholds, error=audio.AudioError(file, why))
+
+
+def predict_files(files: list[str | os.PathLike], predictor: Predictor, engine: Engine | None = None,
+                  **settings: object) -> Iterator[Prediction]:
+    """:func:`predict_many` of ``files`` on ``engine`` (default: here, in input order); on a
+    distributed engine, :data:`CHUNK` files per task, the predictor shipped once per worker, results in the
+    order they finish: each file's the same as here. ``settings``: :func:`predict_many`'s."""
+    engine = engine or Engine()
+    return engine.map(_predict_chunk, files, (predictor, settings), chunk=CHUNK, lost=partial(_lost, predictor))
 
 
 def predict(path_or_array: str | os.PathLike | np.ndarray, sr: int | None = None,

@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from saz.cli import datasets, features, models, predict, serve, synth, teach, train
+from saz.cli import datasets, features, models, predict, serve, sweep, synth, teach, train
 from saz.cli.output import console
 
 app = typer.Typer(
@@ -48,6 +48,7 @@ app.command("features-list")(features.features_list)
 app.command()(train.train)
 app.command()(train.evaluate)
 app.command()(train.compare)
+app.command()(sweep.sweep)
 app.command()(predict.predict)
 app.command()(serve.serve)
 app.command()(teach.teach)

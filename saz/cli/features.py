@@ -12,6 +12,7 @@ from saz.cli.errors import reported
 from saz.cli.inputs import ScanReport
 from saz.cli.output import console, failed
 from saz.cli.params import parse_params
+from saz.cli.scale import address_option, engine_option, gpus_option, opened_engine
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -28,9 +29,12 @@ def features(
     checkpoint: Optional[Path] = typer.Option(None, help="Local encoder checkpoint: a Hugging Face folder (mert, music2vec, musichubert, wav2vec2) or a VGGish .pth."),
     layer: Optional[str] = typer.Option(None, help="Encoder hidden state: 'all' (default) or its index (0 = the embedding output)."),
     device: Optional[str] = typer.Option(None, help="Encoder device: cpu (default) or cuda."),
-    workers: int = typer.Option(1, "--workers", "-j", help="Parallel worker processes."),
+    workers: int = typer.Option(1, "--workers", "-j", help="Parallel worker processes (with --engine ray: Ray workers)."),
     cache: Optional[Path] = typer.Option(None, help="Cache folder (default $SAZ_CACHE or ~/.cache/saz)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute everything, write no cache."),
+    engine: str = engine_option(),
+    address: Optional[str] = address_option(),
+    gpus: float = gpus_option(),
 ) -> None:
     """Compute a feature for audio files and folders, one .npy per file plus index.csv."""
     from saz.features import FeatureCache, get_feature
@@ -43,9 +47,9 @@ def features(
     if not pairs:  # every input a folder without audio, each reported
         raise typer.Exit(1)
     store = None if no_cache else FeatureCache(None if cache is None else cache)
-    with progress_bar() as bar:
+    with opened_engine(engine, address, workers, gpus) as runner, progress_bar() as bar:
         task = bar.add_task(f"{feature}", total=len(pairs), info="")
-        results = extract_files(pairs, extractor, store, workers, on_result=lambda r: bar.advance(task))
+        results = extract_files(pairs, extractor, store, workers, on_result=lambda r: bar.advance(task), engine=runner)
     index = write_index(out / "index.csv", extractor, results)
     console.print(_table(extractor, results))
     bad = [r for r in results if not r.ok]

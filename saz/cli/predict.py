@@ -12,12 +12,14 @@ from saz.cli.errors import fail, reported
 from saz.cli.inputs import ScanReport
 from saz.cli.loaders import load_model, trust_option
 from saz.cli.output import err, failed, note
+from saz.cli.scale import address_option, engine_option, gpus_option, opened_engine
 from saz.export import FORMATS, vocabulary_lines
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
     from saz.models.predictor import Predictor
     from saz.prediction import Prediction
+    from saz.scale import Engine
 
 def _inputs(paths: List[Path]) -> tuple[list[Path], int]:
     """The files to predict: each file named (a missing or unreadable one fails when it is read,
@@ -113,6 +115,35 @@ def _check_format(fmt: str, out: Path | None) -> None:
         fail(f"--format {fmt} writes a file per recording: --out names the folder for them, and {out} is a file", code=2)
 
 
+def _not_written(files: list[Path], fmt: str, out: Path | None) -> list[Path]:
+    """``files`` less those whose JSON line the ``--out`` file already holds (a rerun resumes), said in a line."""
+    from saz.export import written_sources
+
+    if fmt != "json" or out is None:
+        return files
+    done = written_sources(out)
+    todo = [f for f in files if str(f) not in done]
+    if len(todo) < len(files):
+        note("resume", f"{len(files) - len(todo)} file(s) already in {out}: predicting the other {len(todo)}")
+    return todo
+
+
+def _run(files: list[Path], predictor: Predictor, engine: Engine, settings: dict, write: _Writer) -> int:
+    """Predict ``files`` on ``engine``, writing each result as it comes; the number that failed."""
+    from saz.prediction import predict_files
+
+    n_failed = 0
+    with reported(ValueError, code=2), progress_bar() as bar:
+        task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)
+        for pred in predict_files(files, predictor, engine, **settings):
+            bar.advance(task)
+            if _report(pred):
+                write(pred)
+            else:
+                n_failed += 1
+    return n_failed
+
+
 def predict(
     paths: List[Path] = typer.Argument(..., help="Audio files and/or folders (searched recursively)."),
     model: str = typer.Option("default", "--model", "-m", help="'default' (bundled) or a checkpoint file."),
@@ -127,15 +158,18 @@ def predict(
                                           "tuned thresholds, e.g. 'sensitive' (`saz models info` lists them)."),
     smooth: Optional[int] = typer.Option(None, "--smooth", help="Read segments after a median over N (odd) windows "
                                          "of each instrument's probabilities."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes; "
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also append results to this file as each file finishes "
+                                       "(json: files whose line it holds are skipped, so a rerun resumes); "
                                        "with audacity, sv, elan or jams: the folder for a file per recording."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Score the part of a truncated or corrupt file "
                                        "that decodes, with a warning, instead of failing it."),
     trust: bool = trust_option(),
+    engine: str = engine_option(),
+    address: Optional[str] = address_option(),
+    workers: int = typer.Option(1, "--workers", "-j", help="With --engine ray: the workers predicting at once."),
+    gpus: float = gpus_option(),
 ) -> None:
     """Which instruments play in each recording, how sure, and (with --timeline) when."""
-    from saz.prediction import predict_many
-
     _check_format(fmt, out)
     files, n_failed = _inputs(paths)
     n_named = len(files) + n_failed
@@ -143,18 +177,15 @@ def predict(
         fail("--threshold and --profile both set thresholds: give one", code=2)
     predictor = load_model(model, profile, trust)
     _check_options(predictor, window, hop, threshold)
+    files = _not_written(files, fmt, out)
     header = vocabulary_lines(predictor.vocab, model) if fmt == "table" else ""
     write = _Writer(fmt, timeline, out, plot_dir, header)
+    settings = {"window": window, "hop": hop, "threshold": threshold, "profile": profile,
+                "allow_partial": allow_partial, "smooth": smooth}
     try:
-        with reported(ValueError, code=2), progress_bar() as bar:
-            task = bar.add_task("predict", total=len(files), info="", visible=len(files) > 1)
-            for pred in predict_many(files, predictor, window=window, hop=hop, threshold=threshold, profile=profile,
-                                     allow_partial=allow_partial, smooth=smooth):
-                bar.advance(task)
-                if _report(pred):
-                    write(pred)
-                else:
-                    n_failed += 1
+        if files:  # a rerun with everything written starts no engine
+            with opened_engine(engine, address, workers, gpus) as runner:
+                n_failed += _run(files, predictor, runner, settings, write)
     finally:
         write.close()
     if n_failed:

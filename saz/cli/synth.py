@@ -15,6 +15,7 @@ from rich.progress import Progress
 
 from saz.cli.errors import fail, reported
 from saz.cli.output import console, note
+from saz.cli.scale import address_option, engine_option, gpus_option, opened_engine
 from saz.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -168,10 +169,14 @@ def synth_bench(
     scale: float = typer.Option(1.0, help="Shrink every split by this factor (CI builds use 0.02)."),
     workers: int = typer.Option(1, "--workers", "-j"),
     split: List[str] = typer.Option([], "--split", help="Build only this split (repeatable; default: every split)."),
+    engine: str = engine_option(),
+    address: Optional[str] = address_option(),
+    gpus: float = gpus_option(),
 ) -> None:
     """Build a versioned benchmark corpus from its spec, with its corpus card."""
     from saz.synth.bench import build
 
-    with reported(ValueError, *_synth_errors()), progress_bar() as bar:
-        summary = build(spec, out, scale, workers, _progress_callback(bar, "bench"), split)
+    with opened_engine(engine, address, workers, gpus) as runner, reported(ValueError, *_synth_errors()), \
+            progress_bar() as bar:
+        summary = build(spec, out, scale, workers, _progress_callback(bar, "bench"), split, runner)
     console.print(f"{summary['name']} v{summary['version']} built in {summary['build_seconds']} s -> {out} (card: {out / 'CARD.md'})")

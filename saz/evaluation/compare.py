@@ -49,9 +49,12 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
 
 
-def compare(folders: list[str | Path], n_boot: int = 2000) -> dict:
-    """The comparison as a JSON-ready dict (see the module docstring)."""
+def compare(folders: list[str | Path], n_boot: int = 2000, names: dict[str, str] | None = None) -> dict:
+    """The comparison as a JSON-ready dict (see the module docstring); ``names``: a model name per
+    folder, instead of the one its report gives (a sweep's settings of one model)."""
     runs = [load_run(f) for f in folders]
+    for r in runs:
+        r["model"] = (names or {}).get(r["folder"], r["model"])
     ids = runs[0]["ids"]
     for r in runs[1:]:
         if not np.array_equal(r["ids"], ids):

@@ -10,7 +10,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ import torch
 from saz import audio, io
 from saz.features.base import Feature, Precomputed
 from saz.features.cache import FeatureCache
+from saz.scale import Engine
 
 
 @dataclass
@@ -83,6 +84,16 @@ def _work(src: Path, dst: Path, feature: Feature, cache_root: str | None) -> Fil
         return FileResult(src, error=f"{src}: {type(e).__name__}: {e}")
 
 
+def _work_chunk(state: tuple[Feature, str | None], pairs: list[tuple[Path, Path]]) -> Iterator[FileResult]:
+    """An engine's work: :func:`_work` on each ``(source, output)`` pair, with the feature and cache of ``state``."""
+    return (_work(src, dst, *state) for src, dst in pairs)
+
+
+def _lost(pair: tuple[Path, Path], why: str) -> FileResult:
+    """The result of a file whose worker was lost (an engine's ``lost``)."""
+    return FileResult(pair[0], error=f"{pair[0]}: {why}")
+
+
 def _init_worker() -> None:
     """A worker's setup: one torch thread (the workers are the parallelism), and a watch that ends
     the worker when its parent does (a parent killed with SIGKILL would otherwise leave its
@@ -103,8 +114,10 @@ def extract_files(
     cache: FeatureCache | None = None,
     workers: int = 1,
     on_result: Callable[[FileResult], None] | None = None,
+    engine: Engine | None = None,
 ) -> list[FileResult]:
-    """Compute features for ``(source, output)`` pairs, in ``workers`` processes when > 1."""
+    """Compute features for ``(source, output)`` pairs, in ``workers`` processes when > 1, or a
+    file per task on a distributed ``engine`` (its workers share the cache folder and the outputs)."""
     cache_root = str(cache.root) if cache is not None else None
     if cache is not None:
         cache.remove_leftovers(feature)
@@ -115,7 +128,10 @@ def extract_files(
         if on_result is not None:
             on_result(r)
 
-    if workers <= 1 or len(pairs) <= 1:
+    if engine is not None and engine.distributed:
+        for r in engine.map(_work_chunk, pairs, (feature, cache_root), chunk=1, lost=_lost):
+            done(r)
+    elif workers <= 1 or len(pairs) <= 1:
         for src, dst in pairs:
             done(_work(src, dst, feature, cache_root))
     else:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from saz import io, plots
 from saz.datasets import load
+from saz.scale import Engine
 from saz.synth.corpus import build_split
 from saz.synth.instruments import coverage
 from saz.synth.library import LibraryConfig, LibraryGenerator, pools_from_dataset
@@ -73,9 +74,11 @@ def split_generator(spec: Spec, split: str, scale: float = 1.0) -> tuple[Callabl
 
 
 def build(spec_path: str | Path, out: str | Path, scale: float = 1.0, workers: int = 1,
-          progress: Callable[[str, int, int], None] | None = None, splits: Sequence[str] = ()) -> dict:
-    """Build the spec's ``splits`` (all when empty) into ``out`` (resumable); write the card;
-    return a summary. A split built alone holds the same clips as in a full build at that scale."""
+          progress: Callable[[str, int, int], None] | None = None, splits: Sequence[str] = (),
+          engine: Engine | None = None) -> dict:
+    """Build the spec's ``splits`` (all when empty) into ``out`` (resumable), on ``engine`` (a chunk
+    per task when distributed) or in ``workers`` processes; write the card; return a summary. A
+    split built alone holds the same clips as in a full build at that scale, on any engine."""
     spec = Spec.load(spec_path)
     unknown = [s for s in splits if s not in spec.splits]
     if unknown:
@@ -95,7 +98,7 @@ def build(spec_path: str | Path, out: str | Path, scale: float = 1.0, workers: i
             if progress:
                 progress(split, done[0], n)
 
-        manifests[split] = build_split(gen, out, split, n, classes, spec.sr, spec.chunk_size, workers, tick)
+        manifests[split] = build_split(gen, out, split, n, classes, spec.sr, spec.chunk_size, workers, tick, engine)
     seconds = time.time() - t0
     summary = {"name": spec.name, "version": spec.version, "scale": scale, "build_seconds": round(seconds, 1),
                "workers": workers, "splits": {k: str(v.name) for k, v in manifests.items()}}

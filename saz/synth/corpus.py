@@ -23,6 +23,7 @@ import numpy as np
 import soundfile as sf
 
 from saz import io
+from saz.scale import Engine
 from saz.synth.mix import ACTIVITY_HOP
 
 
@@ -93,16 +94,28 @@ def _run_chunk(fn: ChunkFn, out: Path, split: str, sr: int, classes: tuple[str, 
     return len(rows)
 
 
+def _chunks_work(state: tuple, chunks: list[tuple[int, list[int]]]) -> list[int]:
+    """An engine's work: :func:`_run_chunk` of each ``(chunk, indices)``, with the factory and corpus of ``state``."""
+    fn, *args = state
+    return [_run_chunk(fn, *args, c, idx) for c, idx in chunks]
+
+
 def build_split(fn: ChunkFn, out: Path, split: str, n: int, classes: Sequence[str], sr: int,
-                chunk_size: int = 100, workers: int = 1, on_chunk: Callable[[int], None] | None = None) -> Path:
-    """Generate ``n`` clips of ``split`` with ``fn`` in chunks; returns the split's manifest."""
+                chunk_size: int = 100, workers: int = 1, on_chunk: Callable[[int], None] | None = None,
+                engine: Engine | None = None) -> Path:
+    """Generate ``n`` clips of ``split`` with ``fn`` in chunks (a chunk per task on a distributed
+    ``engine``, whose workers write into ``out``); returns the split's manifest."""
     chunks = {c: list(range(c * chunk_size, min(n, (c + 1) * chunk_size))) for c in range((n + chunk_size - 1) // chunk_size)}
     todo = {c: idx for c, idx in chunks.items() if not (out / "parts" / split / f"{c:05d}.csv").exists()}
     for c in set(chunks) - set(todo):
         if on_chunk:
             on_chunk(len(chunks[c]))
     args = (out, split, sr, tuple(classes))
-    if workers <= 1:
+    if engine is not None and engine.distributed:
+        for done in engine.map(_chunks_work, list(todo.items()), (fn, *args)):
+            if on_chunk:
+                on_chunk(done)
+    elif workers <= 1:
         for c, idx in todo.items():
             done = _run_chunk(fn, *args, c, idx)
             if on_chunk:
