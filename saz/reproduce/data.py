@@ -1,0 +1,93 @@
+"""Data preparation of a document's setting (its ``[data]`` table): read the dataset with the
+reader and options it names (each of ``levels`` apart and joined, for MedleyDB's MIX, STEM and
+RAW files), mix the polyphonic clips from a sample library first where it says ``synth``, and
+make the ``train``/``validation``/``test`` splits it asks for (the dataset's own, or a
+stratified split with ``stratified`` ratios).
+
+A reader option this version of saz does not know yet is left out and reported as a document
+setting not applied (so a setting written for a later saz still runs, and says what it skipped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from saz.datasets import Dataset, load
+from saz.datasets.splits import stratified_split
+from saz.labels import LabelSet
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class Prepared:
+    """The dataset of a setting, split, and what the preparation could not do as written."""
+
+    dataset: Dataset
+    not_applied: list[str] = field(default_factory=list)
+
+
+def read(reader: str, root: Path, options: dict[str, Any], not_applied: list[str]) -> Dataset:
+    """``load(reader, root, **options)``, dropping (and listing) options the reader refuses by name."""
+    options = dict(options)
+    while True:
+        try:
+            return load(reader, root, **options)
+        except TypeError as e:
+            unknown = [k for k in options if f"'{k}'" in str(e)]
+            if not unknown:
+                raise
+            for k in unknown:
+                not_applied.append(f"{reader} reader option {k} = {options.pop(k)!r} (not in this saz version)")
+
+
+def join(parts: list[Dataset]) -> Dataset:
+    """One dataset of ``parts`` (same vocabulary), their clips one after the other; frame
+    activity is kept only when there is one part."""
+    if len(parts) == 1:
+        return parts[0]
+    vocab = parts[0].vocab
+    if any(list(p.vocab.names) != list(vocab.names) for p in parts):
+        raise ValueError("the levels have different vocabularies")
+    clips = pd.concat([p.clips for p in parts], ignore_index=True)
+    y = np.concatenate([p.y for p in parts])
+    problems = [line for p in parts for line in p.problems]
+    return Dataset(parts[0].name, parts[0].root, clips, LabelSet(vocab, y), problems)
+
+
+def _split(ds: Dataset, data: dict[str, Any], seed: int) -> Dataset:
+    """``ds`` with the three splits: its own (renamed by ``data['splits']``), or a stratified
+    split of all its clips when ``data['stratified']`` gives ratios (grouped by ``group``)."""
+    clips = ds.clips.copy()
+    if data.get("stratified"):
+        groups = clips[data["group"]].to_numpy() if data.get("group") in clips.columns else None
+        clips["split"] = stratified_split(ds.y, data["stratified"], SPLITS, groups=groups, seed=seed)
+    else:
+        rename = {v: k for k, v in data.get("splits", {}).items()}
+        clips["split"] = clips["split"].map(lambda s: rename.get(s, s))
+    return Dataset(ds.name, ds.root, clips, ds.labels, list(ds.problems))
+
+
+def prepare(data: dict[str, Any], root: Path, out: Path, seed: int = 0) -> Prepared:
+    """The split dataset of a setting's ``[data]`` table, read from ``root`` (clips it mixes
+    are written under ``out / 'data'``)."""
+    not_applied: list[str] = []
+    if "synth" in data:
+        from saz.reproduce.mixing import mixed_corpus
+
+        root = mixed_corpus(root, out / "data", data["synth"], seed, not_applied)
+    options = dict(data.get("options", {}))
+    levels = data.get("levels")
+    parts = [read(data["reader"], root, {**options, "level": lv}, not_applied) for lv in levels] if levels \
+        else [read(data["reader"], root, options, not_applied)]
+    ds = _split(join(parts), data, seed)
+    missing = [s for s in SPLITS if s not in ds.splits and s != "validation"]
+    if missing:
+        raise ValueError(f"{root}: no clips in split(s) {', '.join(missing)} of {ds.name} ({len(ds)} clips read, "
+                         f"{len(ds.problems)} problems{': ' + ds.problems[0] if ds.problems else ''})")
+    return Prepared(ds, not_applied)
