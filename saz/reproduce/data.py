@@ -60,6 +60,17 @@ def join(parts: list[Dataset]) -> Dataset:
     return Dataset(parts[0].name, parts[0].root, clips, LabelSet(vocab, y), problems)
 
 
+def _with_audio(ds: Dataset) -> Dataset:
+    """``ds`` without the clips it lists but has no audio file for (OpenMIC's partitions name
+    some), each left-out clip a problem."""
+    ok = np.array([isinstance(p, str) and Path(p).is_file() for p in ds.clips["path"]], dtype=bool)
+    if ok.all():
+        return ds
+    kept = ds.subset(np.flatnonzero(ok))
+    kept.problems += [f"{c}: no audio file; left out" for c in np.array(ds.ids)[~ok]]
+    return kept
+
+
 def _split(ds: Dataset, data: dict[str, Any], seed: int) -> Dataset:
     """``ds`` with the three splits: its own (renamed by ``data['splits']``), or a stratified
     split of all its clips when ``data['stratified']`` gives ratios (grouped by ``group``)."""
@@ -73,6 +84,22 @@ def _split(ds: Dataset, data: dict[str, Any], seed: int) -> Dataset:
     return Dataset(ds.name, ds.root, clips, ds.labels, list(ds.problems))
 
 
+def _levels(data: dict[str, Any], root: Path, options: dict[str, Any], not_applied: list[str]) -> list[Dataset]:
+    """The dataset read once per level of ``data['levels']`` (once when there is none); a level
+    the reader refuses is listed as not applied."""
+    parts = []
+    for level in data.get("levels") or [None]:
+        try:
+            parts.append(read(data["reader"], root, options if level is None else {**options, "level": level}, not_applied))
+        except ValueError as e:
+            if level is None:
+                raise
+            not_applied.append(f"{data['reader']} level {level!r} ({e})")
+    if not parts:
+        raise ValueError(f"{root}: none of the levels {data['levels']} could be read")
+    return parts
+
+
 def prepare(data: dict[str, Any], root: Path, out: Path, seed: int = 0) -> Prepared:
     """The split dataset of a setting's ``[data]`` table, read from ``root`` (clips it mixes
     are written under ``out / 'data'``)."""
@@ -82,10 +109,7 @@ def prepare(data: dict[str, Any], root: Path, out: Path, seed: int = 0) -> Prepa
 
         root = mixed_corpus(root, out / "data", data["synth"], seed, not_applied)
     options = dict(data.get("options", {}))
-    levels = data.get("levels")
-    parts = [read(data["reader"], root, {**options, "level": lv}, not_applied) for lv in levels] if levels \
-        else [read(data["reader"], root, options, not_applied)]
-    ds = _split(join(parts), data, seed)
+    ds = _split(_with_audio(join(_levels(data, root, options, not_applied))), data, seed)
     missing = [s for s in SPLITS if s not in ds.splits and s != "validation"]
     if missing:
         raise ValueError(f"{root}: no clips in split(s) {', '.join(missing)} of {ds.name} ({len(ds)} clips read, "

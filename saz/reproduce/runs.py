@@ -18,6 +18,7 @@ from typing import Any
 from saz.datasets import Dataset
 from saz.datasets.splits import train_and_validation
 from saz.evaluation.scoring import evaluate_checkpoint
+from saz.models.base import get_model_class
 from saz.models.predictor import Predictor
 from saz.models.train import TrainConfig, starting_feature, train_on_dataset
 
@@ -45,6 +46,11 @@ def train_config(run: dict[str, Any], defaults: dict[str, Any], seed: int, not_a
         if k not in known and line not in not_applied:
             not_applied.append(line)
     kwargs = {k: v for k, v in settings.items() if k in known and k != "seed"}
+    if kwargs.get("augment") and getattr(get_model_class(run["model"]), "augment", None) is None:
+        line = f"run {run['name']}: augmentation (model {run['model']} has no augmentation recipe in this saz version)"
+        if line not in not_applied:
+            not_applied.append(line)
+        kwargs["augment"] = False
     return TrainConfig(seed=seed, **kwargs)
 
 

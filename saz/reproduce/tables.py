@@ -28,6 +28,7 @@ class Cell:
     saz: float | None
     std: float | None
     seeds: int
+    integer: bool = False  # a count (support, parameters): shown without decimals
 
 
 def parse_column(spec: str) -> tuple[str | None, str, str]:
@@ -90,7 +91,7 @@ def build(table: dict, spec: dict, runs: dict[str, list[RunResult]]) -> dict:
                 run, value, s = spec.get("rows", {}).get(name), (lambda m: lambda sc: aggregate(sc, m))(metric), \
                     (1.0 if metric in ("parameters", "support") else scale)
             mean, std, n = _over_seeds(runs.get(run, []), split, threshold, value, s) if run else (None, None, 0)
-            cells.append(Cell(paper[j], mean, std, n))
+            cells.append(Cell(paper[j], mean, std, n, metric in ("support", "parameters")))
         out_rows.append({"name": name, "cells": cells})
     return {"id": table["id"], "ref": table["ref"], "title": table["title"], "columns": list(table["columns"]),
             "specs": list(spec["columns"]), "rows": out_rows, "threshold": threshold, "note": spec.get("note", "")}
@@ -105,7 +106,7 @@ def _fmt(v: float | None, integer: bool = False) -> str:
 def _saz(c: Cell) -> str:
     if c.saz is None:
         return "—"
-    return _fmt(c.saz) if c.seeds < 2 else f"{_fmt(c.saz)} ± {_fmt(c.std)}"
+    return _fmt(c.saz, c.integer) if c.seeds < 2 else f"{_fmt(c.saz, c.integer)} ± {_fmt(c.std, c.integer)}"
 
 
 def to_markdown(t: dict) -> str:
