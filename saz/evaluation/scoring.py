@@ -76,9 +76,9 @@ def _timeline(predictor: Predictor, ds: Dataset, ok: np.ndarray, predictions: di
 
 def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, protocol: str | None = None,
                         cache_dir: str | Path | None = None, progress: bool = True, title: str | None = None,
-                        long_clips: str = "windows", profile: str | None = None) -> metrics.Evaluation:
+                        long_clips: str = "windows", profile: str | None = None, figures: bool = True) -> metrics.Evaluation:
     """Score ``predictor`` on ``ds`` (with the thresholds of its threshold ``profile``, if given);
-    writes report.json/.md, plots and predictions.npz to ``out_dir``. A dataset with frame
+    writes report.json/.md, plots (unless ``figures`` is False) and predictions.npz to ``out_dir``. A dataset with frame
     activity also gets its timeline scored (:mod:`saz.evaluation.timeline`): every clip is then
     predicted window by window."""
     if long_clips not in LONG_CLIPS:
@@ -104,7 +104,7 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
                                        protocol=protocol, long_clips=long_clips, windowed_clips=n_long,
                                        dropped_classes=dropped, skipped_clips=problems)
     out = Path(out_dir)
-    report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}")
+    report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}", figures=figures)
     ids = np.array(ds.ids, dtype=str)[ok]
     io.atomic_write(out / "predictions.npz", lambda f: np.savez(f, ids=ids, y_true=truth, y_prob=prob, thresholds=thresholds,
                                                                   classes=np.array(predictor.vocab.names, dtype=str)))

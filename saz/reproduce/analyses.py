@@ -42,7 +42,13 @@ def _figure(ctx: Context, name: str, fig) -> Path:
     return path
 
 
-def _heatmap(ctx: Context, name: str, df: pd.DataFrame, title: str, fmt: str = "{:.0f}") -> Path:
+def _heatmap(ctx: Context, name: str, df: pd.DataFrame, title: str, fmt: str = "{:.0f}", most: int = 30) -> Path:
+    """``df`` as a heatmap figure; of a larger matrix, its ``most`` rows (and, when square, columns)
+    of the largest sums, as an excerpt (as medleydb-cnn-report.txt Figure 6.1 shows one)."""
+    if len(df) > most:
+        keep = df.sum(axis=1).sort_values(ascending=False).index[:most]
+        df = df.loc[keep, keep] if list(df.index) == list(df.columns) else df.loc[keep]
+        title = f"{title}, the {most} most frequent"
     return _figure(ctx, name, plots.heatmap(df.to_numpy(dtype=float), [str(i) for i in df.index],
                                             [str(c) for c in df.columns], title, fmt=fmt))
 

@@ -75,7 +75,8 @@ def reproduce(document: str, root: str | Path, out: str | Path, seeds: int | Non
         for seed in range(seeds):
             log(f"run {run['name']} ({run['model']}), seed {seed}")
             runs.setdefault(run["name"], []).append(run_seed(run, settings.get("train", {}), ds, out, seed, rep.not_applied,
-                                                             cache, settings["data"].get("seconds")))
+                                                             cache, settings["data"].get("seconds"),
+                                                             settings.get("evaluation_figures", True)))
     paper = published(document)
     for tid, spec in settings.get("tables", {}).items():
         if tid not in paper["tables"]:

@@ -55,10 +55,11 @@ def train_config(run: dict[str, Any], defaults: dict[str, Any], seed: int, not_a
 
 
 def run_seed(run: dict[str, Any], defaults: dict[str, Any], ds: Dataset, out: Path, seed: int,
-             not_applied: list[str], cache: Path | None = None, seconds: float | None = None) -> RunResult:
+             not_applied: list[str], cache: Path | None = None, seconds: float | None = None,
+             figures: bool = True) -> RunResult:
     """Train ``run`` with ``seed`` on ``ds``'s train split (validating on its validation split, or
     a stratified 15 % of train without one), unless already done, and score it on each split of
-    ``run['evaluate']``."""
+    ``run['evaluate']`` (with ``saz evaluate``'s figures unless ``figures`` is False)."""
     folder = out / "runs" / run["name"] / f"seed{seed}"
     cfg = train_config(run, defaults, seed, not_applied)
     train, val, _ = train_and_validation(ds, seed=seed)
@@ -73,6 +74,6 @@ def run_seed(run: dict[str, Any], defaults: dict[str, Any], ds: Dataset, out: Pa
         target = folder / f"eval-{split}"
         if not (target / "report.json").exists():
             evaluate_checkpoint(predictor, ds.subset(split), target, cache_dir=cache, progress=False,
-                                title=f"{run['name']} (seed {seed}) on {split}")
+                                title=f"{run['name']} (seed {seed}) on {split}", figures=figures)
         result.evaluations[split] = target
     return result

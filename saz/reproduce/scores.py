@@ -13,6 +13,7 @@ number for every class (the 0.5 of HamNava 3.1 and cultural-instruments 5). Metr
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +36,11 @@ class Scored:
     parameters: int | None
 
 
+@functools.lru_cache(maxsize=256)
 def rescore(folder: Path, threshold: str | float = "tuned", parameters: int | None = None) -> Scored:
     """The evaluation in ``folder`` at ``threshold`` ("tuned" or one value for every class), of a
-    model with ``parameters`` trainable parameters."""
+    model with ``parameters`` trainable parameters (kept for the next call: a table asks for
+    each evaluation once per cell, and an evaluation folder is written once)."""
     with np.load(folder / "predictions.npz", allow_pickle=False) as z:
         y_true, y_prob, tuned, classes = z["y_true"], z["y_prob"], z["thresholds"], [str(c) for c in z["classes"]]
     thr = tuned if threshold == "tuned" else np.full(len(classes), float(threshold), np.float32)
