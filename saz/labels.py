@@ -159,11 +159,17 @@ def thresholds_array(threshold: float | Sequence[float] | np.ndarray, n_classes:
     return t
 
 
-def binarize(y: np.ndarray, threshold: float | Sequence[float] | np.ndarray = 0.5) -> np.ndarray:
-    """Hard 0/1 labels: value >= threshold (per class allowed); unknown entries stay NaN."""
+BINARIZE_RULES = ("ge", "gt")  # a value at the threshold is present ("ge", saz's default) or absent ("gt", HamNava's)
+
+
+def binarize(y: np.ndarray, threshold: float | Sequence[float] | np.ndarray = 0.5, rule: str = "ge") -> np.ndarray:
+    """Hard 0/1 labels: value >= threshold (``rule="ge"``) or > threshold (``"gt"``, as the HamNava
+    paper and its shipped ``*_bin`` files binarise soft labels), per class allowed; unknown entries stay NaN."""
+    if rule not in BINARIZE_RULES:
+        raise ValueError(f"binarize rule must be one of {', '.join(BINARIZE_RULES)}, got {rule!r}")
     y = np.asarray(y, dtype=np.float32)
     t = thresholds_array(threshold, y.shape[-1])
-    out = (y >= t).astype(np.float32)
+    out = (y > t if rule == "gt" else y >= t).astype(np.float32)
     out[np.isnan(y)] = np.nan
     return out
 

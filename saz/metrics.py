@@ -20,7 +20,7 @@ from saz.labels import LabelKind, Vocabulary, binarize, label_kind, thresholds_a
 
 AVERAGES = ("micro", "macro", "weighted", "samples")  # the averagings of precision, recall and F1
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)  # the thresholds tuning tries
-_OPTIONAL_RUN_KEYS = ("long_clips", "windowed_clips")  # absent from reports older than them
+_OPTIONAL_RUN_KEYS = ("long_clips", "windowed_clips", "threshold", "binarize")  # absent from reports older than them
 
 
 def _div(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
@@ -84,14 +84,19 @@ class ClassScore:
     f1: float
     ap: float | None
     roc_auc: float | None
+    accuracy: float | None = None  # share of the known clips decided right (HamNava Table 3)
+    mse: float | None = None       # soft labels: mean squared error of the probabilities (HamNava Table 3)
+    r2: float | None = None        # soft labels: R^2 of the probabilities
 
     def to_dict(self) -> dict[str, Any]:
         return {"class": self.name, "known": self.known, "support": self.support, "precision": self.precision,
-                "recall": self.recall, "f1": self.f1, "ap": self.ap, "roc_auc": self.roc_auc}
+                "recall": self.recall, "f1": self.f1, "ap": self.ap, "roc_auc": self.roc_auc,
+                "accuracy": self.accuracy, "mse": self.mse, "r2": self.r2}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ClassScore:
-        return cls(d["class"], d["known"], d["support"], d["precision"], d["recall"], d["f1"], d["ap"], d["roc_auc"])
+        return cls(d["class"], d["known"], d["support"], d["precision"], d["recall"], d["f1"], d["ap"], d["roc_auc"],
+                   d.get("accuracy"), d.get("mse"), d.get("r2"))
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ class EvaluationRun:
     windowed_clips: int | None = None
     dropped_classes: list[str] = field(default_factory=list)
     skipped_clips: list[str] = field(default_factory=list)
+    threshold: float | None = None  # one threshold for every class (``saz evaluate --threshold``); None: the tuned ones
+    binarize: str | None = None     # how soft truth was made hard: "ge" (>= 0.5) or "gt" (> 0.5)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None or k not in _OPTIONAL_RUN_KEYS}
@@ -240,15 +247,18 @@ def evaluate(
     tp, fp, fn = (c[k].sum(axis=0) for k in ("tp", "fp", "fn"))
     support = tp + fn
     p_c, r_c, f_c = prf_from_counts(tp, fp, fn)
+    correct = c["tp"] + c["tn"]
+    soft = kind == LabelKind.SOFT
     per_class = []
     for j, name in enumerate(names):
-        tj, sj = t_hard[known[:, j], j], y_prob[known[:, j], j]
-        per_class.append(ClassScore(name, int(known[:, j].sum()), int(support[j]), float(p_c[j]), float(r_c[j]),
+        k = known[:, j]
+        tj, sj = t_hard[k, j], y_prob[k, j]
+        per_class.append(ClassScore(name, int(k.sum()), int(support[j]), float(p_c[j]), float(r_c[j]),
                                     float(f_c[j]), _ranking_metric(average_precision_score, tj, sj),
-                                    _ranking_metric(roc_auc_score, tj, sj)))
-    correct = c["tp"] + c["tn"]
+                                    _ranking_metric(roc_auc_score, tj, sj),
+                                    float(correct[:, j].sum() / k.sum()) if k.any() else None,
+                                    *(_soft_scores(y_true[k, j], sj) if soft else (None, None))))
     full = known.all(axis=1) & (t_hard == 1).any(axis=1)
-    soft = kind == LabelKind.SOFT
     return Evaluation(
         kind, int(y_true.shape[0]), len(names), **_averages(c, p_c, r_c, f_c, support),
         label_accuracy=float(correct.sum() / max(known.sum(), 1)),
@@ -259,6 +269,14 @@ def evaluate(
         mse=float(np.mean((y_true - y_prob) ** 2)) if soft else None,
         r2=float(r2_score(y_true, y_prob, multioutput="uniform_average")) if soft else None,
     )
+
+
+def _soft_scores(truth: np.ndarray, prob: np.ndarray) -> tuple[float | None, float | None]:
+    """MSE and R^2 of one class's probabilities against its soft truth (R^2 None for a constant truth)."""
+    if not len(truth):
+        return None, None
+    r2 = float(r2_score(truth, prob)) if len(truth) > 1 and np.ptp(truth) > 0 else None
+    return float(np.mean((truth - prob) ** 2)), r2
 
 
 def top1_hits(y_true: np.ndarray, y_prob: np.ndarray) -> np.ndarray:

@@ -46,11 +46,13 @@ def to_markdown(result: Evaluation, title: str = "Evaluation") -> str:
     if result.mse is not None:
         values.update(mse=result.mse, r2=result.r2)
     lines += [f"| {key} | {_fmt(v)} |" for key, v in values.items()]
-    lines += ["", "## Per class", "", "| class | support | known | precision | recall | F1 | AP | ROC-AUC |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    soft = result.mse is not None
+    lines += ["", "## Per class", "", "| class | support | known | precision | recall | F1 | accuracy | AP | ROC-AUC |"
+              + (" MSE | R² |" if soft else ""), "|" + " --- |" * (11 if soft else 9)]
     for c in result.per_class:
         lines.append(f"| {c.name} | {c.support} | {c.known} | {c.precision:.3f} | {c.recall:.3f} | "
-                     f"{c.f1:.3f} | {_fmt(c.ap)} | {_fmt(c.roc_auc)} |")
+                     f"{c.f1:.3f} | {_fmt(c.accuracy)} | {_fmt(c.ap)} | {_fmt(c.roc_auc)} |"
+                     + (f" {_fmt(c.mse)} | {_fmt(c.r2)} |" if soft else ""))
     if result.no_positive_classes:
         lines += ["", f"Classes with no positive clip (F1 undefined, counted as 0): {', '.join(result.no_positive_classes)}."]
     if result.timeline is not None:

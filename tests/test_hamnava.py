@@ -1,10 +1,12 @@
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from saz.datasets import DatasetError, load
 from saz.datasets.hamnava import CLASSES
+from saz.labels import binarize
 from conftest import FIXTURES
 
 ROOT = FIXTURES / "hamnava"
@@ -36,8 +38,21 @@ def test_hard_variant():
     assert ds.kind.value == "hard"
     np.testing.assert_array_equal(ds.y[ds.ids.index("ABQOQT.mp3")], [0, 0, 1, 1, 0, 0, 0, 0, 0])
     soft = load("hamnava", ROOT)
-    # the shipped *_bin files are the soft labels binarised at 0.5
-    np.testing.assert_array_equal(ds.y, (soft.y >= 0.5).astype(np.float32))
+    # the shipped *_bin files are the soft labels binarised as the paper says, "greater than 0.5"
+    np.testing.assert_array_equal(ds.y, binarize(soft.y, 0.5, "gt"))
+
+
+def test_shipped_bin_files_binarise_greater_than_half():
+    """Every row of the annotation files, audio or not: *_bin is soft > 0.5, and a soft label of
+    exactly 0.5 (ACJUOP's tar, validation) is 0 there, which ">= 0.5" would make 1."""
+    ties = 0
+    for split in ("train", "validation", "test"):
+        soft = pd.read_csv(ROOT / "annotations" / f"{split}.csv").set_index("sample_id")
+        hard = pd.read_csv(ROOT / "annotations" / f"{split}_bin.csv").set_index("sample_id").loc[soft.index]
+        cols = soft.columns[2:]
+        np.testing.assert_array_equal(hard[cols].to_numpy(np.float32), binarize(soft[cols].to_numpy(), 0.5, "gt"))
+        ties += int((soft[cols].to_numpy() == 0.5).sum())
+    assert ties >= 1 and binarize(np.array([[0.5]]), 0.5, "ge")[0, 0] == 1
 
 
 def test_paper_spellings_any_order_and_malformed_rows(tmp_path):

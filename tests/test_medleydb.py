@@ -62,11 +62,12 @@ def test_mix_level_is_one_clip_labelled_with_all_stem_instruments(mix: Dataset) 
     assert mix.ids == [f"{BEETHOVEN}_MIX"]
     clip = mix.clips.iloc[0]
     assert Path(clip["path"]).is_absolute() and Path(clip["path"]).name == "MusicDelta_Beethoven_MIX.wav"
-    assert clip["offset"] == 0.0 and math.isnan(clip["duration"]) and clip["split"] is None
+    assert clip["offset"] == 0.0 and math.isnan(clip["duration"]) and clip["split"] == "train"
     assert (clip["track"], clip["artist"], clip["genre"]) == (BEETHOVEN, "Music Delta Multitracks", "Classical")
     assert (mix.clips["has_bleed"].tolist(), mix.clips["instrumental"].tolist()) == ([False], [True])
     assert clip["level"] == "mix" and clip["stem_id"] is None
-    assert mix.splits == {}
+    assert list(mix.splits) == ["train"]  # one track: the 60/24/16 split puts it in train
+    assert load("medleydb", ROOT, split="none").splits == {}
 
     raw = {n for names in stem_instruments(BEETHOVEN).values() for n in names}
     assert {"violin section", "double bass", "timpani", "french horn"} <= raw and len(raw) == 11
@@ -198,3 +199,34 @@ def test_malformed_metadata_is_a_problem(tmp_path: Path) -> None:
     ds = load("medleydb", tmp_path, metadata_dir=ROOT / "Metadata")
     assert ds.ids == [f"{BEETHOVEN}_MIX"] and ds.y[0].sum() == 11
     assert any("malformed metadata (no 'stems' mapping)" in p for p in ds.problems)
+
+
+def medleydb_with_mixes(tmp_path: Path, n: int) -> Path:
+    """A copy of the fixture where the first ``n`` tracks of Metadata/ have a mix (the fixture's
+    one real mix, copied under their names)."""
+    root = Path(shutil.copytree(ROOT, tmp_path / "medleydb"))
+    wav = root / "Audio" / BEETHOVEN / f"{BEETHOVEN}_MIX.wav"
+    for meta in sorted((root / "Metadata").glob("*_METADATA.yaml"))[:n]:
+        track = meta.name[: -len("_METADATA.yaml")]
+        (root / "Audio" / track).mkdir(exist_ok=True)
+        dest = root / "Audio" / track / f"{track}_MIX.wav"
+        if not dest.exists():
+            shutil.copy(wav, dest)
+    return root
+
+
+def test_reader_splits_60_24_16_over_tracks(tmp_path: Path) -> None:
+    """The report's split: train/validation/test in 60/24/16 proportions, each track in one split,
+    the same for the same seed."""
+    root = medleydb_with_mixes(tmp_path, 50)
+    ds = load("medleydb", root, labels="macro")
+    sizes = {k: len(v) for k, v in ds.splits.items()}
+    assert sum(sizes.values()) == len(ds) == 51  # the 50 copies and Beethoven's own
+    for name, share in zip(("train", "validation", "test"), (0.60, 0.24, 0.16)):
+        assert abs(sizes[name] - share * len(ds)) <= 2, sizes  # iterative stratification is near, not exact
+    assert load("medleydb", root, labels="macro").clips["split"].tolist() == ds.clips["split"].tolist()
+    assert load("medleydb", root, labels="macro", split_seed=1).clips["split"].tolist() != ds.clips["split"].tolist()
+    cut = load("medleydb", root, labels="macro", segment=1.0)
+    assert (cut.clips.groupby("track")["split"].nunique() == 1).all() and len(cut) == 2 * len(ds)
+    with pytest.raises(ValueError, match="split must be one of"):
+        load("medleydb", root, split="random")

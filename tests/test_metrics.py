@@ -60,8 +60,9 @@ HAND_REPORT = {  # the report.json layout of the hand-computed case, keys in the
     "samples": {"precision": 0.75, "recall": 0.625, "f1": 2 / 3}, "label_accuracy": 0.75, "subset_accuracy": 0.5,
     "map": 0.9166666666666666, "roc_auc": 0.875, "lrap": 1.0,
     "per_class": [{"class": "a", "known": 4, "support": 2, "precision": 0.5, "recall": 0.5, "f1": 0.5, "ap": 0.8333333333333333,
-                   "roc_auc": 0.75},
-                  {"class": "b", "known": 4, "support": 2, "precision": 1.0, "recall": 1.0, "f1": 1.0, "ap": 1.0, "roc_auc": 1.0}],
+                   "roc_auc": 0.75, "accuracy": 0.5, "mse": None, "r2": None},
+                  {"class": "b", "known": 4, "support": 2, "precision": 1.0, "recall": 1.0, "f1": 1.0, "ap": 1.0, "roc_auc": 1.0,
+                   "accuracy": 1.0, "mse": None, "r2": None}],
     "no_positive_classes": [],
 }
 RUN = {"model": "saznet", "seed": 0, "checkpoint": "m.pt", "dataset": "csv", "root": "/d", "protocol": "hard",

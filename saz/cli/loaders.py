@@ -30,6 +30,18 @@ def load_dataset(name: str, root: Path, options: list[str], split: str | None = 
         return split_of(ds, split)
 
 
+def with_audio(ds: Dataset, root: Path) -> Dataset:
+    """The clips of ``ds`` (read from ``root``) that have audio; the others named in one ``skipped:`` line."""
+    from saz.cli.output import note
+
+    kept, missing = ds.with_audio()
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        note("skipped", f"{root}: {len(missing)} of {len(ds)} clips have no audio file, left out ({shown}); "
+                        f"going on with {len(kept)}")
+    return kept
+
+
 def trust_option() -> bool:
     """The ``--trust-checkpoint`` option of the commands that load a model to use it."""
     return typer.Option(False, "--trust-checkpoint", help="Load a checkpoint of an older saz whose estimator is a "

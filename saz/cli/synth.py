@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ContextManager, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, ContextManager, List, Optional, Sequence, Tuple
 
 import typer
 from rich.progress import Progress
@@ -111,12 +111,16 @@ def synth_mix(
     library: Path = typer.Argument(..., help="Single-instrument sample library (see `saz datasets info samples`)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (resumable)."),
     n: int = typer.Option(100, "--n", help="Clips per split."),
+    n_test: Optional[int] = typer.Option(None, "--n-test", help="Clips of the test split (default: --n); "
+                                         "--n 8000 --n-test 2000 is the cultural-instruments paper's split."),
     splits: List[str] = typer.Option(["train", "test"], "--split", help="Splits to make (train/test recordings)."),
     test_fraction: float = typer.Option(0.2, help="Share of each instrument's recordings kept for test."),
     class_map: str = typer.Option("default", help="'default' (saz vocabulary), 'none', or a TOML file with [map]."),
     min_instruments: int = typer.Option(2), max_instruments: int = typer.Option(5),
     no_category_rule: bool = typer.Option(False, help="Ignore the paper's Hornbostel-Sachs rule for 4-5 instruments."),
     gain_db: Tuple[float, float] = typer.Option((-12.0, 0.0), help="Random gain range of each source (dB)."),
+    whole: bool = typer.Option(False, "--whole", help="Every instrument sounds the whole clip (the cultural-instruments "
+                               "paper's mixes), instead of random entries and exits."),
     seconds: float = typer.Option(5.0), sr: int = typer.Option(22050),
     seed: int = typer.Option(0), workers: int = typer.Option(1, "--workers", "-j"),
 ) -> None:
@@ -132,12 +136,13 @@ def synth_mix(
         note("problem", line)
     pools = library_pools(ds, test_fraction, seed)
     cfg = LibraryConfig(seconds=seconds, sr=sr, min_instruments=min_instruments, max_instruments=max_instruments,
-                        category_rule=not no_category_rule, mix=MixConfig(gain_db=tuple(gain_db)))
+                        category_rule=not no_category_rule, mix=MixConfig(gain_db=tuple(gain_db)), whole=whole)
     with progress_bar() as bar:
         for split in splits:
+            count = n_test if split == "test" and n_test is not None else n
             gen = LibraryGenerator(pools[split], ds.vocab.names, cfg, seed + (split == "test"), prefix=split[:2])
-            manifest = _build(gen, out, split, n, ds.vocab.names, sr, workers, bar, "mix")
-            console.print(f"{split}: {n} clips from {len(pools[split])} recordings -> {manifest}")
+            manifest = _build(gen, out, split, count, ds.vocab.names, sr, workers, bar, "mix")
+            console.print(f"{split}: {count} clips from {len(pools[split])} recordings -> {manifest}")
 
 
 @app.command("physical")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from saz.cli.errors import fail, reported
-from saz.cli.loaders import load_dataset, load_model, trust_option
+from saz.cli.loaders import load_dataset, load_model, trust_option, with_audio
 from saz.cli.output import console, err, note
 from saz.cli.params import parse_params
 
@@ -29,7 +29,9 @@ def train(
                                   "training split (15 %, stratified) when the dataset has none."),
     protocol: str = typer.Option("auto", help="auto | hard | soft-regression | soft-train-hard-eval."),
     epochs: int = typer.Option(30),
-    patience: int = typer.Option(6, help="Stop after this many epochs without a better validation score."),
+    patience: int = typer.Option(6, help="Stop after this many epochs without a better --monitor score."),
+    monitor: str = typer.Option("auto", help="Early stopping's criterion, a log.csv column: val_mse, val_loss, train_loss, "
+                                "val_map or val_macro_f1_present (auto: val_mse for soft-regression, else val_map)."),
     budget: Optional[float] = typer.Option(None, "--budget-cpu-minutes", help="Stop once training has used this much CPU time (mid-epoch too)."),
     batch_size: Optional[int] = typer.Option(None),
     lr: Optional[float] = typer.Option(None),
@@ -52,9 +54,10 @@ def train(
     device: str = typer.Option("auto", help="PyTorch models: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N."),
     label_smoothing: float = typer.Option(0.0, help="PyTorch models: pull training targets towards 0.5 by this share "
                                           "(e.g. 0.1: 1 -> 0.95, 0 -> 0.05)."),
+    binarize: str = typer.Option("ge", help="Soft labels made hard at 0.5 (the hard protocols, the classifiers): "
+                                 "ge (>= 0.5) or gt (> 0.5, as the HamNava paper and its *_bin files)."),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
-    from saz.datasets.splits import train_and_validation
     from saz.cli.synth import fresh_clips
     from saz.models.checkpoint import CheckpointError
     from saz.models.train import TrainConfig, starting_feature, train_on_dataset, training_input
@@ -62,13 +65,10 @@ def train(
     with reported(ValueError, KeyError, CheckpointError):
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
-                          device=device, label_smoothing=label_smoothing)
+                          device=device, label_smoothing=label_smoothing, binarize=binarize,
+                          monitor=monitor)
         feature_cfg = {**starting_feature(cfg), **parse_params(feature_param)}
-    ds = load_dataset(dataset, root, option)
-    with reported(KeyError):
-        tr, va, carved = train_and_validation(ds, train_split, val_split, seed)
-    if carved:
-        err.print(f"no '{val_split}' split: validating on a stratified 15 % of '{train_split}' ({len(va)} clips)")
+    tr, va = _training_sets(with_audio(load_dataset(dataset, root, option), root), root, train_split, val_split, seed)
     with reported(ValueError):
         if init:
             tr, va = _fine_tuning(cfg, tr, va)
@@ -76,6 +76,20 @@ def train(
         with fresh_clips(fresh, samples, seed, feature, seconds, tr.vocab) as take:
             path = train_on_dataset(cfg, tr, va, out, feature_cfg, seconds, cache, resume, fresh=take)
     _report_training(model, path)
+
+
+def _training_sets(ds: Dataset, root: Path, train: str, validation: str, seed: int) -> tuple[Dataset, Dataset]:
+    """The training and validation clips (a line when the latter are cut from the former); exit 1
+    for an unknown split or too few clips to train."""
+    from saz.datasets.splits import train_and_validation
+
+    with reported(KeyError):
+        tr, va, carved = train_and_validation(ds, train, validation, seed)
+    if carved:
+        err.print(f"no '{validation}' split: validating on a stratified 15 % of '{train}' ({len(va)} clips)")
+    if not len(tr) or not len(va):
+        fail(f"{root}: {len(tr)} training and {len(va)} validation clips with audio: too few to train")
+    return tr, va
 
 
 def _fine_tuning(cfg: TrainConfig, train: Dataset, val: Dataset) -> tuple[Dataset, Dataset]:
@@ -124,6 +138,10 @@ def evaluate(
                                    "window, maxed, as saz predict hears them) or 'centre' (the centre window only)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="Score with one of the model's threshold profiles "
                                           "instead of its tuned thresholds."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Score with this one threshold for every class "
+                                              "(e.g. 0.5, as the HamNava paper) instead of the tuned ones."),
+    binarize: Optional[str] = typer.Option(None, help="Soft truth made hard at 0.5: ge (>=) or gt (>); default: the "
+                                           "rule the model was trained with."),
     trust: bool = trust_option(),
 ) -> None:
     """Score a checkpoint on a dataset split: report.json/.md, plots and predictions.npz."""
@@ -132,9 +150,16 @@ def evaluate(
 
     if long_clips not in LONG_CLIPS:
         fail(f"--long-clips must be one of {', '.join(LONG_CLIPS)} (got '{long_clips}')", code=2)
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        fail(f"--threshold must lie strictly between 0 and 1 (got {threshold})", code=2)
+    if threshold is not None and profile is not None:
+        fail("--threshold and --profile both choose the thresholds: give one", code=2)
+    if binarize not in (None, "ge", "gt"):
+        fail(f"--binarize must be ge or gt (got '{binarize}')", code=2)
     predictor = load_model(checkpoint, profile, trust)
-    ds = load_dataset(dataset, root, option, split)
-    result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile)
+    ds = with_audio(load_dataset(dataset, root, option, split), root)
+    result = evaluate_checkpoint(predictor, ds, out, protocol, cache, long_clips=long_clips, profile=profile,
+                                 threshold=threshold, binarize=binarize)
     for line in result.run.skipped_clips:
         note("skipped", line)
     if (warning := threshold_collapse(predictor.thresholds_for(profile))) is not None:

@@ -116,6 +116,14 @@ class Dataset:
         idx = np.asarray(idx, dtype=np.int64)
         return Dataset(self.name, self.root, self.clips.iloc[idx].copy(), self.labels.subset(idx), list(self.problems))
 
+    def with_audio(self) -> tuple["Dataset", list[str]]:
+        """The clips that have an audio file listed, and the ids of those that do not (a
+        partition or label file may name a clip whose audio is missing, as OpenMIC's fixture does)."""
+        has = self.clips["path"].map(lambda p: isinstance(p, (str, os.PathLike)) and str(p) != "").to_numpy(bool)
+        if has.all():
+            return self, []
+        return self.subset(np.flatnonzero(has)), self.clips.loc[~has, "clip_id"].astype(str).tolist()
+
     def summary(self) -> dict:
         """Counts for ``saz datasets info``: per split, per class, labels per clip, problems."""
         y = self.y

@@ -13,7 +13,9 @@ Layout read (as the dataset unpacks, plus the metadata folder of the marl/medley
 Per-track YAMLs inside Audio/ win over Metadata/ ones of the same track. ``level="mix"`` gives
 one multi-label clip per mix (the instruments of all its stems), ``level="stem"`` one clip per
 stem. Labels are the raw instrument names or the 17 macro-categories of the MedleyDB CNN report
-(:data:`MACRO_CATEGORIES`). MedleyDB has no official split.
+(:data:`MACRO_CATEGORIES`). MedleyDB has no official split: ``split="iterative"`` (the default)
+gives the report's 60/24/16 train/validation/test split, multilabel iterative stratification
+over tracks (every clip of a track in one split; ``split_seed`` picks it), ``split="none"`` none.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import yaml
 
 from saz import audio
 from saz.datasets.base import Dataset, DatasetError, clips_frame, register
+from saz.datasets.splits import MEDLEYDB_RATIOS, stratified_split
 from saz.labels import LabelSet, Vocabulary, normalise_name
 
 ACTIVATION_DIR = Path("Annotations") / "Instrument_Activations" / "ACTIVATION_CONF"
@@ -263,7 +266,12 @@ def _units(
     return [(f"{track.name}_{s.id}", paths[s.id], s) for s in track.stems if s.id not in missing and classes[s.id]]
 
 
-def _validate_options(level: str, labels: str, segment: float | None) -> None:
+SPLITS = ("iterative", "none")
+
+
+def _validate_options(level: str, labels: str, segment: float | None, split: str = "iterative") -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     if level not in ("mix", "stem"):
         raise ValueError(f"level must be 'mix' or 'stem', got {level!r}")
     if labels not in ("raw", "macro"):
@@ -324,9 +332,12 @@ def load_medleydb(
     labels: str = "raw",
     segment: float | None = None,
     metadata_dir: str | Path | None = None,
+    split: str = "iterative",
+    split_seed: int = 0,
 ) -> Dataset:
-    """MedleyDB mixes or stems with raw or macro labels, optionally cut into ``segment``-second clips."""
-    _validate_options(level, labels, segment)
+    """MedleyDB mixes or stems with raw or macro labels, optionally cut into ``segment``-second
+    clips, split 60/24/16 over tracks (``split="none"``: unsplit)."""
+    _validate_options(level, labels, segment, split)
     root = Path(root)
     problems: list[str] = []
     tracks = _read_tracks(root, metadata_dir, problems)
@@ -358,7 +369,10 @@ def load_medleydb(
                 acts.append(None if act is None else _clip_activity(
                     act, [(sid, classes[sid]) for sid in stem_ids], offset, end, len(vocab)))
     y, activity, frame_rate = _labels(label_rows, acts, len(vocab), hop)
-    return Dataset("medleydb", root, clips_frame(rows), LabelSet(vocab, y, activity, frame_rate), problems)
+    clips = clips_frame(rows)
+    if split == "iterative" and rows:
+        clips["split"] = stratified_split(y, MEDLEYDB_RATIOS, groups=clips["track"], seed=int(split_seed))
+    return Dataset("medleydb", root, clips, LabelSet(vocab, y, activity, frame_rate), problems)
 
 
 def _yes_no(value: object) -> bool | None:

@@ -76,8 +76,11 @@ def _timeline(predictor: Predictor, ds: Dataset, ok: np.ndarray, predictions: di
 
 def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, protocol: str | None = None,
                         cache_dir: str | Path | None = None, progress: bool = True, title: str | None = None,
-                        long_clips: str = "windows", profile: str | None = None, figures: bool = True) -> metrics.Evaluation:
-    """Score ``predictor`` on ``ds`` (with the thresholds of its threshold ``profile``, if given);
+                        long_clips: str = "windows", profile: str | None = None, threshold: float | None = None,
+                        binarize: str | None = None, figures: bool = True) -> metrics.Evaluation:
+    """Score ``predictor`` on ``ds`` (with the thresholds of its threshold ``profile``, if given;
+    with ``threshold``, that one for every class, as HamNava's paper scores at 0.5); soft truth is
+    made hard by ``binarize`` ("ge": >= 0.5, "gt": > 0.5; default: the rule the model trained with);
     writes report.json/.md, plots (unless ``figures`` is False) and predictions.npz to ``out_dir``. A dataset with frame
     activity also gets its timeline scored (:mod:`saz.evaluation.timeline`): every clip is then
     predicted window by window."""
@@ -88,9 +91,12 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
     if len(X) == 0:
         raise ValueError(f"{ds.name}: no clip could be decoded ({len(problems)} problems)")
     y, dropped = align_labels(y, ds.vocab, predictor.vocab)
-    truth = evaluation_truth(y, protocol)
+    binarize = binarize or predictor.info.get("config", {}).get("binarize", "ge")
+    truth = evaluation_truth(y, protocol, binarize)
     thresholds = predictor.thresholds_for(profile)
     thresholds = thresholds if protocol in ("auto", "hard") else np.full(len(predictor.vocab), 0.5, np.float32)
+    if threshold is not None:
+        thresholds = np.full(len(predictor.vocab), threshold, np.float32)
     prob = predictor.probabilities(X)
     clips = ds.clips[ok]
     timed = list(range(len(clips))) if ds.labels.activity is not None else []
@@ -102,7 +108,8 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
     result.run = metrics.EvaluationRun(model=predictor.name, seed=predictor.info.get("config", {}).get("seed"),
                                        checkpoint=predictor.source, dataset=ds.name, root=str(ds.root),
                                        protocol=protocol, long_clips=long_clips, windowed_clips=n_long,
-                                       dropped_classes=dropped, skipped_clips=problems)
+                                       dropped_classes=dropped, skipped_clips=problems, threshold=threshold,
+                                       binarize=binarize)
     out = Path(out_dir)
     report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}", figures=figures)
     ids = np.array(ds.ids, dtype=str)[ok]

@@ -39,7 +39,7 @@ from saz import io, metrics
 from saz.datasets.base import Dataset
 from saz.features import Feature, feature_from_config
 from saz.features.dataset import dataset_features, typical_seconds
-from saz.labels import LabelSet, Vocabulary, binarize
+from saz.labels import BINARIZE_RULES, LabelSet, Vocabulary, binarize
 from saz.models.base import SklearnModel, TorchModel, build, count_parameters, get_model_class
 from saz.models.bundled import resolve_model
 from saz.models.checkpoint import Checkpoint
@@ -48,6 +48,10 @@ from saz.progress import progress_bar
 from saz.vocabulary import align_labels
 
 PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
+# What early stopping keeps the best epoch by: "auto" (-MSE for soft-regression, else validation
+# mAP), or one column of log.csv (the losses and MSE lower-is-better, the others higher).
+MONITORS = ("auto", "val_mse", "val_loss", "train_loss", "val_map", "val_macro_f1_present")
+LOWER_IS_BETTER = ("val_mse", "val_loss", "train_loss")
 RESUMABLE = ("epochs", "patience", "budget_cpu_minutes", "device")  # a resume may change them: how long, and where
 Fresh = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]
 
@@ -70,12 +74,18 @@ class TrainConfig:
     init: str | None = None                  # start from this checkpoint's weights (init_checkpoint: 'default:2'...)
     device: str = "auto"                     # where PyTorch models train: auto (CUDA when there is one), cpu, cuda[:N]
     label_smoothing: float = 0.0             # training targets pulled towards 0.5 by this share (0: none)
+    binarize: str = "ge"                     # soft labels to hard at 0.5: "ge" (>=) or "gt" (>, HamNava's)
+    monitor: str = "auto"                    # early stopping's criterion (MONITORS): val_mse as HamNava, train_loss...
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"unknown protocol '{self.protocol}' (choose from {', '.join(PROTOCOLS)})")
         if not 0.0 <= self.label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
+        if self.monitor not in MONITORS:
+            raise ValueError(f"unknown monitor '{self.monitor}' (choose from {', '.join(MONITORS)})")
+        if self.binarize not in BINARIZE_RULES:
+            raise ValueError(f"binarize must be one of {', '.join(BINARIZE_RULES)}, got '{self.binarize}'")
         get_model_class(self.model)
         torch_device(self.device)
 
@@ -99,14 +109,15 @@ def torch_device(name: str) -> torch.device:
     return dev
 
 
-def training_targets(y: np.ndarray, protocol: str) -> np.ndarray:
-    """The targets a protocol trains on (NaN stays unknown)."""
-    return binarize(y, 0.5) if protocol == "hard" else np.asarray(y, dtype=np.float32)
+def training_targets(y: np.ndarray, protocol: str, rule: str = "ge") -> np.ndarray:
+    """The targets a protocol trains on (NaN stays unknown); ``rule`` binarises for ``hard``."""
+    return binarize(y, 0.5, rule) if protocol == "hard" else np.asarray(y, dtype=np.float32)
 
 
-def evaluation_truth(y: np.ndarray, protocol: str) -> np.ndarray:
-    """The truth a protocol scores against: binarised for the hard-evaluation protocols."""
-    return binarize(y, 0.5) if protocol in ("hard", "soft-train-hard-eval") else np.asarray(y, dtype=np.float32)
+def evaluation_truth(y: np.ndarray, protocol: str, rule: str = "ge") -> np.ndarray:
+    """The truth a protocol scores against: binarised by ``rule`` for the hard-evaluation protocols."""
+    hard = protocol in ("hard", "soft-train-hard-eval")
+    return binarize(y, 0.5, rule) if hard else np.asarray(y, dtype=np.float32)
 
 
 def masked_loss(logits: torch.Tensor, y: torch.Tensor, mse: bool, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
@@ -208,14 +219,14 @@ def fine_tuning_sets(cfg: TrainConfig, train: Dataset, val: Dataset) -> tuple[Da
 
 
 def validation_scores(y_val: np.ndarray, p_val: np.ndarray, vocab: Vocabulary, protocol: str,
-                      keep: np.ndarray | None = None) -> tuple[metrics.Evaluation, np.ndarray]:
+                      keep: np.ndarray | None = None, rule: str = "ge") -> tuple[metrics.Evaluation, np.ndarray]:
     """A run's one reading of its validation clips, every epoch (``log.csv``) and at the end (the
     checkpoint's ``validation``, the line ``saz train`` prints): the scores at the thresholds the
     checkpoint keeps (tuned for F1 on these clips, ``keep``'s for a class without a positive
     there when given; 0.5 for the soft protocols), and those thresholds. Its F1 is the macro F1
     over the classes with a positive validation clip
     (:attr:`saz.metrics.Evaluation.macro_f1_present`, ``val_macro_f1_present``)."""
-    truth = evaluation_truth(y_val, protocol)
+    truth = evaluation_truth(y_val, protocol, rule)
     if protocol in ("auto", "hard"):
         thresholds = metrics.tune_thresholds(truth, p_val)
         if keep is not None:
@@ -226,11 +237,21 @@ def validation_scores(y_val: np.ndarray, p_val: np.ndarray, vocab: Vocabulary, p
     return metrics.evaluate(truth, p_val, vocab, thresholds), thresholds
 
 
-def _score(result: metrics.Evaluation, protocol: str) -> float:
-    """Early-stopping score (higher is better): -MSE for soft regression, else mAP."""
-    if protocol == "soft-regression":
-        return -result.mse
-    return result.map if result.map is not None else result.macro_f1_present
+def soft_mse(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean squared error of probabilities against the labels as they are (soft), over the known entries."""
+    known = ~np.isnan(y)
+    return float(np.mean((np.asarray(p, np.float64)[known] - np.asarray(y, np.float64)[known]) ** 2)) if known.any() else float("nan")
+
+
+def _score(row: dict, monitor: str, protocol: str) -> float:
+    """Early-stopping score of an epoch's ``log.csv`` row (higher is better): ``monitor``'s column,
+    negated when lower is better; ``auto``: -MSE for soft regression, else mAP (F1 without one)."""
+    if monitor == "auto":
+        monitor = "val_mse" if protocol == "soft-regression" else "val_map"
+        if monitor == "val_map" and np.isnan(row["val_map"]):
+            monitor = "val_macro_f1_present"
+    value = float(row[monitor])
+    return -np.inf if np.isnan(value) else (-value if monitor in LOWER_IS_BETTER else value)
 
 
 class Trainer:
@@ -280,7 +301,7 @@ class Trainer:
         """:func:`validation_scores` of this run (a fine-tuned class without a validation positive
         keeps the threshold of the checkpoint it started from)."""
         keep = None if self.start is None else np.asarray(self.start.thresholds, np.float32)
-        return validation_scores(y_val, p_val, self.vocab, self.cfg.protocol, keep)
+        return validation_scores(y_val, p_val, self.vocab, self.cfg.protocol, keep, self.cfg.binarize)
 
     def _info(self, history: list[dict], best_epoch: int, val: metrics.Evaluation, cpu: float, n_params: int | None) -> dict:
         return {"protocol": self.cfg.protocol, "config": asdict(self.cfg), "data": self.data_info,
@@ -323,7 +344,7 @@ class Trainer:
         if self.cfg.uses_mse:
             raise ValueError(f"{self.cfg.model} is a classifier; soft-label protocols need a neural model")
         cpu0 = time.process_time()
-        targets = np.nan_to_num(binarize(y, 0.5), nan=0.0)  # unknown entries count as absent
+        targets = np.nan_to_num(binarize(y, 0.5, self.cfg.binarize), nan=0.0)  # unknown entries count as absent
         model = build(self.cfg.model, X.shape[1:], len(self.vocab), **self.cfg.hparams).fit(X, targets, seed=self.cfg.seed)
         p_val = model.predict_proba(X_val)
         val = self._validation(y_val, p_val)[0]
@@ -374,7 +395,7 @@ class Trainer:
         """Set up (or resume), run epochs until done, out of patience or out of budget; keep the best epoch."""
         cfg = self.cfg
         pool = _Pool(np.array(X, dtype=np.float32, order="C", copy=True if fresh is not None else None),
-                     torch.from_numpy(training_targets(y, cfg.protocol)))
+                     torch.from_numpy(training_targets(y, cfg.protocol, cfg.binarize)), cfg.binarize)
         X_val = np.ascontiguousarray(X_val, dtype=np.float32)
         run = self._setup(pool)
         prog = self._start_or_resume(run, resume)
@@ -391,9 +412,9 @@ class Trainer:
                 deadline = None if self._budget is None else cpu0 + self._budget - prog.cpu
                 train_loss = self._epoch(run, pool, epoch, deadline,
                                          lambda info: bar.update(task, advance=1, info=info))
-                val_loss, result = self._validate(run, X_val, y_val)
+                val_loss, val_mse, result = self._validate(run, X_val, y_val)
                 prog.cpu += time.process_time() - cpu0
-                self._record(prog, run.model, epoch, train_loss, val_loss, result, pool.fresh_clips)
+                self._record(prog, run.model, epoch, (train_loss, val_loss, val_mse), result, pool.fresh_clips)
                 bar.update(task, info=f"epoch {epoch} loss {train_loss:.4f} val mAP {prog.history[-1]['val_map']:.3f}")
                 self._write_log(prog.history)
                 self._write_state(run, prog)
@@ -474,27 +495,29 @@ class Trainer:
             step(f"epoch {epoch} loss {total / count:.4f}")
         return total / count
 
-    def _validate(self, run: "_Setup", X_val: np.ndarray, y_val: np.ndarray) -> tuple[float, dict]:
-        """The validation loss (against the training targets) and scores of the model as it is now."""
+    def _validate(self, run: "_Setup", X_val: np.ndarray, y_val: np.ndarray) -> tuple[float, float, dict]:
+        """The validation loss (against the training targets), MSE (against the labels as they
+        are, soft) and scores of the model as it is now."""
         p_val = self._predict(run.model, X_val, run.norm, 256)
-        y_val_t = torch.from_numpy(training_targets(y_val, self.cfg.protocol))
+        y_val_t = torch.from_numpy(training_targets(y_val, self.cfg.protocol, self.cfg.binarize))
         val_loss = float(masked_loss(torch.logit(torch.from_numpy(p_val), eps=1e-7), y_val_t, self.cfg.uses_mse))
-        return val_loss, self._validation(y_val, p_val)[0]
+        return val_loss, soft_mse(y_val, p_val), self._validation(y_val, p_val)[0]
 
-    def _record(self, prog: "_Progress", model: TorchModel, epoch: int, train_loss: float, val_loss: float,
+    def _record(self, prog: "_Progress", model: TorchModel, epoch: int, losses: tuple[float, float, float],
                 result: dict, fresh_clips: int) -> None:
-        """Early stopping's bookkeeping (a better score keeps the weights and resets patience)
-        and the epoch's row of the history."""
-        score = _score(result, self.cfg.protocol)
-        if score > prog.best:
+        """The epoch's row of the history (``losses``: training loss, validation loss and MSE) and
+        early stopping's bookkeeping: a better ``monitor`` score keeps the weights and resets patience."""
+        row = {"epoch": epoch, "train_loss": losses[0], "val_loss": losses[1],
+               "val_macro_f1_present": result.macro_f1_present,
+               "val_map": result.map if result.map is not None else float("nan"), "val_mse": losses[2],
+               "cpu_seconds": prog.cpu, "fresh_clips": fresh_clips}
+        score = _score(row, self.cfg.monitor, self.cfg.protocol)
+        if score > prog.best or prog.best_epoch == 0:
             prog.best, prog.best_epoch, prog.bad = score, epoch, 0
             prog.best_weights = {k: v.clone() for k, v in model.state_dict().items()}
         else:
             prog.bad += 1
-        prog.history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                             "val_macro_f1_present": result.macro_f1_present,
-                             "val_map": result.map if result.map is not None else float("nan"),
-                             "cpu_seconds": prog.cpu, "fresh_clips": fresh_clips})
+        prog.history.append(row)
 
     def _write_state(self, run: "_Setup", prog: "_Progress") -> None:
         """``state.pt``: everything a resumed run needs to go on exactly as if never stopped."""
@@ -510,6 +533,7 @@ class _Pool:
 
     X: np.ndarray
     targets: torch.Tensor
+    rule: str = "ge"
     oldest: int = 0
     fresh_clips: int = 0
 
@@ -517,7 +541,7 @@ class _Pool:
         """Put the clips of ``new`` (features, labels) in place of the oldest of the pool."""
         rows = (self.oldest + np.arange(len(new[0]))) % len(self.X)
         self.X[rows] = new[0]
-        self.targets[rows] = torch.from_numpy(training_targets(new[1], protocol))
+        self.targets[rows] = torch.from_numpy(training_targets(new[1], protocol, self.rule))
         self.oldest = int((rows[-1] + 1) % len(self.X))
         self.fresh_clips += len(rows)
 

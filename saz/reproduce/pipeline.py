@@ -64,7 +64,7 @@ def reproduce(document: str, root: str | Path, out: str | Path, seeds: int | Non
     seeds = int(seeds or settings.get("seeds", 1))
     out, root = Path(out), Path(root)
     io.write_text(out / "settings.toml", _settings_file(settings, seeds))
-    rep = Reproduction(document, out)
+    rep = Reproduction(document, out, not_applied=list(settings.get("differences", [])))
     prepared = prepare(settings["data"], root, out)
     rep.not_applied += prepared.not_applied
     ds = prepared.dataset

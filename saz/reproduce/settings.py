@@ -4,7 +4,8 @@
 A setting names the dataset reader and its options, how the splits are made, the training
 defaults (``[train]``) and the runs (``[[runs]]``: model, protocol, feature, anything
 :class:`saz.models.train.TrainConfig` takes), which of the runs fill which published table
-(``[tables.<id>]``), the analyses and figures it writes, and per budget (``[budget.tiny]``,
+(``[tables.<id>]``), the analyses and figures it writes, ``differences`` (what of the
+document this saz does not do yet, said in every report), and per budget (``[budget.tiny]``,
 ``[budget.paper]``) the values that replace the top-level ones (merged key by key).
 """
 

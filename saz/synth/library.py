@@ -54,6 +54,7 @@ class LibraryConfig:
     category_rule: bool = True  # the paper's rule for 4 and 5 instruments
     gap: tuple[float, float] = (0.0, 0.6)  # seconds of silence between a source's notes
     mix: MixConfig = field(default_factory=MixConfig)
+    whole: bool = False  # every instrument sounds the whole clip, back to back (the cultural-instruments paper's mixes)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class LibraryGenerator:
         cache: dict[str, np.ndarray] = {}
         for i in indices:
             chosen = self._choose(rng, by_class, category)
-            stems = {c: sample_stem(rng, by_class[c], self.cfg.seconds, self.cfg.sr, cache, self.cfg.gap) for c in chosen}
+            stems = {c: sample_stem(rng, by_class[c], self.cfg.seconds, self.cfg.sr, cache, self.cfg.gap, whole=self.cfg.whole)
+                     for c in chosen}
             mixture, scales = mix(stems, rng, self.cfg.mix)
             act, present = activity(stems, scales, mixture, list(self.classes), self.cfg.mix, self.cfg.sr)
             meta = {"generator": "mix", "soundfont": "", "source": "samples", "instruments": ";".join(chosen), "presets": ""}
@@ -98,8 +100,10 @@ class LibraryGenerator:
 
 def sample_stem(rng: np.random.Generator, files: Sequence[str], seconds: float, sr: int,
                 cache: dict[str, np.ndarray], gap: tuple[float, float] = (0.0, 0.6), sparse: float = 0.0,
-                shift: float = 0.0) -> np.ndarray:
-    """A source track: random recordings of one instrument between a random entry and exit.
+                shift: float = 0.0, whole: bool = False) -> np.ndarray:
+    """A source track: random recordings of one instrument between a random entry and exit, or
+    with ``whole`` from the first sample to the last, back to back without gaps (every instrument
+    "present at the same time throughout", as the cultural-instruments paper mixed its clips).
 
     With probability ``sparse`` the track is one or two recordings alone in silence (as a
     sample library or an exposed entry sounds), otherwise recordings follow one another.
@@ -112,7 +116,9 @@ def sample_stem(rng: np.random.Generator, files: Sequence[str], seconds: float, 
     out = np.zeros(n, dtype=np.float32)
     if sparse and rng.random() < sparse:
         gap = (1.5, 4.0)
-    full = rng.random() < 0.4
+    full = rng.random() < 0.4 or whole
+    if whole:
+        gap = (0.0, 0.0)
     t0 = 0 if full else int(rng.integers(0, n // 2))
     t1 = n if full else int(rng.integers(min(n, t0 + sr), n + 1))
     t = t0
