@@ -209,3 +209,17 @@ def class_lines(values: dict[str, Sequence[float]], names: Sequence[str], title:
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def attention_map(weights: np.ndarray, classes: Sequence[str], step_seconds: float, title: str) -> Figure:
+    """Attention weights ``(steps, classes)`` of one clip as an image, classes by time: where a
+    model with attention over time listens for each instrument."""
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.25 * len(classes) + 1)))
+    im = ax.imshow(weights.T, origin="lower", aspect="auto", cmap="viridis",
+                   extent=(0.0, weights.shape[0] * step_seconds, -0.5, len(classes) - 0.5))
+    ax.set_yticks(range(len(classes)), classes, fontsize=7)
+    ax.set_xlabel("seconds")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight")
+    fig.tight_layout()
+    return fig

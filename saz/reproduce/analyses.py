@@ -6,6 +6,7 @@ the library functions they call work alone too (:mod:`saz.evaluation.dataset_sta
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -173,7 +174,29 @@ def compare(ctx: Context) -> list[Path]:
     return list(cmp.write(result, ctx.out / "compare", f"{ctx.settings['document']}: models over seeds").values())
 
 
+def attention(ctx: Context) -> list[Path]:
+    """Attention maps of the test clips for each run whose model attends over time (first seed)
+    and, where the dataset has frame activity (MedleyDB), their frame-level score against it."""
+    from saz.evaluation.attention import write_attention
+    from saz.models.predictor import Predictor
+
+    written, rows = [], []
+    for name, rs in ctx.runs.items():
+        predictor = Predictor.load(rs[0].folder / "model.pt") if rs else None
+        if predictor is None or not predictor.has_attention:
+            continue
+        files = write_attention(predictor, ctx.dataset.subset("test"), ctx.out / "figures" / name)
+        written += list(files.values())
+        if "score" in files:
+            score = json.loads(files["score"].read_text())
+            rows.append({"run": name, "class": "all", "pairs": score["pairs"], "mean_auc": score["mean_auc"]})
+            rows += [{"run": name, "class": c, **v} for c, v in score["per_class"].items()]
+    if rows:
+        written.append(_csv(ctx, "attention_activity", pd.DataFrame(rows), index=False))
+    return written
+
+
 ANALYSES: dict[str, Callable[[Context], list[Path]]] = {
     f.__name__: f for f in (class_distribution, hamnava_difficulty, hamnava_confidence, results_by_difficulty,
-                            medleydb_genres, curves, spectrograms, per_clip, per_class_f1, compare)
+                            medleydb_genres, curves, spectrograms, per_clip, per_class_f1, compare, attention)
 }

@@ -48,7 +48,7 @@ def read(reader: str, root: Path, options: dict[str, Any], not_applied: list[str
 
 def join(parts: list[Dataset]) -> Dataset:
     """One dataset of ``parts`` (same vocabulary), their clips one after the other; frame
-    activity is kept only when there is one part."""
+    activity is kept when every part has it over as many frames (clips of one segment length)."""
     if len(parts) == 1:
         return parts[0]
     vocab = parts[0].vocab
@@ -57,7 +57,12 @@ def join(parts: list[Dataset]) -> Dataset:
     clips = pd.concat([p.clips for p in parts], ignore_index=True)
     y = np.concatenate([p.y for p in parts])
     problems = [line for p in parts for line in p.problems]
-    return Dataset(parts[0].name, parts[0].root, clips, LabelSet(vocab, y), problems)
+    acts = [p.labels.activity for p in parts if len(p)]
+    rates = [p.labels.frame_rate for p in parts if len(p)]
+    same = acts and all(a is not None and a.shape[1] == acts[0].shape[1] for a in acts) and \
+        all(r is not None and abs(r - rates[0]) <= 1e-3 * rates[0] for r in rates)  # the reader's hop tolerance
+    labels = LabelSet(vocab, y, np.concatenate(acts), parts[0].labels.frame_rate) if same else LabelSet(vocab, y)
+    return Dataset(parts[0].name, parts[0].root, clips, labels, problems)
 
 
 def _with_audio(ds: Dataset) -> Dataset:
