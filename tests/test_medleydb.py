@@ -7,7 +7,9 @@ import math
 import shutil
 from pathlib import Path
 
+import librosa
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -230,3 +232,41 @@ def test_reader_splits_60_24_16_over_tracks(tmp_path: Path) -> None:
     assert (cut.clips.groupby("track")["split"].nunique() == 1).all() and len(cut) == 2 * len(ds)
     with pytest.raises(ValueError, match="split must be one of"):
         load("medleydb", root, split="random")
+
+
+def test_one_excerpt_per_file_from_the_activity_centre_or_the_first_loud_sample() -> None:
+    """The report's 3.1: a mix's excerpt starts at the mean of its stems' activity centres, a
+    stem's at its first sample above the threshold (of its peak), kept inside a long enough file."""
+    import soundfile as sf
+
+    lab = pd.read_csv(ROOT / "Annotations" / "Instrument_Activations" / "ACTIVATION_CONF"
+                      / f"{BEETHOVEN}_ACTIVATION_CONF.lab")
+    centres = [(lab["time"][lab[c] >= 0.5].min() + lab["time"][lab[c] >= 0.5].max()) / 2 for c in lab.columns[1:]]
+    assert np.mean(centres) > 2.0  # past the fixture's 2-s cut of the mix: the excerpt keeps inside the file
+    mix = load("medleydb", ROOT, excerpt=1.0)
+    assert mix.clips[["offset", "duration"]].values.tolist() == [[1.0, 1.0]]
+    stem = load("medleydb", ROOT, level="stem", excerpt=0.5, excerpt_threshold=0.2)
+    y, sr = sf.read(next((ROOT / "Audio" / NIGHTOWL).glob("*_STEMS/*.wav")), always_2d=True)
+    y = librosa.resample(y.mean(axis=1), orig_sr=sr, target_sr=22050)
+    first = np.argmax(y > 0.2 * np.abs(y).max()) / 22050
+    assert stem.clips["offset"].iloc[0] == pytest.approx(first, abs=2e-3) and stem.clips["duration"].iloc[0] == 0.5
+    with pytest.raises(ValueError, match="excerpt"):
+        load("medleydb", ROOT, excerpt=15.0, segment=5.0)
+
+
+def test_mix_stem_and_raw_levels_joined_in_one_dataset(tmp_path: Path) -> None:
+    """The report's final set: every MIX, STEM and RAW file, a raw track labelled with its stem's instrument."""
+    root = Path(shutil.copytree(ROOT, tmp_path / "medleydb"))
+    raw_dir = root / "Audio" / BEETHOVEN / f"{BEETHOVEN}_RAW"
+    raw_dir.mkdir()
+    for name in (f"{BEETHOVEN}_RAW_01_01.wav", f"{BEETHOVEN}_RAW_03_01.wav"):
+        shutil.copy(root / "Audio" / BEETHOVEN / f"{BEETHOVEN}_MIX.wav", raw_dir / name)
+    ds = load("medleydb", root, level="all", labels="macro", split="none")
+    assert sorted(ds.clips["level"]) == ["mix", "raw", "raw", "stem"]
+    raws = ds.clips[ds.clips["level"] == "raw"]
+    assert raws["clip_id"].tolist() == [f"{BEETHOVEN}_S01_R01", f"{BEETHOVEN}_S03_R01"]
+    assert all(np.array(ds.vocab.names)[ds.y[i] == 1].tolist() == ["strings"] for i in raws.index)
+    assert any(f"{BEETHOVEN}: raw audio not found for" in p for p in ds.problems)
+    assert len(load("medleydb", root, level="mix,raw", split="none")) == 3
+    with pytest.raises(ValueError, match="level must be"):
+        load("medleydb", root, level="mixes")

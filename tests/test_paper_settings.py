@@ -62,3 +62,67 @@ def test_soft_mse_ignores_unknown_entries():
     assert soft_mse(np.array([[0.5, np.nan]]), np.array([[0.25, 0.9]])) == pytest.approx(0.0625)
     with pytest.raises(ValueError, match="unknown monitor"):
         TrainConfig("saznet", monitor="val_f1")
+
+
+@pytest.mark.parametrize("model", ["rf", "xgb"])
+def test_binary_relevance_trains_each_class_on_the_clips_labelled_for_it(model):
+    """OpenMIC's labels are partial: a class's unknown entries must not teach it "absent". Here
+    most clips that sound like class 0 are unknown for it; counted absent they drown its positives."""
+    pytest.importorskip("xgboost") if model == "xgb" else None
+    from saz.models.base import build
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    y = np.stack([(X[:, 0] > 0), (X[:, 1] > 0)], axis=1).astype(np.float64)
+    unknown = (X[:, 0] > 0) & (rng.random(200) < 0.8)
+    y[unknown, 0] = np.nan
+    probe = X[X[:, 0] > 0.5]
+    skip = build(model, (4,), 2).fit(X, y, seed=0).predict_proba(probe)[:, 0]
+    absent = build(model, (4,), 2).fit(X, np.nan_to_num(y), seed=0).predict_proba(probe)[:, 0]
+    assert skip.mean() > 0.8 > 0.5 > absent.mean()
+    with pytest.raises(ValueError, match="unknown_labels"):
+        TrainConfig(model, unknown_labels="maybe")
+
+
+def test_logmel_peak_is_the_medleydb_reports_input():
+    """Unit peak, then librosa.power_to_db(melspectrogram, ref=np.max): 0 dB at the loudest bin."""
+    import librosa
+
+    rng = np.random.default_rng(0)
+    t = np.arange(22050 * 2) / 22050
+    y = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.normal(size=t.size)).astype(np.float32)
+    z = y / np.abs(y).max()
+    ref = librosa.power_to_db(librosa.feature.melspectrogram(y=z, sr=22050), ref=np.max, top_db=80)
+    out = get_feature("logmel_peak")(y)
+    assert out.shape == ref.shape and out.max() == 0.0
+    np.testing.assert_allclose(out, ref, atol=5e-3)
+    np.testing.assert_allclose(get_feature("logmel_peak")(0.1 * y), out, atol=1e-3)  # loudness gone
+
+
+def test_oversampling_brings_every_class_to_the_most_frequent_with_the_reports_augmentation(tmp_path):
+    import pandas as pd
+    import soundfile as sf
+
+    from saz.models.balance import augment, class_counts, oversample, recut
+
+    rng = np.random.default_rng(0)
+    s = rng.normal(-40, 10, size=(32, 50)).astype(np.float32)
+    out = augment(s, np.random.default_rng(1))
+    assert out.shape == s.shape and not np.array_equal(out, s)
+    y = np.zeros(22050, np.float32)
+    y[15000:15100] = 0.9  # the only loud stretch: a re-cut of 1000 samples starts there
+    cut = recut(y, 1000, np.random.default_rng(0), 0.1)
+    assert len(cut) == 1000 and abs(cut[0]) > 0.1
+    feature = get_feature("logmel", n_mels=32)
+    paths = []
+    for k in range(6):
+        paths.append(str(tmp_path / f"c{k}.wav"))
+        sf.write(paths[-1], 0.5 * np.sin(2 * np.pi * (200 + 50 * k) * np.arange(22050) / 22050), 22050)
+    X = np.stack([feature(sf.read(p, dtype="float32")[0]) for p in paths])
+    labels = np.array([[1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 1]], np.float32)
+    X2, y2 = oversample(X, labels, pd.DataFrame({"path": paths}), feature, 22050, 1.0, seed=0)
+    assert class_counts(labels, ["a", "b"]) == {"a": 5, "b": 2}
+    assert class_counts(y2, ["a", "b"]) == {"a": 5, "b": 5} and len(X2) == 9 and X2.shape[1:] == X.shape[1:]
+    assert (y2[6:] == [0, 1]).all()  # copies of the one single-label clip of b
+    with pytest.raises(ValueError, match="spectrograms"):
+        oversample(X.reshape(6, -1), labels, pd.DataFrame({"path": paths}), feature, 22050, 1.0)

@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from saz.models.predictor import Predictor
     from saz.models.train import TrainConfig
 
+# The help of the settings the source documents' runs choose (saz reproduce's presets set them).
+PAPER_HELP = {
+    "binarize": "Soft labels made hard at 0.5 (the hard protocols, the classifiers): ge (>= 0.5) or gt (> 0.5, "
+                "as the HamNava paper and its *_bin files).",
+    "oversample": "Oversample rare classes with the MedleyDB report's augmentation (re-cut, time stretch, pitch "
+                  "shift) up to the most frequent one.",
+    "unknown_labels": "rf/xgb: unknown labels count as absent, or 'skip': each class trains on the clips labelled "
+                      "for it (OpenMIC's binary relevance).",
+}
+
 
 def train(
     model: str = typer.Argument(..., help="Registered model name (see `saz models list`)."),
@@ -55,8 +65,9 @@ def train(
     device: str = typer.Option("auto", help="PyTorch models: auto (a CUDA GPU when there is one), cpu, cuda or cuda:N."),
     label_smoothing: float = typer.Option(0.0, help="PyTorch models: pull training targets towards 0.5 by this share "
                                           "(e.g. 0.1: 1 -> 0.95, 0 -> 0.05)."),
-    binarize: str = typer.Option("ge", help="Soft labels made hard at 0.5 (the hard protocols, the classifiers): "
-                                 "ge (>= 0.5) or gt (> 0.5, as the HamNava paper and its *_bin files)."),
+    binarize: str = typer.Option("ge", help=PAPER_HELP["binarize"]),
+    oversample: bool = typer.Option(False, "--oversample", help=PAPER_HELP["oversample"]),
+    unknown_labels: str = typer.Option("absent", help=PAPER_HELP["unknown_labels"]),
 ) -> None:
     """Train any model on any dataset with hard, soft or partial labels; writes OUT/model.pt."""
     from saz.cli.synth import fresh_clips
@@ -67,7 +78,7 @@ def train(
         cfg = TrainConfig(model, parse_params(hparam), protocol=protocol, epochs=epochs, patience=patience,
                           budget_cpu_minutes=budget, batch_size=batch_size, lr=lr, augment=augment, seed=seed, init=init,
                           device=device, label_smoothing=label_smoothing, binarize=binarize,
-                          monitor=monitor)
+                          monitor=monitor, unknown_labels=unknown_labels, oversample=oversample)
         feature_cfg = {**starting_feature(cfg), **parse_params(feature_param)}
     tr, va = _training_sets(with_audio(load_dataset(dataset, root, option), root), root, train_split, val_split, seed)
     with reported(ValueError):
@@ -119,6 +130,9 @@ def _report_training(model: str, path: Path) -> None:
 
     ckpt = Checkpoint.load(path)
     info, v = ckpt.info, ckpt.info["validation"]
+    if (balance := info.get("data", {}).get("balance")) is not None:
+        shift = ", ".join(f"{k} {n} -> {balance['after'][k]}" for k, n in balance["before"].items() if n)
+        err.print(f"oversampled to {balance['train_clips']} training clips; positives per class: {shift}")
     if (warning := threshold_collapse(ckpt.thresholds)) is not None:
         note("warning", f"{path}: {warning}")
     console.print(f"{model}: best epoch {info['best_epoch']} of {info['epochs_run']}, validation macro F1 over present "

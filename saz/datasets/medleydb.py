@@ -6,13 +6,15 @@ Layout read (as the dataset unpacks, plus the metadata folder of the marl/medley
                                               instrument (a name or a list), component, raw}}
     Audio/<Track>/<Track>_MIX.wav             the mix
     Audio/<Track>/<Track>_STEMS/<file>.wav    the stems
+    Audio/<Track>/<Track>_RAW/<file>.wav      the raw tracks (stems: {S01: {raw: {R01: {filename}}}})
     Metadata/<Track>_METADATA.yaml            the same YAMLs kept apart from the audio (optional)
     Annotations/Instrument_Activations/ACTIVATION_CONF/<Track>_ACTIVATION_CONF.lab
                                               time,S01,S02,... confidence per stem and frame
 
 Per-track YAMLs inside Audio/ win over Metadata/ ones of the same track. ``level="mix"`` gives
 one multi-label clip per mix (the instruments of all its stems), ``level="stem"`` one clip per
-stem. Labels are the raw instrument names or the 17 macro-categories of the MedleyDB CNN report
+stem, ``level="raw"`` one per raw track (``<Track>_RAW/``, labelled with its stem's instrument);
+``level="all"`` (or ``"mix,stem,raw"``) joins them, as the report's final dataset. Labels are the raw instrument names or the 17 macro-categories of the MedleyDB CNN report
 (:data:`MACRO_CATEGORIES`). MedleyDB has no official split: ``split="iterative"`` (the default)
 gives the report's 60/24/16 train/validation/test split, multilabel iterative stratification
 over tracks (every clip of a track in one split; ``split_seed`` picks it), ``split="none"`` none.
@@ -36,6 +38,7 @@ from saz.labels import LabelSet, Vocabulary, normalise_name
 
 ACTIVATION_DIR = Path("Annotations") / "Instrument_Activations" / "ACTIVATION_CONF"
 METADATA_SUFFIX = "_METADATA.yaml"
+EXCERPT_SR = 22050  # the report's loading rate, at which its first loud sample is found
 TIME_TOLERANCE = 1e-6  # seconds of slack for float rounding and the 4-decimal activation times
 HOP_TOLERANCE = 1e-3  # relative difference of hops across activation files still taken as equal
 
@@ -91,6 +94,7 @@ class _Stem:
     id: str
     filename: str
     instruments: tuple[str, ...]
+    raws: tuple[tuple[str, str], ...] = ()  # (raw id, filename) of the raw tracks the stem was mixed from
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,10 @@ class _Track:
     @property
     def stem_dir(self) -> str:
         return str(self.meta.get("stem_dir") or f"{self.name}_STEMS")
+
+    @property
+    def raw_dir(self) -> str:
+        return str(self.meta.get("raw_dir") or f"{self.name}_RAW")
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,10 @@ def _parse_track(path: Path) -> _Track:
             raise ValueError(f"stem {sid} has no instrument name")
         if not isinstance(stem.get("filename"), str):
             raise ValueError(f"stem {sid} has no filename")
-        stems.append(_Stem(str(sid), stem["filename"], tuple(n.strip() for n in names)))
+        raw = stem.get("raw") if isinstance(stem.get("raw"), dict) else {}
+        raws = tuple((str(rid), r["filename"]) for rid, r in sorted(raw.items(), key=lambda kv: str(kv[0]))
+                     if isinstance(r, dict) and isinstance(r.get("filename"), str))
+        stems.append(_Stem(str(sid), stem["filename"], tuple(n.strip() for n in names), raws))
     return _Track(name, meta, tuple(stems))
 
 
@@ -229,6 +240,41 @@ def _windows(duration: float, segment: float | None) -> list[tuple[float, float]
     return out
 
 
+def _activity_centre(act: _Activation | None, stem_ids: list[str]) -> float | None:
+    """The mean over ``stem_ids`` of the centre of each stem's active span (confidence >= 0.5,
+    first to last frame): where the report starts a mix's excerpt; None without activity."""
+    centres = []
+    for sid in stem_ids:
+        on = act.times[act.columns[sid] >= 0.5] if act is not None and sid in act.columns else []
+        if len(on):
+            centres.append((on[0] + on[-1]) / 2)
+    return float(np.mean(centres)) if centres else None
+
+
+def _first_loud(path: Path, threshold: float) -> float:
+    """Seconds to the first sample above ``threshold`` of the file's peak (0 if none): where the
+    report starts a stem's excerpt."""
+    y, sr = audio.load(path, sr=EXCERPT_SR)
+    peak = float(np.abs(y).max()) if len(y) else 0.0
+    loud = y > threshold * peak if peak > 0 else np.zeros(len(y), bool)
+    return float(np.argmax(loud)) / sr if loud.any() else 0.0
+
+
+def _clip_windows(path: Path, length: float, segment: float | None, excerpt: float | None, threshold: float,
+                  centre: float | None) -> list[tuple[float, float]]:
+    """(offset, duration) of each clip of a file: its ``segment``-second windows, or with
+    ``excerpt`` one window from ``centre`` (mixes) or the first loud sample (else), kept inside the
+    file when it is long enough; the reader of a short one pads it with silence (the report's 3.1)."""
+    if excerpt is None:
+        return _windows(length, segment)
+    start = centre if centre is not None else _first_loud(path, threshold)
+    if start + excerpt > length + TIME_TOLERANCE and length >= excerpt:
+        start = length - excerpt
+    elif start >= length:  # annotations past the audio (a cut file): from its start
+        start = 0.0
+    return [(round(start, 6), float(excerpt))]
+
+
 def _clip_activity(
     act: _Activation, stems: list[tuple[str, list[int]]], start: float, end: float, n_classes: int
 ) -> np.ndarray:
@@ -245,35 +291,60 @@ def _clip_activity(
     return out
 
 
+def _missing(track: _Track, what: str, paths: dict[str, Path], folder: Path, root: Path, problems: list[str]) -> set[str]:
+    """The ids of ``paths`` whose audio is absent, reported in one problem line for the track."""
+    missing = [k for k, p in paths.items() if not p.exists()]
+    if missing:
+        problems.append(f"{track.name}: {what} audio not found for {len(missing)} of {len(paths)} {what}s "
+                        f"({', '.join(missing)}) in {folder.relative_to(root)}")
+    return set(missing)
+
+
 def _units(
-    root: Path, track: _Track, level: str, classes: dict[str, list[int]], problems: list[str]
-) -> list[tuple[str, Path, _Stem | None]]:
-    """(clip id, audio path, stem or None for the mix) of each audio file present; absent audio is a problem."""
+    root: Path, track: _Track, levels: tuple[str, ...], classes: dict[str, list[int]], problems: list[str]
+) -> list[tuple[str, Path, _Stem | None, str]]:
+    """(clip id, audio path, stem or None for the mix, level) of each audio file present at
+    ``levels``; absent audio is a problem. A raw track is a clip of its stem's instruments."""
     folder = root / "Audio" / track.name
-    if level == "mix":
+    units: list[tuple[str, Path, _Stem | None, str]] = []
+    if "mix" in levels:
         path = folder / track.mix_filename
         if path.exists():
-            return [(f"{track.name}_MIX", path, None)]
-        problems.append(f"{track.name}: mix audio not found ({path.relative_to(root)})")
-        return []
-    paths = {s.id: folder / track.stem_dir / s.filename for s in track.stems}
-    missing = [sid for sid, p in paths.items() if not p.exists()]
-    if missing:
-        problems.append(
-            f"{track.name}: stem audio not found for {len(missing)} of {len(paths)} stems "
-            f"({', '.join(missing)}) in {(folder / track.stem_dir).relative_to(root)}"
-        )
-    return [(f"{track.name}_{s.id}", paths[s.id], s) for s in track.stems if s.id not in missing and classes[s.id]]
+            units.append((f"{track.name}_MIX", path, None, "mix"))
+        else:
+            problems.append(f"{track.name}: mix audio not found ({path.relative_to(root)})")
+    labelled = [s for s in track.stems if classes[s.id]]
+    if "stem" in levels:
+        paths = {s.id: folder / track.stem_dir / s.filename for s in track.stems}
+        missing = _missing(track, "stem", paths, folder / track.stem_dir, root, problems)
+        units += [(f"{track.name}_{s.id}", paths[s.id], s, "stem") for s in labelled if s.id not in missing]
+    if "raw" in levels:
+        paths = {f"{s.id}_{rid}": folder / track.raw_dir / f for s in track.stems for rid, f in s.raws}
+        missing = _missing(track, "raw", paths, folder / track.raw_dir, root, problems) if paths else set()
+        units += [(f"{track.name}_{s.id}_{rid}", paths[f"{s.id}_{rid}"], s, "raw") for s in labelled
+                  for rid, _ in s.raws if f"{s.id}_{rid}" not in missing]
+    return units
+
+
+def levels_of(level: str) -> tuple[str, ...]:
+    """The levels a ``level`` option names: one of mix, stem, raw, several joined by commas, or all."""
+    names = LEVELS if level == "all" else tuple(dict.fromkeys(x.strip() for x in str(level).split(",")))
+    if not names or any(n not in LEVELS for n in names):
+        raise ValueError(f"level must be mix, stem, raw, several of them joined by commas, or all; got {level!r}")
+    return names
 
 
 SPLITS = ("iterative", "none")
+LEVELS = ("mix", "stem", "raw")
 
 
-def _validate_options(level: str, labels: str, segment: float | None, split: str = "iterative") -> None:
+def _validate_options(level: str, labels: str, segment: float | None, split: str = "iterative",
+                      excerpt: float | None = None) -> None:
+    if excerpt is not None and (segment is not None or not excerpt > 0):
+        raise ValueError(f"excerpt must be a positive number of seconds, without segment, got {excerpt}")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
-    if level not in ("mix", "stem"):
-        raise ValueError(f"level must be 'mix' or 'stem', got {level!r}")
+    levels_of(level)
     if labels not in ("raw", "macro"):
         raise ValueError(f"labels must be 'raw' or 'macro', got {labels!r}")
     if segment is not None and not segment > 0:
@@ -334,10 +405,13 @@ def load_medleydb(
     metadata_dir: str | Path | None = None,
     split: str = "iterative",
     split_seed: int = 0,
+    excerpt: float | None = None,
+    excerpt_threshold: float = 0.1,
 ) -> Dataset:
     """MedleyDB mixes or stems with raw or macro labels, optionally cut into ``segment``-second
-    clips, split 60/24/16 over tracks (``split="none"``: unsplit)."""
-    _validate_options(level, labels, segment, split)
+    clips or one ``excerpt``-second clip per file (the report's 15 s), split 60/24/16 over tracks
+    (``split="none"``: unsplit)."""
+    _validate_options(level, labels, segment, split, excerpt)
     root = Path(root)
     problems: list[str] = []
     tracks = _read_tracks(root, metadata_dir, problems)
@@ -350,20 +424,21 @@ def load_medleydb(
     for name, track in sorted(tracks.items()):
         classes = {s.id: sorted({class_of[n] for n in map(normalise_name, s.instruments) if n in class_of})
                    for s in track.stems}
-        units = _units(root, track, level, classes, problems)
+        units = _units(root, track, levels_of(level), classes, problems)
         if not units:
             continue
         act = _track_activation(root, track, hop, problems)
         hop = act.hop if hop is None and act is not None else hop
-        for clip_id, path, stem in units:
+        for clip_id, path, stem, unit_level in units:
             stem_ids = [s.id for s in track.stems] if stem is None else [stem.id]
             try:
                 length = audio.info(path).duration
             except audio.AudioError as e:
                 problems.append(f"{name}: {e}")
                 continue
-            for offset, duration in _windows(length, segment):
-                rows.append(_clip_row(clip_id, path, offset, duration, segment, name, track, level, stem))
+            centre = _activity_centre(act, stem_ids) if stem is None else None
+            for offset, duration in _clip_windows(path, length, segment, excerpt, excerpt_threshold, centre):
+                rows.append(_clip_row(clip_id, path, offset, duration, segment, name, track, unit_level, stem))
                 label_rows.append(sorted({j for sid in stem_ids for j in classes[sid]}))
                 end = length if math.isnan(duration) else offset + duration
                 acts.append(None if act is None else _clip_activity(

@@ -38,3 +38,20 @@ class LogMel(Feature):
 
     def compute(self, y: torch.Tensor) -> torch.Tensor:
         return dsp.power_to_db(self.mel_power(y), top_db=self.top_db)
+
+
+@register
+@dataclass(frozen=True)
+class PeakLogMel(LogMel):
+    """The MedleyDB CNN report's input (3.1, 3.2): each clip scaled to unit peak amplitude, then
+    its mel spectrogram in dB relative to its own maximum (``librosa.power_to_db(S, ref=np.max)``,
+    so 0 dB at the loudest bin, floored at ``-top_db``). Defaults as librosa's: n_fft 2048, hop 512."""
+
+    name = "logmel_peak"
+    n_fft: int = 2048
+
+    def compute(self, y: torch.Tensor) -> torch.Tensor:
+        peak = y.abs().amax(dim=-1, keepdim=True)
+        y = torch.where(peak > 0, y / peak.clamp(min=1e-12), y)
+        db = dsp.power_to_db(self.mel_power(y), top_db=self.top_db)
+        return db - db.amax(dim=tuple(range(1, db.ndim)), keepdim=True)

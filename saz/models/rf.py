@@ -16,9 +16,8 @@ import zipfile
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, clone
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.multioutput import MultiOutputClassifier
 
 from saz.models.base import SklearnModel, register
 
@@ -51,7 +50,8 @@ def check_tree(left: Any, right: Any, feature: Any, n_features: int, what: str) 
 
 
 class BinaryRelevance(SklearnModel):
-    """One binary classifier per class, fitted through ``MultiOutputClassifier``.
+    """One binary classifier per class, a clone of :meth:`estimator` each, as ``MultiOutputClassifier``
+    fits them, but each on the clips whose label for its class is known.
 
     A class whose training labels are all equal cannot be fitted (the estimators need two
     classes), so it predicts that constant; this happens with rare instruments in small splits.
@@ -79,18 +79,23 @@ class BinaryRelevance(SklearnModel):
         return int(np.prod(self.input_shape))
 
     def fit(self, X: np.ndarray, y: np.ndarray, seed: int = 0) -> "BinaryRelevance":
+        """One classifier per class on the clips whose label for it is known (NaN: unknown, that
+        clip left out of that class only: binary relevance as OpenMIC's baselines train it)."""
         X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 2 or y.shape != (len(X), self.n_classes):
             raise ValueError(f"{self.name}: labels must be (n, {self.n_classes}), got {y.shape} for {len(X)} clips")
-        if np.isnan(y).any() or not np.isin(y, (0.0, 1.0)).all():
-            raise ValueError(f"{self.name}: labels must be hard 0/1 and known (binarise soft labels, drop NaN first)")
-        y = y.astype(np.int64)
-        self.constant_ = {c: float(y[0, c]) for c in range(self.n_classes) if (y[:, c] == y[0, c]).all()}
-        self.fitted_ = [c for c in range(self.n_classes) if c not in self.constant_]
-        self.estimators_: list[ClassifierMixin] = []
-        if self.fitted_:
-            self.estimators_ = MultiOutputClassifier(self.estimator(seed)).fit(X, y[:, self.fitted_]).estimators_
+        if not np.isin(y[~np.isnan(y)], (0.0, 1.0)).all():
+            raise ValueError(f"{self.name}: labels must be hard 0/1 or unknown (binarise soft labels first)")
+        self.constant_, self.fitted_, self.estimators_ = {}, [], []
+        for c in range(self.n_classes):
+            known = ~np.isnan(y[:, c])
+            labels = y[known, c].astype(np.int64)
+            if len(np.unique(labels)) < 2:  # one value (or none) to learn: predict it (absent if none)
+                self.constant_[c] = float(labels[0]) if len(labels) else 0.0
+                continue
+            self.fitted_.append(c)
+            self.estimators_.append(clone(self.estimator(seed)).fit(X[known], labels))
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

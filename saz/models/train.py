@@ -40,6 +40,7 @@ from saz.datasets.base import Dataset
 from saz.features import Feature, feature_from_config
 from saz.features.dataset import dataset_features, typical_seconds
 from saz.labels import BINARIZE_RULES, LabelSet, Vocabulary, binarize
+from saz.models.balance import class_counts, oversample
 from saz.models.base import SklearnModel, TorchModel, build, count_parameters, get_model_class
 from saz.models.bundled import resolve_model
 from saz.models.checkpoint import Checkpoint
@@ -52,6 +53,7 @@ PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
 # mAP), or one column of log.csv (the losses and MSE lower-is-better, the others higher).
 MONITORS = ("auto", "val_mse", "val_loss", "train_loss", "val_map", "val_macro_f1_present")
 LOWER_IS_BETTER = ("val_mse", "val_loss", "train_loss")
+UNKNOWN_LABELS = ("absent", "skip")  # what a classifier (rf, xgb) makes of an unknown label
 RESUMABLE = ("epochs", "patience", "budget_cpu_minutes", "device")  # a resume may change them: how long, and where
 Fresh = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]
 
@@ -76,6 +78,9 @@ class TrainConfig:
     label_smoothing: float = 0.0             # training targets pulled towards 0.5 by this share (0: none)
     binarize: str = "ge"                     # soft labels to hard at 0.5: "ge" (>=) or "gt" (>, HamNava's)
     monitor: str = "auto"                    # early stopping's criterion (MONITORS): val_mse as HamNava, train_loss...
+    oversample: bool = False                 # rare classes oversampled with the MedleyDB report's augmentation
+    unknown_labels: str = "absent"           # rf/xgb: unknown (NaN) entries count as "absent", or "skip": each class
+                                             # trains on the clips labelled for it (OpenMIC's binary relevance)
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
@@ -84,6 +89,8 @@ class TrainConfig:
             raise ValueError(f"label_smoothing must be in [0, 0.5), got {self.label_smoothing}")
         if self.monitor not in MONITORS:
             raise ValueError(f"unknown monitor '{self.monitor}' (choose from {', '.join(MONITORS)})")
+        if self.unknown_labels not in UNKNOWN_LABELS:
+            raise ValueError(f"unknown_labels must be one of {', '.join(UNKNOWN_LABELS)}, got '{self.unknown_labels}'")
         if self.binarize not in BINARIZE_RULES:
             raise ValueError(f"binarize must be one of {', '.join(BINARIZE_RULES)}, got '{self.binarize}'")
         get_model_class(self.model)
@@ -344,7 +351,9 @@ class Trainer:
         if self.cfg.uses_mse:
             raise ValueError(f"{self.cfg.model} is a classifier; soft-label protocols need a neural model")
         cpu0 = time.process_time()
-        targets = np.nan_to_num(binarize(y, 0.5, self.cfg.binarize), nan=0.0)  # unknown entries count as absent
+        targets = binarize(y, 0.5, self.cfg.binarize)
+        if self.cfg.unknown_labels == "absent":
+            targets = np.nan_to_num(targets, nan=0.0)
         model = build(self.cfg.model, X.shape[1:], len(self.vocab), **self.cfg.hparams).fit(X, targets, seed=self.cfg.seed)
         p_val = model.predict_proba(X_val)
         val = self._validation(y_val, p_val)[0]
@@ -598,11 +607,15 @@ def train_on_dataset(cfg: TrainConfig, train: Dataset, val: Dataset, run_dir: st
         raise ValueError("training and validation sets have different vocabularies")
     train, val = fine_tuning_sets(cfg, train, val)
     feature, seconds = training_input(cfg, train, feature_config, seconds)
-    X, y, _, problems = dataset_features(train, feature, seconds, cache_dir, progress)
+    X, y, ok, problems = dataset_features(train, feature, seconds, cache_dir, progress)
     X_val, y_val, _, val_problems = dataset_features(val, feature, seconds, cache_dir, progress)
     info = {"dataset": train.name, "root": str(train.root), "train_clips": len(X), "validation_clips": len(X_val),
             "label_kind": train.kind.value, "skipped": problems + val_problems,
             "clips": digest(*("\n".join(map(str, ds.ids)).encode() for ds in (train, val)))}
+    if cfg.oversample:
+        before = class_counts(y, train.vocab.names)
+        X, y = oversample(X, y, train.clips[ok], feature, feature.sr, seconds, cfg.seed)
+        info["balance"] = {"before": before, "after": class_counts(y, train.vocab.names), "train_clips": len(X)}
     if fresh is not None:
         info["fresh"] = True
     trainer = Trainer(cfg, feature, seconds, train.vocab, run_dir, progress=progress, data_info=info)

@@ -31,6 +31,11 @@ def test_openmic_trains_on_the_clips_with_audio_and_names_the_others(cli, tmp_pa
     assert (tmp_path / "run" / "model.pt").is_file()
     r = cli("evaluate", tmp_path / "run" / "model.pt", "-d", "openmic2018", "-r", root, "-o", tmp_path / "ev", env=env)
     assert r.returncode == 0 and "(8 clips)" in r.stdout, r.stderr
+    r = cli("train", "rf", "-d", "openmic2018", "-r", root, "-o", tmp_path / "br", "--unknown-labels", "skip", env=env)
+    assert r.returncode == 0, r.stderr  # binary relevance on the clips labelled for each class
+    import json
+
+    assert json.loads((tmp_path / "br" / "run.json").read_text())["unknown_labels"] == "skip"
 
 
 def test_openmic_fixture_as_shipped_fails_in_one_line(cli, tmp_path):
@@ -101,3 +106,21 @@ def test_synth_mix_whole_clip_mode_and_train_test_counts_in_one_command(cli, ton
         assert present.sum() >= 2
         assert (act[i][:, present] == 1).mean() > 0.95  # sounding throughout, not entering or leaving
     assert len(load("csv", tmp_path / "out" / "test.csv")) == 3
+
+
+def test_train_oversample_prints_the_class_distribution_before_and_after(cli, tmp_path):
+    from test_train_cli import tone_manifest
+
+    manifest = tone_manifest(tmp_path, ["a", "a", "a", "b"])
+    r = cli("train", "medleydb_cnn", "-d", "csv", "-r", manifest, "-o", tmp_path / "run", "--epochs", "1",
+            "--oversample", "--monitor", "val_loss", env={"SAZ_CACHE": str(tmp_path / "cache")})
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stderr.splitlines() if x.startswith("oversampled to"))
+    import json
+
+    balance = json.loads((tmp_path / "run" / "run.json").read_text())
+    from saz.models.checkpoint import Checkpoint
+
+    info = Checkpoint.load(tmp_path / "run" / "model.pt").info["data"]["balance"]
+    assert info["before"]["b"] < info["before"]["a"] == info["after"]["a"] == info["after"]["b"]
+    assert f"b {info['before']['b']} -> {info['after']['b']}" in line and balance["oversample"] is True
