@@ -1,6 +1,6 @@
 """Data preparation of a document's setting (its ``[data]`` table): read the dataset with the
-reader and options it names (each of ``levels`` apart and joined, for MedleyDB's MIX, STEM and
-RAW files), mix the polyphonic clips from a sample library first where it says ``synth``, and
+reader and options it names, mix the polyphonic clips from a sample library first where it
+says ``synth``, and
 make the ``train``/``validation``/``test`` splits it asks for (the dataset's own, or a
 stratified split with ``stratified`` ratios).
 
@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from saz.datasets import Dataset, load
 from saz.datasets.splits import stratified_split
-from saz.labels import LabelSet
 
 SPLITS = ("train", "validation", "test")
 
@@ -46,25 +44,6 @@ def read(reader: str, root: Path, options: dict[str, Any], not_applied: list[str
                 not_applied.append(f"{reader} reader option {k} = {options.pop(k)!r} (not in this saz version)")
 
 
-def join(parts: list[Dataset]) -> Dataset:
-    """One dataset of ``parts`` (same vocabulary), their clips one after the other; frame
-    activity is kept when every part has it over as many frames (clips of one segment length)."""
-    if len(parts) == 1:
-        return parts[0]
-    vocab = parts[0].vocab
-    if any(list(p.vocab.names) != list(vocab.names) for p in parts):
-        raise ValueError("the levels have different vocabularies")
-    clips = pd.concat([p.clips for p in parts], ignore_index=True)
-    y = np.concatenate([p.y for p in parts])
-    problems = [line for p in parts for line in p.problems]
-    acts = [p.labels.activity for p in parts if len(p)]
-    rates = [p.labels.frame_rate for p in parts if len(p)]
-    same = acts and all(a is not None and a.shape[1] == acts[0].shape[1] for a in acts) and \
-        all(r is not None and abs(r - rates[0]) <= 1e-3 * rates[0] for r in rates)  # the reader's hop tolerance
-    labels = LabelSet(vocab, y, np.concatenate(acts), parts[0].labels.frame_rate) if same else LabelSet(vocab, y)
-    return Dataset(parts[0].name, parts[0].root, clips, labels, problems)
-
-
 def _with_audio(ds: Dataset) -> Dataset:
     """``ds`` without the clips it lists but has no audio file for (OpenMIC's partitions name
     some), each left-out clip a problem."""
@@ -89,22 +68,6 @@ def _split(ds: Dataset, data: dict[str, Any], seed: int) -> Dataset:
     return Dataset(ds.name, ds.root, clips, ds.labels, list(ds.problems))
 
 
-def _levels(data: dict[str, Any], root: Path, options: dict[str, Any], not_applied: list[str]) -> list[Dataset]:
-    """The dataset read once per level of ``data['levels']`` (once when there is none); a level
-    the reader refuses is listed as not applied."""
-    parts = []
-    for level in data.get("levels") or [None]:
-        try:
-            parts.append(read(data["reader"], root, options if level is None else {**options, "level": level}, not_applied))
-        except ValueError as e:
-            if level is None:
-                raise
-            not_applied.append(f"{data['reader']} level {level!r} ({e})")
-    if not parts:
-        raise ValueError(f"{root}: none of the levels {data['levels']} could be read")
-    return parts
-
-
 def prepare(data: dict[str, Any], root: Path, out: Path, seed: int = 0) -> Prepared:
     """The split dataset of a setting's ``[data]`` table, read from ``root`` (clips it mixes
     are written under ``out / 'data'``)."""
@@ -114,7 +77,7 @@ def prepare(data: dict[str, Any], root: Path, out: Path, seed: int = 0) -> Prepa
 
         root = mixed_corpus(root, out / "data", data["synth"], seed, not_applied)
     options = dict(data.get("options", {}))
-    ds = _split(_with_audio(join(_levels(data, root, options, not_applied))), data, seed)
+    ds = _split(_with_audio(read(data["reader"], root, options, not_applied)), data, seed)
     missing = [s for s in SPLITS if s not in ds.splits and s != "validation"]
     if missing:
         raise ValueError(f"{root}: no clips in split(s) {', '.join(missing)} of {ds.name} ({len(ds)} clips read, "
