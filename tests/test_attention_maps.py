@@ -55,3 +55,11 @@ def test_predict_plot_draws_the_attention_map(cli, attention_model, tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "MusicDelta_Beethoven_MIX.png").is_file()
     assert (tmp_path / "MusicDelta_Beethoven_MIX_attention.png").stat().st_size > 0
+
+
+def test_activity_is_cut_as_the_audio_is():
+    from saz.evaluation.attention import fit_frames
+
+    act = np.arange(10, dtype=np.float32).reshape(1, 10, 1)
+    assert fit_frames(act, 4)[0, :, 0].tolist() == [3, 4, 5, 6]
+    assert fit_frames(act, 12)[0, -2:, 0].tolist() == [0, 0] and fit_frames(act, 12).shape == (1, 12, 1)

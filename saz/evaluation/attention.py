@@ -29,6 +29,16 @@ def step_activity(activity: np.ndarray, steps: int) -> np.ndarray:
     return np.stack([activity[a:max(b, a + 1)].mean(axis=0) >= 0.5 for a, b in zip(edges[:-1], edges[1:])])
 
 
+def fit_frames(activity: np.ndarray, n: int) -> np.ndarray:
+    """Activity ``(clips, frames, classes)`` cut to the ``n`` frames the model hears, as the
+    features cut the audio (:func:`saz.features.dataset.fit_length`: the centre of a longer clip,
+    a shorter one padded with silence at the end)."""
+    if activity.shape[1] >= n:
+        start = (activity.shape[1] - n) // 2
+        return activity[:, start:start + n]
+    return np.pad(activity, ((0, 0), (0, n - activity.shape[1]), (0, 0)))
+
+
 def _auc(scores: np.ndarray, active: np.ndarray) -> float:
     """ROC AUC of ``scores`` for ``active`` steps (ties count a half)."""
     pos, neg = scores[active], scores[~active]
@@ -67,7 +77,7 @@ def write_attention(predictor: Predictor, ds: Dataset, out_dir: str | Path, n_ma
         written[f"map_{i}"] = io.save_figure(out / f"{i:02d}.png", fig)
         plots.close(fig)
     if ds.labels.activity is not None:
-        act = ds.labels.activity[ok]
+        act = fit_frames(ds.labels.activity[ok], int(round(predictor.seconds * ds.labels.frame_rate)))
         aligned, _ = align_labels(act.reshape(-1, act.shape[2]), ds.vocab, predictor.vocab)
         score = activity_score(weights, aligned.reshape(len(act), act.shape[1], -1), names)
         written["score"] = io.write_json(out / "activity_score.json", score)
