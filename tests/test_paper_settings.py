@@ -126,3 +126,23 @@ def test_oversampling_brings_every_class_to_the_most_frequent_with_the_reports_a
     assert (y2[6:] == [0, 1]).all()  # copies of the one single-label clip of b
     with pytest.raises(ValueError, match="spectrograms"):
         oversample(X.reshape(6, -1), labels, pd.DataFrame({"path": paths}), feature, 22050, 1.0)
+
+
+def test_a_run_started_before_these_settings_resumes(arrays, tmp_path):
+    """run.json written without binarize/monitor/oversample/unknown_labels: those were the defaults."""
+    import json
+
+    X, y = arrays
+    vocab = Vocabulary.from_names(["tar", "ney", "daf"])
+
+    def trainer(epochs: int) -> Trainer:
+        return Trainer(TrainConfig("saznet", epochs=epochs, augment=False), get_feature("logmel", n_mels=64), 1.0,
+                       vocab, tmp_path, progress=False)
+
+    trainer(1).fit(X[:28], y[:28], X[28:], y[28:])
+    run = json.loads((tmp_path / "run.json").read_text())
+    for key in ("binarize", "monitor", "oversample", "unknown_labels"):
+        del run[key]
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    trainer(2).fit(X[:28], y[:28], X[28:], y[28:], resume=True)
+    assert len((tmp_path / "log.csv").read_text().splitlines()) == 3

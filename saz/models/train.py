@@ -54,6 +54,8 @@ PROTOCOLS = ("auto", "hard", "soft-regression", "soft-train-hard-eval")
 MONITORS = ("auto", "val_mse", "val_loss", "train_loss", "val_map", "val_macro_f1_present")
 LOWER_IS_BETTER = ("val_mse", "val_loss", "train_loss")
 UNKNOWN_LABELS = ("absent", "skip")  # what a classifier (rf, xgb) makes of an unknown label
+# Settings newer than some run folders: a run.json without them was started with these values.
+LATER_SETTINGS = {"binarize": "ge", "monitor": "auto", "oversample": False, "unknown_labels": "absent"}
 RESUMABLE = ("epochs", "patience", "budget_cpu_minutes", "device")  # a resume may change them: how long, and where
 Fresh = Callable[[int], "tuple[np.ndarray, np.ndarray] | None"]
 
@@ -296,7 +298,7 @@ class Trainer:
         if not (self.run / "state.pt").exists() or not path.exists():
             return
         try:
-            stored = json.loads(path.read_text())
+            stored = {**LATER_SETTINGS, **json.loads(path.read_text())}
         except (OSError, ValueError) as e:
             raise ValueError(f"{path}: damaged, cannot check the run's settings ({type(e).__name__})") from None
         if (found := _first_difference(stored, settings)) is not None:
