@@ -11,6 +11,7 @@ saz value of a cell is the mean over seeds, with the standard deviation over the
 from __future__ import annotations
 
 import csv
+import functools
 import io as _io
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -77,24 +78,30 @@ def _rows(table: dict, spec: dict, runs: dict[str, list[RunResult]]) -> list[tup
     return rows
 
 
+COUNTS = ("support", "parameters")  # metrics that are counts: never scaled, shown without decimals
+
+
+def _cell(table: dict, spec: dict, runs: dict[str, list[RunResult]], row: str, column: str, paper: float | None) -> Cell:
+    """One cell: the paper's value and the mean and spread over seeds of saz's (see the module docstring)."""
+    run, metric, split = parse_column(column)
+    if table["kind"] == "classes":
+        value = _class_value(row, metric)
+    else:
+        run = spec.get("rows", {}).get(row)
+        value = functools.partial(aggregate, metric=metric)
+    scale = 1.0 if metric in COUNTS else float(spec.get("scale", 1.0))
+    threshold = spec.get("threshold", "tuned")
+    mean, std, n = _over_seeds(runs.get(run, []), split, threshold, value, scale) if run else (None, None, 0)
+    return Cell(paper, mean, std, n, metric in COUNTS)
+
+
 def build(table: dict, spec: dict, runs: dict[str, list[RunResult]]) -> dict:
     """The published ``table`` with saz's cells computed as ``spec`` says from ``runs`` (by name)."""
-    scale, threshold = float(spec.get("scale", 1.0)), spec.get("threshold", "tuned")
-    out_rows = []
-    for name, paper in _rows(table, spec, runs):
-        cells = []
-        for j, col in enumerate(spec["columns"]):
-            run, metric, split = parse_column(col)
-            if table["kind"] == "classes":
-                value, s = _class_value(name, metric), (1.0 if metric == "support" else scale)
-            else:
-                run, value, s = spec.get("rows", {}).get(name), (lambda m: lambda sc: aggregate(sc, m))(metric), \
-                    (1.0 if metric in ("parameters", "support") else scale)
-            mean, std, n = _over_seeds(runs.get(run, []), split, threshold, value, s) if run else (None, None, 0)
-            cells.append(Cell(paper[j], mean, std, n, metric in ("support", "parameters")))
-        out_rows.append({"name": name, "cells": cells})
+    rows = [{"name": name, "cells": [_cell(table, spec, runs, name, col, paper[j]) for j, col in enumerate(spec["columns"])]}
+            for name, paper in _rows(table, spec, runs)]
     return {"id": table["id"], "ref": table["ref"], "title": table["title"], "columns": list(table["columns"]),
-            "specs": list(spec["columns"]), "rows": out_rows, "threshold": threshold, "note": spec.get("note", "")}
+            "specs": list(spec["columns"]), "rows": rows, "threshold": spec.get("threshold", "tuned"),
+            "note": spec.get("note", "")}
 
 
 def _fmt(v: float | None, integer: bool = False) -> str:
