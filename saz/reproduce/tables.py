@@ -113,7 +113,7 @@ def _fmt(v: float | None, integer: bool = False) -> str:
 def _saz(c: Cell) -> str:
     if c.saz is None:
         return "—"
-    return _fmt(c.saz, c.integer) if c.seeds < 2 else f"{_fmt(c.saz, c.integer)} ± {_fmt(c.std, c.integer)}"
+    return _fmt(c.saz, c.integer) if c.seeds < 2 or (c.integer and c.std == 0) else f"{_fmt(c.saz, c.integer)} ± {_fmt(c.std, c.integer)}"
 
 
 def to_markdown(t: dict) -> str:
