@@ -47,6 +47,11 @@ def test_evaluate_writes_maps_and_scores_them_against_activity(cli, attention_mo
     assert r.returncode == 0, r.stderr
     assert "attention maps ->" in r.stdout and "attention against frame activity" in r.stdout
     assert (out / "attention" / "00.png").stat().st_size > 0 and (out / "attention" / "activity_score.json").is_file()
+    import pandas as pd
+
+    clips = pd.read_csv(out / "per_clip.csv", keep_default_na=False)
+    assert list(clips.columns[:6]) == ["clip", "true", "predicted", "TP", "FN", "FP"] and len(clips) == 2  # the fixture mix: 2 s, two 1-s clips
+    assert (clips["n_TP"] + clips["n_FN"] == clips["n_true"]).all()
 
 
 def test_predict_plot_draws_the_attention_map(cli, attention_model, tmp_path):

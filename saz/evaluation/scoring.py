@@ -9,6 +9,7 @@ hears a recording: every window of it, probabilities maxed over windows (``long_
 ``"centre"`` scores only the window at its centre, the fixed-length features training uses.
 A dataset with frame activity (MedleyDB, saz-bench with ``activity=true``) also gets segment- and
 event-based scores of the timeline (:mod:`saz.evaluation.timeline`) in the report.
+``per_clip.csv`` lists each clip's true and predicted labels with its TP, FN and FP by name.
 ``predictions.npz`` keeps clip ids, truth, probabilities and thresholds so that
 :mod:`saz.evaluation.compare` can run paired tests between models later.
 """
@@ -22,6 +23,7 @@ import pandas as pd
 
 from saz import io, metrics, report
 from saz.datasets.base import Dataset
+from saz.evaluation.dataset_stats import clip_table
 from saz.evaluation.timeline import timeline_scores
 from saz.features.dataset import dataset_features
 from saz.models.predictor import Predictor
@@ -115,4 +117,6 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
     ids = np.array(ds.ids, dtype=str)[ok]
     io.atomic_write(out / "predictions.npz", lambda f: np.savez(f, ids=ids, y_true=truth, y_prob=prob, thresholds=thresholds,
                                                                   classes=np.array(predictor.vocab.names, dtype=str)))
+    table = clip_table(ids, truth, prob >= thresholds, list(predictor.vocab.names))
+    io.write_text(out / "per_clip.csv", table.to_csv(index=False))
     return result
