@@ -165,3 +165,61 @@ def training_curve(log: pd.DataFrame, previous: list[dict] | None = None, title:
     ax.legend(loc="lower right")
     ax.set_title(title)
     return fig
+
+
+def loss_curves(log: pd.DataFrame, title: str = "training and validation loss") -> Figure:
+    """Training and validation loss per epoch of a training ``log`` (``log.csv``): the curves
+    medleydb-cnn-report.txt Figure 4.1 shows, and the criterion of loss-based early stopping."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for column, label in (("train_loss", "training loss"), ("val_loss", "validation loss")):
+        if column in log.columns:
+            ax.plot(log["epoch"], log[column], marker="o", markersize=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend(loc="upper right")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def spectrogram(matrix: np.ndarray, frame_rate: float | None, title: str, ylabel: str = "mel band") -> Figure:
+    """One feature matrix (bands x frames, e.g. a log-mel spectrogram in dB) as an image over time."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    extent = None if not frame_rate else (0.0, matrix.shape[1] / frame_rate, 0, matrix.shape[0])
+    im = ax.imshow(matrix, origin="lower", aspect="auto", cmap="magma", extent=extent)
+    ax.set_xlabel("seconds" if frame_rate else "frame")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def class_lines(values: dict[str, Sequence[float]], names: Sequence[str], title: str, ylabel: str) -> Figure:
+    """One marker per class and series (e.g. each model's mean per-class F1 over seeds:
+    openmic-attention-review.txt Figure 3), classes along x."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(names) + 2), 3.8))
+    for label, v in values.items():
+        ax.plot(range(len(names)), v, marker="o", linestyle="", label=label)
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def attention_map(weights: np.ndarray, classes: Sequence[str], step_seconds: float, title: str) -> Figure:
+    """Attention weights ``(steps, classes)`` of one clip as an image, classes by time: where a
+    model with attention over time listens for each instrument."""
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.25 * len(classes) + 1)))
+    im = ax.imshow(weights.T, origin="lower", aspect="auto", cmap="viridis",
+                   extent=(0.0, weights.shape[0] * step_seconds, -0.5, len(classes) - 0.5))
+    ax.set_yticks(range(len(classes)), classes, fontsize=7)
+    ax.set_xlabel("seconds")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight")
+    fig.tight_layout()
+    return fig

@@ -84,11 +84,14 @@ def timeline_markdown(t: dict) -> list[str]:
 
 
 def write_report(result: Evaluation, out_dir: str | Path, y_true: np.ndarray | None = None,
-                 y_prob: np.ndarray | None = None, title: str = "Evaluation") -> dict[str, Path]:
-    """Write ``report.json``, ``report.md`` and the PNG plots; returns the written paths."""
+                 y_prob: np.ndarray | None = None, title: str = "Evaluation", figures: bool = True) -> dict[str, Path]:
+    """Write ``report.json``, ``report.md`` and (unless ``figures`` is False) the PNG plots;
+    returns the written paths."""
     out = Path(out_dir)
     names: Sequence[str] = [c.name for c in result.per_class]
     written = {"json": io.write_json(out / "report.json", result.to_dict()), "markdown": io.write_text(out / "report.md", to_markdown(result, title))}
+    if not figures:
+        return written
     fig = plots.bars([c.f1 for c in result.per_class], names, f"{title}: per-class F1", "F1")
     written["f1_png"] = io.save_figure(out / "per_class_f1.png", fig)
     plots.close(fig)

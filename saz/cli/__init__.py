@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from saz.cli import datasets, features, models, predict, serve, sweep, synth, teach, train
+from saz.cli import datasets, features, models, predict, reproduce, serve, sweep, synth, teach, train
 from saz.cli.output import console
 
 app = typer.Typer(
@@ -52,6 +52,7 @@ app.command()(sweep.sweep)
 app.command()(predict.predict)
 app.command()(serve.serve)
 app.command()(teach.teach)
+app.command()(reproduce.reproduce)
 app.command()(version)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(synth.app, name="synth")

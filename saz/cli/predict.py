@@ -60,10 +60,13 @@ def _report(pred: Prediction) -> bool:
 class _Writer:
     """Writes each result to standard output and with ``--out``: appended to that file (synced)
     or, for a format of one document per recording, to the recording's own file in that folder;
-    and as a plot in ``plot_dir``."""
+    and as a plot in ``plot_dir`` (with ``attention``, a model that attends over time, its
+    attention map beside it)."""
 
-    def __init__(self, fmt: str, timeline: bool, out: Path | None, plot_dir: Path | None, header: str = "") -> None:
+    def __init__(self, fmt: str, timeline: bool, out: Path | None, plot_dir: Path | None, header: str = "",
+                 attention: Predictor | None = None) -> None:
         self.format, self.timeline, self.plot_dir = FORMATS[fmt], timeline, plot_dir
+        self.attention = attention
         self.folder = out if out is not None and self.format.per_recording else None
         self.sink: IO[str] | None = open(out, "a", encoding="utf-8") if out is not None and self.folder is None else None
         self.header = header  # printed before the first result (the table's vocabulary lines)
@@ -89,6 +92,10 @@ class _Writer:
             from saz.prediction import plot
 
             plot(pred, self.plot_dir / f"{name}.png")
+            if self.attention is not None:
+                from saz.evaluation.attention import plot_file_attention
+
+                plot_file_attention(self.attention, pred.source, self.plot_dir / f"{name}_attention.png")
 
     def _name(self, pred: Prediction) -> str:
         """The file name stem for ``pred``'s files: its recording's, numbered from the second
@@ -179,7 +186,7 @@ def predict(
     _check_options(predictor, window, hop, threshold)
     files = _not_written(files, fmt, out)
     header = vocabulary_lines(predictor.vocab, model) if fmt == "table" else ""
-    write = _Writer(fmt, timeline, out, plot_dir, header)
+    write = _Writer(fmt, timeline, out, plot_dir, header, predictor if predictor.has_attention else None)
     settings = {"window": window, "hop": hop, "threshold": threshold, "profile": profile,
                 "allow_partial": allow_partial, "smooth": smooth}
     try:

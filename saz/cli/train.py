@@ -15,6 +15,7 @@ from saz.cli.params import parse_params
 if TYPE_CHECKING:
     from saz.datasets import Dataset
     from saz.metrics import Evaluation
+    from saz.models.predictor import Predictor
     from saz.models.train import TrainConfig
 
 # The help of the settings the source documents' runs choose (saz reproduce's presets set them).
@@ -183,6 +184,24 @@ def evaluate(
         from saz.report import timeline_line
 
         console.print(timeline_line(result.timeline))
+    if predictor.has_attention:
+        _attention(predictor, ds, out, cache)
+
+
+def _attention(predictor: Predictor, ds: Dataset, out: Path, cache: Optional[Path]) -> None:
+    """A model with attention over time: its maps of the first clips and, where the dataset has
+    frame activity, their score against it (:func:`saz.evaluation.attention.write_attention`)."""
+    import json
+
+    from saz.evaluation.attention import write_attention
+
+    files = write_attention(predictor, ds, out, cache_dir=cache)
+    line = f"attention maps -> {out / 'attention'}"
+    if "score" in files:
+        s = json.loads(files["score"].read_text())
+        auc = "none scorable" if s["mean_auc"] is None else f"mean ROC AUC {s['mean_auc']:.3f}"
+        line += f"; attention against frame activity: {auc} over {s['pairs']} (clip, class) pairs partly active"
+    console.print(line)
 
 
 def _headline(result: Evaluation) -> str:

@@ -455,3 +455,17 @@ def _yes_no(value: object) -> bool | None:
     if isinstance(value, bool):
         return value
     return {"yes": True, "no": False}.get(str(value).strip().lower()) if value is not None else None
+
+
+def track_metadata(root: str | Path, metadata_dir: str | Path | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Every track of the metadata, audio or not (the genre analyses of medleydb-cnn-report.txt
+    chapter 6 need no audio): one row per track with ``track``, ``genre``, ``instruments`` (its
+    stems' raw names, normalised, sorted) and ``macro`` (their macro-categories); and the problems."""
+    problems: list[str] = []
+    tracks = _read_tracks(Path(root), metadata_dir, problems)
+    rows = []
+    for name, track in sorted(tracks.items()):
+        raw = sorted({normalise_name(n) for s in track.stems for n in s.instruments})
+        rows.append({"track": name, "genre": str(track.meta.get("genre") or "unknown"), "instruments": raw,
+                     "macro": sorted({MACRO_OF[n] for n in raw if n in MACRO_OF})})
+    return pd.DataFrame(rows, columns=["track", "genre", "instruments", "macro"]), problems

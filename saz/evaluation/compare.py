@@ -34,6 +34,11 @@ def load_run(folder: str | Path) -> dict:
             "result": result, **pred}
 
 
+SCORES = ("micro_precision", "micro_recall", "micro_f1", "macro_precision", "macro_recall", "macro_f1",
+          "macro_f1_present", "map")
+TABLE_SCORES = ("micro_precision", "micro_recall", "micro_f1", "macro_f1", "macro_f1_present", "map")
+
+
 def _name_models(runs: list[dict]) -> None:
     """Runs of one model with one seed cannot be seeds of each other (two ensembles, say, or one
     checkpoint evaluated twice): such runs are named by their folder instead, so they compare as
@@ -68,7 +73,8 @@ def compare(folders: list[str | Path], n_boot: int = 2000, names: dict[str, str]
     models = {}
     for name, rs in by_model.items():
         entry = {"seeds": [r["seed"] for r in rs], "folders": [r["folder"] for r in rs]}
-        for key, get in (("micro_f1", lambda x: x.micro.f1), ("macro_f1", lambda x: x.macro.f1),
+        for key, get in (("micro_f1", lambda x: x.micro.f1), ("micro_precision", lambda x: x.micro.precision),
+                         ("micro_recall", lambda x: x.micro.recall), ("macro_f1", lambda x: x.macro.f1),
                          ("macro_precision", lambda x: x.macro.precision),
                          ("macro_recall", lambda x: x.macro.recall), ("map", lambda x: x.map),
                          ("macro_f1_present", lambda x: x.macro_f1_present)):
@@ -101,13 +107,14 @@ def to_markdown(cmp: dict, title: str = "Comparison") -> str:
     order = sorted(models, key=lambda m: -models[m]["macro_f1"]["mean"])
     lines = [f"# {title}", "", f"{cmp['n_clips']} clips. Mean ± standard deviation over n seeds (n=1: the one value); "
              f"p: paired bootstrap against the best model (`{cmp['best']}`), first seed of each.", "",
-             "| model | seeds | micro F1 | macro F1 | macro F1 (present classes) | mAP | p (macro F1) | p (mAP) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| model | seeds | micro precision | micro recall | micro F1 | macro F1 | macro F1 (present classes) | mAP "
+             "| p (macro F1) | p (mAP) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for m in order:
         e = models[m]
         vs = e.get("vs_best")
         p1, p2 = (f"{vs['macro_f1_p']:.4f}", f"{vs['map_p']:.4f}") if vs else ("best", "best")
-        cells = " | ".join(_cell(e[k]) for k in ("micro_f1", "macro_f1", "macro_f1_present", "map"))
+        cells = " | ".join(_cell(e[k]) for k in TABLE_SCORES)
         lines.append(f"| {m} | n={len(e['seeds'])} | {cells} | {p1} | {p2} |")
     classes = list(models[order[0]]["per_class_f1"])
     lines += ["", "## Per-class F1 (mean over seeds)", "", "| class | " + " | ".join(order) + " |",
@@ -117,10 +124,39 @@ def to_markdown(cmp: dict, title: str = "Comparison") -> str:
     return "\n".join(lines) + "\n"
 
 
+def to_csv(cmp: dict) -> str:
+    """One line per model and seed: every score of :data:`SCORES`, then the per-class F1 means."""
+    models = cmp["models"]
+    lines = [",".join(["model", "seed", *SCORES])]
+    for m, e in models.items():
+        for i, seed in enumerate(e["seeds"]):
+            vals = [e[k]["values"][i] for k in SCORES]
+            lines.append(",".join([f'"{m}"', str(seed), *("" if v is None else f"{v:.6f}" for v in vals)]))
+    return "\n".join(lines) + "\n"
+
+
+def per_class_csv(cmp: dict) -> str:
+    """Per-class F1 (mean over seeds), one line per class, one column per model."""
+    models = list(cmp["models"])
+    classes = list(cmp["models"][models[0]]["per_class_f1"])
+    lines = [",".join(["class", *(f'"{m}"' for m in models)])]
+    lines += [",".join([c, *(f"{cmp['models'][m]['per_class_f1'][c]:.6f}" for m in models)]) for c in classes]
+    return "\n".join(lines) + "\n"
+
+
 def write(cmp: dict, out_dir: str | Path, title: str = "Comparison") -> dict[str, Path]:
-    """``compare.json``, ``compare.md`` and ``macro_boxplots.png`` in ``out_dir``."""
+    """``compare.json``, ``compare.md``, ``compare.csv`` (per seed), ``per_class_f1.csv``,
+    ``macro_boxplots.png`` and ``per_class_f1.png`` (mean over seeds per model) in ``out_dir``."""
     out = Path(out_dir)
-    written = {"json": io.write_json(out / "compare.json", cmp), "markdown": io.write_text(out / "compare.md", to_markdown(cmp, title))}
+    written = {"json": io.write_json(out / "compare.json", cmp), "markdown": io.write_text(out / "compare.md", to_markdown(cmp, title)),
+               "csv": io.write_text(out / "compare.csv", to_csv(cmp)),
+               "per_class_csv": io.write_text(out / "per_class_f1.csv", per_class_csv(cmp))}
+    models = cmp["models"]
+    classes = list(next(iter(models.values()))["per_class_f1"])
+    fig = plots.class_lines({m: [e["per_class_f1"][c] for c in classes] for m, e in models.items()}, classes,
+                            f"{title}: per-class F1, mean over seeds", "F1")
+    written["per_class_png"] = io.save_figure(out / "per_class_f1.png", fig)
+    plots.close(fig)
     fig = plots.boxplots({m: {k: e[k]["values"] for k in ("macro_precision", "macro_recall", "macro_f1")}
                           for m, e in cmp["models"].items()}, title)
     written["boxplots"] = io.save_figure(out / "macro_boxplots.png", fig)

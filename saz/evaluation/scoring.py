@@ -9,6 +9,7 @@ hears a recording: every window of it, probabilities maxed over windows (``long_
 ``"centre"`` scores only the window at its centre, the fixed-length features training uses.
 A dataset with frame activity (MedleyDB, saz-bench with ``activity=true``) also gets segment- and
 event-based scores of the timeline (:mod:`saz.evaluation.timeline`) in the report.
+``per_clip.csv`` lists each clip's true and predicted labels with its TP, FN and FP by name.
 ``predictions.npz`` keeps clip ids, truth, probabilities and thresholds so that
 :mod:`saz.evaluation.compare` can run paired tests between models later.
 """
@@ -22,6 +23,7 @@ import pandas as pd
 
 from saz import io, metrics, report
 from saz.datasets.base import Dataset
+from saz.evaluation.dataset_stats import clip_table
 from saz.evaluation.timeline import timeline_scores
 from saz.features.dataset import dataset_features
 from saz.models.predictor import Predictor
@@ -77,11 +79,11 @@ def _timeline(predictor: Predictor, ds: Dataset, ok: np.ndarray, predictions: di
 def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, protocol: str | None = None,
                         cache_dir: str | Path | None = None, progress: bool = True, title: str | None = None,
                         long_clips: str = "windows", profile: str | None = None, threshold: float | None = None,
-                        binarize: str | None = None) -> metrics.Evaluation:
+                        binarize: str | None = None, figures: bool = True) -> metrics.Evaluation:
     """Score ``predictor`` on ``ds`` (with the thresholds of its threshold ``profile``, if given;
     with ``threshold``, that one for every class, as HamNava's paper scores at 0.5); soft truth is
     made hard by ``binarize`` ("ge": >= 0.5, "gt": > 0.5; default: the rule the model trained with);
-    writes report.json/.md, plots and predictions.npz to ``out_dir``. A dataset with frame
+    writes report.json/.md, plots (unless ``figures`` is False) and predictions.npz to ``out_dir``. A dataset with frame
     activity also gets its timeline scored (:mod:`saz.evaluation.timeline`): every clip is then
     predicted window by window."""
     if long_clips not in LONG_CLIPS:
@@ -111,8 +113,10 @@ def evaluate_checkpoint(predictor: Predictor, ds: Dataset, out_dir: str | Path, 
                                        dropped_classes=dropped, skipped_clips=problems, threshold=threshold,
                                        binarize=binarize)
     out = Path(out_dir)
-    report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}")
+    report.write_report(result, out, truth, prob, title=title or f"{predictor.name} on {ds.name}", figures=figures)
     ids = np.array(ds.ids, dtype=str)[ok]
     io.atomic_write(out / "predictions.npz", lambda f: np.savez(f, ids=ids, y_true=truth, y_prob=prob, thresholds=thresholds,
                                                                   classes=np.array(predictor.vocab.names, dtype=str)))
+    table = clip_table(ids, truth, prob >= thresholds, list(predictor.vocab.names))
+    io.write_text(out / "per_clip.csv", table.to_csv(index=False))
     return result

@@ -113,6 +113,18 @@ class Predictor:
             return np.zeros((0, len(self.vocab)), np.float32)
         return torch.cat([torch.sigmoid(self.model(x)) for x in self._batches(X, batch)]).numpy()
 
+    @property
+    def has_attention(self) -> bool:
+        """Whether the model pools over time with class-wise attention (:meth:`attention_weights`)."""
+        return not self.members and hasattr(self.model, "attention_weights")
+
+    @torch.no_grad()
+    def attention_weights(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
+        """``(n, steps, n_classes)`` attention weights over time (each clip's and class's sum to 1)."""
+        if not self.has_attention:
+            raise ValueError(f"model '{self.name}' has no attention over time")
+        return torch.cat([self.model.attention_weights(x) for x in self._batches(X, batch)]).numpy()
+
     @torch.no_grad()
     def frame_probabilities(self, X: np.ndarray, batch: int = 64) -> np.ndarray:
         """Per-frame probabilities ``(n, frames', n_classes)`` (models with ``frame_logits``)."""

@@ -1,6 +1,7 @@
 """saz.evaluation.compare: the comparison table of evaluation runs."""
 
 import numpy as np
+import pytest
 
 from saz import io
 from saz.evaluation.compare import compare, to_markdown
@@ -27,6 +28,22 @@ def test_a_single_seed_shows_its_value_alone_and_says_n_1(tmp_path):
             for m, s in (("saznet", 0), ("saznet", 1), ("crnn", 0))]
     md = to_markdown(compare(runs, n_boot=50))
     rows = {line.split(" | ")[0][2:]: line for line in md.splitlines() if line.startswith("| saznet") or line.startswith("| crnn")}
-    assert "| n=2 |" in rows["saznet"] and rows["saznet"].count(" ± ") == 4
+    assert "| n=2 |" in rows["saznet"] and rows["saznet"].count(" ± ") == 6  # micro P, R, F1, macro F1 (2), mAP
     assert "| n=1 |" in rows["crnn"] and "±" not in rows["crnn"]
     assert "(n=1: the one value)" in md
+
+
+def test_micro_precision_recall_csv_and_per_class_figure(tmp_path):
+    from saz.evaluation.compare import write
+
+    rng = np.random.default_rng(1)
+    y = (rng.random((30, 3)) < 0.4).astype(np.float32)
+    p = np.clip(0.6 * y + 0.5 * rng.random(y.shape), 0, 1)
+    cmp = compare([_run(tmp_path / "a", "crnn", 0, y, p), _run(tmp_path / "b", "saznet", 0, y, 1 - p)], n_boot=20)
+    tp = ((p >= 0.5) & (y == 1)).sum()
+    assert cmp["models"]["crnn"]["micro_precision"]["mean"] == pytest.approx(tp / (p >= 0.5).sum())
+    assert cmp["models"]["crnn"]["micro_recall"]["mean"] == pytest.approx(tp / y.sum())
+    written = write(cmp, tmp_path / "out")
+    lines = written["csv"].read_text().splitlines()
+    assert lines[0].startswith("model,seed,micro_precision,micro_recall") and len(lines) == 3
+    assert written["per_class_png"].stat().st_size > 0 and written["per_class_csv"].read_text().count("\n") == 4
