@@ -303,7 +303,7 @@ def postgres_bin() -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory) -> Iterator[str]:
+def postgres() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on a free loopback port for the session (initdb into a
     temporary folder, pg_ctl start, stopped after); yields its URL. As root the server runs as the
     'postgres' (or 'nobody') user, since PostgreSQL refuses to run as root."""
@@ -312,7 +312,9 @@ def postgres(tmp_path_factory) -> Iterator[str]:
     bin_dir = postgres_bin()
     if bin_dir is None:
         unmet(one_line({"PostgreSQL": APT + "postgresql"}))
-    data = tmp_path_factory.mktemp("postgres")
+    import tempfile
+
+    data = Path(tempfile.mkdtemp(prefix="saz-postgres-"))  # not under pytest's root-only folder: the server's user reads it
     prefix: list[str] = []
     if os.geteuid() == 0:
         user = next(u for u in ("postgres", "nobody") if _has_user(u))
@@ -326,7 +328,8 @@ def postgres(tmp_path_factory) -> Iterator[str]:
     try:
         yield f"postgresql://saz@127.0.0.1:{port}/postgres"
     finally:
-        run(bin_dir / "pg_ctl", "-D", data / "db", "-m", "fast", "-w", "stop")
+        run(bin_dir / "pg_ctl", "-D", data / "db", "-m", "immediate", "-w", "stop")
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def _has_user(name: str) -> bool:
