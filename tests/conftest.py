@@ -302,16 +302,12 @@ def postgres_bin() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free loopback port for the session (initdb into a
-    temporary folder, pg_ctl start, stopped after); yields its URL. As root the server runs as the
-    'postgres' (or 'nobody') user, since PostgreSQL refuses to run as root."""
+@contextlib.contextmanager
+def throwaway_postgres(bin_dir: Path) -> Iterator[str]:
+    """A PostgreSQL cluster on a free loopback port (initdb into a temporary folder, pg_ctl start,
+    stopped and removed after); yields its URL. As root the server runs as the 'postgres' (or
+    'nobody') user, since PostgreSQL refuses to run as root."""
     import pwd
-
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        unmet(one_line({"PostgreSQL": APT + "postgresql"}))
     import tempfile
 
     data = Path(tempfile.mkdtemp(prefix="saz-postgres-"))  # not under pytest's root-only folder: the server's user reads it
@@ -322,14 +318,26 @@ def postgres() -> Iterator[str]:
         prefix = ["runuser", "-u", user, "--"]
     port = free_port()
     run = lambda *a: subprocess.run([*prefix, *map(str, a)], check=True, capture_output=True, text=True)  # noqa: E731
-    run(bin_dir / "initdb", "-D", data / "db", "-U", "saz", "--auth=trust", "-E", "UTF8")
-    run(bin_dir / "pg_ctl", "-D", data / "db", "-l", data / "log", "-w", "-o",
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200", "start")
     try:
+        run(bin_dir / "initdb", "-D", data / "db", "-U", "saz", "--auth=trust", "-E", "UTF8")
+        run(bin_dir / "pg_ctl", "-D", data / "db", "-l", data / "log", "-w", "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200", "start")
         yield f"postgresql://saz@127.0.0.1:{port}/postgres"
     finally:
-        run(bin_dir / "pg_ctl", "-D", data / "db", "-m", "immediate", "-w", "stop")
+        if (data / "db" / "postmaster.pid").exists():
+            run(bin_dir / "pg_ctl", "-D", data / "db", "-m", "immediate", "-w", "stop")
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (:func:`throwaway_postgres`); where its
+    binaries are not installed, :func:`unmet`."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        unmet(one_line({"PostgreSQL": APT + "postgresql"}))
+    with throwaway_postgres(bin_dir) as url:
+        yield url
 
 
 def _has_user(name: str) -> bool:

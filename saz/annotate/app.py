@@ -75,11 +75,15 @@ def _decodable(path: str) -> Path:
 
 
 def _excerpt(s: Session, who: Annotator) -> dict:
-    ex = judging.next_excerpt(s, who)
-    if ex is None:
-        return {"excerpt": None}
+    """The next excerpt for ``who`` and its open pairs (chosen again where a concurrent submission
+    closed the last of them between the two queries)."""
+    pairs: list = []
+    while not pairs:
+        ex = judging.next_excerpt(s, who)
+        if ex is None:
+            return {"excerpt": None}
+        pairs = judging.open_pairs(s, ex.id, who.id)
     track = s.get(Track, ex.track_id)
-    pairs = judging.open_pairs(s, ex.id, who.id)
     return {"excerpt": {"sample_id": ex.sample_id, "audio": f"/api/audio/{ex.sample_id}", "difficulty": track.difficulty,
                         "instruments": [p.instrument for p in pairs]}}
 
