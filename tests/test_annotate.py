@@ -192,3 +192,13 @@ def test_api_flow_refusals_restart_export_and_train(cli, db_url, sources, tmp_pa
         assert (tmp_path / "run" / "model.pt").exists()
     stats = cli("annotate", "stats", "--db", db_url)
     assert json.loads(stats.stdout)["judgments"] == len(raw_judgments(engine_of(db_url)))
+
+
+def test_shipped_migrations_build_the_models_schema(db_url):
+    """What Alembic's migrations create is what the SQLAlchemy models describe (no drift)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = engine_of(db_url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), adb.Base.metadata) == []

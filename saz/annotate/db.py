@@ -15,7 +15,7 @@ from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, T
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent / "_migrations"  # private: Alembic scripts, not API
 CONFIDENCE = {0: 0.0, 1: 0.5, 2: 0.75, 3: 1.0}
 VOICES = ("kalam", "chahchah", "both")
 VOICE_CLASS = "singer"

@@ -13,6 +13,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _people()
+    _content()
+    _judgments()
+
+
+def _people() -> None:
+    """Annotators, reference sounds, settings."""
     op.create_table('annotators',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
@@ -34,6 +41,10 @@ def upgrade() -> None:
     sa.Column('value', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+
+
+def _content() -> None:
+    """Tracks and excerpts."""
     op.create_table('tracks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
@@ -54,6 +65,10 @@ def upgrade() -> None:
     with op.batch_alter_table('excerpts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_excerpts_track_id'), ['track_id'], unique=False)
 
+
+
+def _judgments() -> None:
+    """Invitations, sessions, pairs, submissions, judgments."""
     op.create_table('invitations',
     sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('admin', sa.Boolean(), nullable=False),
