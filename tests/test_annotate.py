@@ -139,11 +139,12 @@ def test_api_flow_refusals_restart_export_and_train(cli, db_url, sources, tmp_pa
         ex = people[0].call("/api/next")["excerpt"]
         assert ex["difficulty"] == "easy" and ex["instruments"]
         answers = _answers(ex, random.Random(0))
+        other = next(c for c in CLASSES if c not in ex["instruments"])  # not a candidate of its track
         people[0].submit(ex["sample_id"], answers, nonce="same")
         for bad, status in [(lambda: people[1].submit(ex["sample_id"], answers, nonce="same"), 409),  # replayed
                             (lambda: people[0].submit(ex["sample_id"], answers), 409),  # judged twice
                             (lambda: Client(url, "forged.token").call("/api/me"), 401),
-                            (lambda: people[1].submit(ex["sample_id"], [{"instrument": "oud", "confidence": 2}]), 422),
+                            (lambda: people[1].submit(ex["sample_id"], [{"instrument": other, "confidence": 2}]), 422),
                             (lambda: people[1].submit(ex["sample_id"], [{**answers[0], "confidence": 7}]), 422)]:
             with pytest.raises(ApiError) as e:
                 bad()
