@@ -37,9 +37,12 @@ def engine_of(url: str):
 
 def test_init_cuts_every_other_5s_clip_and_refuses_a_bad_csv(cli, sources, tmp_path):
     full, csv = sources
+    (full / "t3.wav").write_bytes(b"RIFF but not audio")  # a track that does not decode: named, the rest go on
     r = cli("annotate", "init", "--excerpts", full, "--tracks", csv, "--db", tmp_path / "p.db", "--cut", tmp_path / "c")
     assert r.returncode == 0, r.stderr
-    assert f"10 tracks, 20 excerpts, {PAIRS} open pairs" in r.stdout and "?invite=" in r.stdout
+    assert r.stderr.startswith("failed: ") and "t3.wav" in r.stderr and r.stderr.count("\n") == 1
+    pairs = PAIRS - 2 * 2  # without t3: two clips of two pairs
+    assert f"9 tracks, 18 excerpts, {pairs} open pairs" in r.stdout and "?invite=" in r.stdout
     clips = sorted((tmp_path / "c").glob("t0__*.wav"))
     assert [c.stem for c in clips] == ["t0__000", "t0__002"]  # 21 s: windows 0-5, 10-15 (never 5-10 next to 0-5)
     assert all(abs(sf.info(c).duration - 5.0) < 1e-6 for c in clips)
