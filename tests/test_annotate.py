@@ -206,3 +206,19 @@ def test_shipped_migrations_build_the_models_schema(db_url):
     engine = engine_of(db_url)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), adb.Base.metadata) == []
+
+
+def test_agreement_and_confidence_follow_eq_1_and_eq_2():
+    """Worked by hand: pair A (1, 1, 0) agrees 1/3 (each 1 matches half the others, the 0 none),
+    pair B (0.5, 0.75) fully; confidences 2|a - 0.5| average 1 and 0.25; a lone annotation
+    counts for confidence only."""
+    import pandas as pd
+
+    from saz.annotate.results import quality
+
+    rows = [("A", "tar", v) for v in (1.0, 1.0, 0.0)] + [("B", "tar", v) for v in (0.5, 0.75)] + [("C", "ney", 0.0)]
+    j = pd.DataFrame(rows, columns=["sample_id", "instrument", "value"]).assign(difficulty="easy")
+    by = quality(j, "instrument")
+    assert by["tar"] == pytest.approx({"pairs": 2, "agreement": (1 / 3 + 1) / 2, "confidence": (1 + 0.25) / 2})
+    assert by["ney"] == {"pairs": 1, "agreement": None, "confidence": 1.0}
+    assert quality(j, "difficulty")["easy"]["pairs"] == 3

@@ -99,9 +99,11 @@ def _routes_annotator(app: FastAPI, tx: Callable, user: Callable) -> None:
 
     @app.get("/api/check")
     def check_sounds(authorization: str | None = Header(None)) -> dict:
-        return tx(lambda s: user(s, authorization) and {
-            "ratings": accounts.RATINGS, "choices": list(results.CLASSES),
-            "references": [{"id": r.id, "audio": f"/api/reference/{r.id}"} for r in s.scalars(select(Reference))]})
+        def go(s: Session) -> dict:
+            user(s, authorization)
+            refs = [{"id": r.id, "audio": f"/api/reference/{r.id}"} for r in s.scalars(select(Reference))]
+            return {"ratings": accounts.RATINGS, "choices": list(results.CLASSES), "references": refs}
+        return tx(go)
 
     @app.post("/api/check")
     def check(body: Check, authorization: str | None = Header(None)) -> dict:
@@ -138,7 +140,7 @@ def _routes_admin(app: FastAPI, tx: Callable, admin: Callable) -> None:
     @app.get("/api/dashboard")
     def dashboard(authorization: str | None = Header(None)) -> dict:
         tx(lambda s: admin(s, authorization))
-        return json.loads(json.dumps(results.dashboard(app.state.engine), allow_nan=True).replace("NaN", "null"))
+        return results.dashboard(app.state.engine)
 
     @app.post("/api/invitations")
     def invitation(body: NewInvitation, request: Request, authorization: str | None = Header(None)) -> dict:

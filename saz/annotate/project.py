@@ -95,7 +95,11 @@ def excerpt_files(folder: Path, cut_to: Path | None, created: Created) -> list[P
     files = []
     for f in audio.scan(folder).files:
         try:
-            files += cut_track(f, cut_to) if cut_to is not None else [f] if audio.info(f) else []
+            if cut_to is not None:
+                files += cut_track(f, cut_to)
+            else:
+                audio.info(f)
+                files.append(f)
         except audio.AudioError as e:
             created.skipped.append(str(e))
     return files

@@ -86,14 +86,14 @@ def _agreement(values: np.ndarray) -> float:
 
 
 def quality(judgments: pd.DataFrame, by: str) -> dict[str, dict[str, float]]:
-    """Per value of ``by`` (``instrument`` or ``difficulty``): excerpts, agreement (Eq. 1, over
-    pairs with two or more annotations) and confidence factor (Eq. 2)."""
+    """Per value of ``by`` (``instrument`` or ``difficulty``): pairs, agreement (Eq. 1, over pairs
+    with two or more annotations; None without one) and confidence factor (Eq. 2)."""
     out: dict[str, dict[str, float]] = {}
     for key, part in judgments.groupby(by):
         pairs = [g["value"].to_numpy() for _, g in part.groupby(["sample_id", "instrument"])]
         several = [v for v in pairs if len(v) >= 2]
         out[str(key)] = {"pairs": len(pairs),
-                         "agreement": float(np.mean([_agreement(v) for v in several])) if several else float("nan"),
+                         "agreement": float(np.mean([_agreement(v) for v in several])) if several else None,
                          "confidence": float(np.mean([np.mean(2 * np.abs(v - 0.5)) for v in pairs]))}
     return out
 
