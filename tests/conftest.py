@@ -319,7 +319,7 @@ def throwaway_postgres(bin_dir: Path) -> Iterator[str]:
     port = free_port()
     run = lambda *a: subprocess.run([*prefix, *map(str, a)], check=True, capture_output=True, text=True)  # noqa: E731
     try:
-        run(bin_dir / "initdb", "-D", data / "db", "-U", "saz", "--auth=trust", "-E", "UTF8")
+        run(bin_dir / "initdb", "-D", data / "db", "-U", "saz", "--auth=trust", "-E", "UTF8", "--no-sync")
         run(bin_dir / "pg_ctl", "-D", data / "db", "-l", data / "log", "-w", "-o",
             f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200", "start")
         yield f"postgresql://saz@127.0.0.1:{port}/postgres"

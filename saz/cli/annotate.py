@@ -94,9 +94,12 @@ def serve(db: str = typer.Option("annotate.db", help=DB_HELP),
           host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
           port: int = typer.Option(8000)) -> None:
     """Run the annotation web app."""
-    import uvicorn
+    try:
+        import uvicorn
 
-    from saz.annotate.app import create_app
+        from saz.annotate.app import create_app
+    except ImportError as e:
+        fail(f"saz annotate needs its extra: pip install 'saz[annotate]' ({e})")
 
     application = create_app(_engine(db))
     err.print(f"saz annotate serving {db} on http://{host}:{port}/")
