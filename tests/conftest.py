@@ -290,3 +290,61 @@ def sample_library(root: Path, sources: dict[str, dict[str, int]], sr: int = 220
             for k in range(10):
                 sf.write(d / f"{inst}_{k}.wav", tone(sr, 0.5, f * (1 + 0.05 * k)), sr)
     return root
+
+
+def postgres_bin() -> Path | None:
+    """The folder of PostgreSQL's server binaries (Debian's /usr/lib/postgresql/N/bin, newest first)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name),
+                   reverse=True) if Path("/usr/lib/postgresql").is_dir() else []
+    if found:
+        return found[0].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@contextlib.contextmanager
+def throwaway_postgres(bin_dir: Path) -> Iterator[str]:
+    """A PostgreSQL cluster on a free loopback port (initdb into a temporary folder, pg_ctl start,
+    stopped and removed after); yields its URL. As root the server runs as the 'postgres' (or
+    'nobody') user, since PostgreSQL refuses to run as root."""
+    import pwd
+    import tempfile
+
+    data = Path(tempfile.mkdtemp(prefix="saz-postgres-"))  # not under pytest's root-only folder: the server's user reads it
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = next(u for u in ("postgres", "nobody") if _has_user(u))
+        os.chown(data, pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
+        prefix = ["runuser", "-u", user, "--"]
+    port = free_port()
+    run = lambda *a: subprocess.run([*prefix, *map(str, a)], check=True, capture_output=True, text=True)  # noqa: E731
+    try:
+        run(bin_dir / "initdb", "-D", data / "db", "-U", "saz", "--auth=trust", "-E", "UTF8", "--no-sync")
+        run(bin_dir / "pg_ctl", "-D", data / "db", "-l", data / "log", "-w", "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200", "start")
+        yield f"postgresql://saz@127.0.0.1:{port}/postgres"
+    finally:
+        if (data / "db" / "postmaster.pid").exists():
+            run(bin_dir / "pg_ctl", "-D", data / "db", "-m", "immediate", "-w", "stop")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (:func:`throwaway_postgres`); where its
+    binaries are not installed, :func:`unmet`."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        unmet(one_line({"PostgreSQL": APT + "postgresql"}))
+    with throwaway_postgres(bin_dir) as url:
+        yield url
+
+
+def _has_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
