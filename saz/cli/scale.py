@@ -15,16 +15,19 @@ if TYPE_CHECKING:
 
 
 def engine_option() -> str:
+    """``--engine``: where the batch runs."""
     return typer.Option("local", "--engine", help="local (here) | ray (a local Ray started now, or the cluster at "
                         "--address; needs pip install 'saz[scale]').")
 
 
 def address_option() -> Optional[str]:
+    """``--address``: the Ray cluster to join."""
     return typer.Option(None, "--address", help="With --engine ray: the cluster's address (HOST:6379, ray://HOST:10001 "
                         "or 'auto'); default: start a local Ray of --workers CPUs.")
 
 
 def gpus_option() -> float:
+    """``--gpus-per-worker``: GPUs each Ray worker reserves."""
     return typer.Option(0.0, "--gpus-per-worker", help="With --engine ray: GPUs each worker reserves (e.g. 1, or 0.5 "
                         "to share one between two).")
 
