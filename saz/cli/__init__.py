@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from saz.cli import datasets, features, models, predict, serve, synth, teach, train
+from saz.cli import datasets, features, models, predict, serve, study, synth, teach, train
 from saz.cli.output import console
 
 app = typer.Typer(
@@ -55,5 +55,6 @@ app.command()(version)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(synth.app, name="synth")
 app.add_typer(models.app, name="models")
+app.add_typer(study.app, name="study")
 
 __all__ = ["app"]

@@ -88,14 +88,16 @@ def grouped_split(y: np.ndarray, groups: Sequence, ratios: Sequence[float] = (4,
                   names: Sequence[str] = ("train", "validation", "test")) -> np.ndarray:
     """Split name for every clip of a single-label set, stratified by class and grouped so that no
     group (recording) is on two sides (sklearn ``StratifiedGroupKFold``: ``sum(ratios)`` folds,
-    the last splits take ``ratios[k]`` folds each). Nava's 4:1:1 by default."""
-    from sklearn.model_selection import StratifiedGroupKFold
+    the last splits take ``ratios[k]`` folds each). Nava's 4:1:1 by default. A class with fewer
+    clips than folds cannot be stratified: the folds are then grouped only (``GroupKFold``)."""
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
     counts = [int(r) for r in ratios]
     n_groups = len(set(map(str, groups)))
     if n_groups < sum(counts):
         raise ValueError(f"{n_groups} recordings cannot make {sum(counts)} folds ({':'.join(map(str, counts))} split)")
-    folds = StratifiedGroupKFold(n_splits=sum(counts), shuffle=True, random_state=seed)
+    stratify = np.bincount(np.argmax(y, axis=1)).min() >= sum(counts)
+    folds = (StratifiedGroupKFold if stratify else GroupKFold)(n_splits=sum(counts), shuffle=True, random_state=seed)
     fold_of = np.empty(len(y), dtype=np.int64)
     for k, (_, idx) in enumerate(folds.split(np.zeros(len(y)), np.argmax(y, axis=1), np.asarray(groups, dtype=str))):
         fold_of[idx] = k
