@@ -59,7 +59,7 @@ def protocols(root: Path = typer.Argument(..., help="HamNava root (annotations/,
     encoders, settings = _encoders(encoder), _settings(seeds, epochs, lr, layer, hidden_layers, cache)
     with reported(*_errors()):
         result = run(root, encoders, out, settings)
-    console.print(Path(result["written"]["markdown"]).read_text())
+    console.print(Path(result["written"]["markdown"]).read_text(), soft_wrap=True)
 
 
 def _sweep(study: str, root: Path, dataset: str, encoder: str, out: Path, settings, protocol: str, label_column: str,
@@ -69,7 +69,7 @@ def _sweep(study: str, root: Path, dataset: str, encoder: str, out: Path, settin
     enc = _encoders([encoder])[0]
     with reported(*_errors()):
         result = sweep(study, root, dataset, enc, out, settings, protocol, label_column, values)
-    console.print(Path(result["written"]["markdown"]).read_text())
+    console.print(Path(result["written"]["markdown"]).read_text(), soft_wrap=True)
 
 
 DATASET = typer.Option("nava", "--dataset", help="hamnava, or nava (a folder per class, or labels.csv: path, label, recording).")
