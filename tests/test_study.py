@@ -85,6 +85,15 @@ def test_depth_and_clip_length_on_a_single_label_task(cli, tmp_path, nava):
     s = json.loads((tmp_path / "d" / "study.json").read_text())["summary"]
     assert list(s["variants"]) == ["1", "2"] and s["metric"] == "macro_f1"
     assert max(v["accuracy"]["mean"] for v in s["variants"].values()) > 1 / 3  # tones of three pitches: above chance
+    trials = {p: p.stat().st_mtime_ns for p in (tmp_path / "d" / "trials").glob("*.npz")}
+    assert len(trials) == 4  # 2 depths x 2 seeds
+    again = cli("study", "depth", nava, "-e", "stats", "--depths", "1,2,3", "--seeds", "0,1", "--epochs", "20",
+                "--out", tmp_path / "d")
+    assert again.returncode == 0, again.stderr
+    assert all(p.stat().st_mtime_ns == t for p, t in trials.items())  # done trials are read back, not retrained
+    assert len(list((tmp_path / "d" / "trials").glob("*.npz"))) == 6
+    s2 = json.loads((tmp_path / "d" / "study.json").read_text())["summary"]
+    assert s2["variants"]["2"]["macro_f1"] == s["variants"]["2"]["macro_f1"]
     r = cli("study", "clip-length", nava, "-e", "stats", "--seconds", "3,5", "--seeds", "0", "--epochs", "5",
             "--out", tmp_path / "c")
     assert r.returncode == 0, r.stderr

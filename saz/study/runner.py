@@ -11,14 +11,16 @@ MSE by :func:`saz.metrics.paired_bootstrap_mean` of per-clip squared errors).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, r2_score
 
-from saz import metrics
+from saz import io, metrics
 from saz.evaluation.compare import mean_std
 from saz.labels import binarize
+from saz.models.train import digest
 from saz.study.data import Task
 from saz.study.trial import Trial, run_trial
 
@@ -36,14 +38,40 @@ class Case:
     hidden_layers: int = 0
 
 
-def train_cases(cases: list[Case], seeds: list[int], epochs: int, lr: float, map_fn: Mapper = map) -> dict[str, list[dict]]:
-    """Every case for every seed (``map_fn``: the engine, the built-in ``map`` by default); outputs by variant."""
+def _trial_key(t: Trial) -> str:
+    """A fingerprint of everything that decides a trial's outputs."""
+    arrays = (np.ascontiguousarray(a, np.float32).tobytes() for a in (t.X_train, t.y_train, t.X_val, t.y_val, t.X_test))
+    settings = f"{t.variant}|{t.head}|{t.hidden_layers}|{t.hidden_size}|{t.epochs}|{t.lr}|{t.batch_size}|{t.seed}"
+    return digest(settings.encode(), *arrays)
+
+
+def _stored(store: Path | None, key: str) -> dict | None:
+    path = None if store is None else store / f"{key}.npz"
+    if path is None or not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        return {"variant": str(z["variant"]), "seed": int(z["seed"]), "prob": z["prob"], "best_epoch": int(z["best_epoch"])}
+
+
+def train_cases(cases: list[Case], seeds: list[int], epochs: int, lr: float, map_fn: Mapper = map,
+                store: str | Path | None = None) -> dict[str, list[dict]]:
+    """Every case for every seed (``map_fn``: the engine, the built-in ``map`` by default); outputs
+    by variant. With ``store``, each trial's outputs are kept there (one ``.npz`` by fingerprint),
+    so a rerun after an interruption trains only the trials not yet done."""
+    store = None if store is None else Path(store)
     trials = [Trial(c.variant, c.head, c.task.X["train"], c.task.y["train"], c.task.X["validation"],
-                    c.task.y["validation"], c.task.X["test"], c.hidden_layers, epochs=epochs, lr=lr, seed=s)
+                  c.task.y["validation"], c.task.X["test"], c.hidden_layers, epochs=epochs, lr=lr, seed=s)
               for c in cases for s in seeds]
+    keys = [_trial_key(t) for t in trials]
+    done = {k: r for k in keys if (r := _stored(store, k)) is not None}
+    todo = [(k, t) for k, t in zip(keys, trials) if k not in done]
+    for k, r in zip((k for k, _ in todo), map_fn(run_trial, [t for _, t in todo])):
+        if store is not None:
+            io.atomic_write(store / f"{k}.npz", lambda f, r=r: np.savez(f, **r))
+        done[k] = r
     out: dict[str, list[dict]] = {c.variant: [] for c in cases}
-    for r in map_fn(run_trial, trials):
-        out[r["variant"]].append(r)
+    for k in keys:
+        out[done[k]["variant"]].append(done[k])
     return out
 
 

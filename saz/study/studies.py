@@ -41,7 +41,8 @@ def protocols(root: str | Path, encoders: list[Encoder], out_dir: str | Path, s:
              for e in encoders}
     classes = list(next(iter(tasks.values())).vocab.names)
     y_test = {v: t.y["test"] for v, t in tasks.items()}
-    trained = {head: train_cases([Case(v, t, head, s.hidden_layers) for v, t in tasks.items()], s.seeds, s.epochs, s.lr, map_fn)
+    trained = {head: train_cases([Case(v, t, head, s.hidden_layers) for v, t in tasks.items()], s.seeds, s.epochs, s.lr, map_fn,
+                               Path(out_dir) / "trials")
                for head in ("soft", "hard")}
     result = {"study": "protocols", "n_test": len(next(iter(y_test.values()))),
               "protocols": {p: summarise(trained[head], y_test, scoring, classes) for p, (head, scoring) in PROTOCOLS.items()}}
@@ -77,7 +78,7 @@ def sweep(study: str, root: str | Path, dataset: str, encoder: Encoder, out_dir:
     """One setting varied on one encoder and task (see the module docstring)."""
     head, scoring = ("single", "single") if dataset == "nava" else PROTOCOLS[protocol]
     cases = _cases(study, root, dataset, encoder, head, s, label_column, values or [])
-    outputs = train_cases(cases, s.seeds, s.epochs, s.lr, map_fn)
+    outputs = train_cases(cases, s.seeds, s.epochs, s.lr, map_fn, Path(out_dir) / "trials")
     summary = summarise(outputs, {c.variant: c.task.y["test"] for c in cases}, scoring, list(cases[0].task.vocab.names))
     task = cases[0].task.name + (f", protocol {protocol}" if dataset == "hamnava" else "")
     result = {"study": study, "task": task, "encoder": encoder.label, "summary": summary}
