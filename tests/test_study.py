@@ -106,3 +106,15 @@ def test_depth_and_clip_length_on_a_single_label_task(cli, tmp_path, nava):
 def test_bad_encoder_is_one_line(cli, tmp_path, nava):
     r = cli("study", "layers", nava, "-e", "nosuch", "--out", tmp_path / "o")
     assert r.returncode == 2 and "unknown feature 'nosuch'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_encoders_side_by_side_on_a_dastgah_csv(cli, tmp_path, nava):
+    rows = ["path,dastgah,recording"] + [f"{c}/r{k}.wav,{c},{c}-{k}" for c in CLASSES for k in range(3)]
+    (nava / "labels.csv").write_text("\n".join(rows) + "\n")
+    r = cli("study", "encoders", nava, "--label-column", "dastgah", "-e", "stats", "-e", "mfcc", "--seeds", "0",
+            "--epochs", "5", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "o" / "study.json").read_text())["summary"]
+    assert list(s["variants"]) == ["stats", "mfcc"] and s["classes"] == sorted(CLASSES)
+    assert "p_vs_best" in s["variants"][next(v for v in s["variants"] if v != s["best"])]
+    assert (tmp_path / "o" / "encoders_confusion.png").exists()

@@ -62,13 +62,13 @@ def protocols(root: Path = typer.Argument(..., help="HamNava root (annotations/,
     console.print(Path(result["written"]["markdown"]).read_text(), soft_wrap=True)
 
 
-def _sweep(study: str, root: Path, dataset: str, encoder: str, out: Path, settings, protocol: str, label_column: str,
+def _sweep(study: str, root: Path, dataset: str, encoder: List[str], out: Path, settings, protocol: str, label_column: str,
            values: list) -> None:
     from saz.study.studies import sweep
 
-    enc = _encoders([encoder])[0]
+    encoders = _encoders(encoder)
     with reported(*_errors()):
-        result = sweep(study, root, dataset, enc, out, settings, protocol, label_column, values)
+        result = sweep(study, root, dataset, encoders, out, settings, protocol, label_column, values)
     console.print(Path(result["written"]["markdown"]).read_text(), soft_wrap=True)
 
 
@@ -79,12 +79,24 @@ ROOT = typer.Argument(..., help="The dataset root.")
 ONE_ENCODER = typer.Option(..., "--encoder", "-e", help=ENCODER_HELP)
 
 
+@app.command("encoders")
+def compare_encoders(root: Path = ROOT, encoder: List[str] = typer.Option(..., "--encoder", "-e", help=ENCODER_HELP),
+                     out: Path = OUT, dataset: str = DATASET, protocol: str = PROTOCOL, label_column: str = LABEL,
+                     seconds: float = typer.Option(5.0, "--seconds", help="Clip length."), seeds: str = SEEDS,
+                     epochs: int = EPOCHS, lr: float = LR, layer: Optional[int] = LAYER, hidden_layers: int = HIDDEN,
+                     cache: Optional[Path] = CACHE) -> None:
+    """Several encoders side by side on one task (a Nava-style Dastgah, artist or instrument task, or
+    HamNava under one protocol), paired p-values against the best, the best's confusion matrix."""
+    _sweep("encoders", root, dataset, encoder, out, _settings(seeds, epochs, lr, layer, hidden_layers, cache), protocol,
+           label_column, [seconds])
+
+
 @app.command()
 def layers(root: Path = ROOT, encoder: str = ONE_ENCODER, out: Path = OUT, dataset: str = DATASET,
            protocol: str = PROTOCOL, label_column: str = LABEL, seeds: str = SEEDS, epochs: int = EPOCHS,
            lr: float = LR, hidden_layers: int = HIDDEN, cache: Optional[Path] = CACHE) -> None:
     """A head on every hidden layer of the encoder (extracted once), score against layer."""
-    _sweep("layers", root, dataset, encoder, out, _settings(seeds, epochs, lr, None, hidden_layers, cache), protocol,
+    _sweep("layers", root, dataset, [encoder], out, _settings(seeds, epochs, lr, None, hidden_layers, cache), protocol,
            label_column, [])
 
 
@@ -96,7 +108,7 @@ def depth(root: Path = ROOT, encoder: str = ONE_ENCODER, out: Path = OUT, datase
     """Heads of 1 to 5 hidden layers on one layer of the encoder."""
     with reported(ValueError, code=2):
         values = [int(d) for d in depths.split(",")]
-    _sweep("depth", root, dataset, encoder, out, _settings(seeds, epochs, lr, layer, 0, cache), protocol, label_column, values)
+    _sweep("depth", root, dataset, [encoder], out, _settings(seeds, epochs, lr, layer, 0, cache), protocol, label_column, values)
 
 
 @app.command("clip-length")
@@ -107,5 +119,5 @@ def clip_length(root: Path = ROOT, encoder: str = ONE_ENCODER, out: Path = OUT, 
     """The recordings cut into clips of each length (3 s against 5 s), one head per length."""
     with reported(ValueError, code=2):
         values = [float(s) for s in lengths.split(",")]
-    _sweep("clip-length", root, dataset, encoder, out, _settings(seeds, epochs, lr, layer, hidden_layers, cache), protocol,
+    _sweep("clip-length", root, dataset, [encoder], out, _settings(seeds, epochs, lr, layer, hidden_layers, cache), protocol,
            label_column, values)

@@ -5,7 +5,7 @@
   against binarised truth), one trained on binarised labels (BCE) scored as 2c; paired p-values
   between encoders; the per-instrument table (Table 3) of the best encoder on 2b.
 - :func:`sweep`: one encoder, one task (HamNava under one protocol, or a Nava-style single-label
-  task), and one setting varied: ``layers`` (every hidden layer, persian-music-self-supervised.txt
+  task), and one setting varied: ``encoders`` (several side by side, Table 2), ``layers`` (every hidden layer, persian-music-self-supervised.txt
   Table 3), ``depth`` (hidden layers of the head, Table 4), ``clip-length`` (3 s against 5 s, Table 2).
 """
 
@@ -19,7 +19,7 @@ from saz.study.data import Encoder, Task, load_task
 from saz.study.runner import Case, Mapper, summarise, train_cases
 
 PROTOCOLS = {"2a": ("soft", "regression"), "2b": ("soft", "binary"), "2c": ("hard", "binary")}
-SWEEPS = {"layers": "hidden layer", "depth": "hidden layers of the head", "clip-length": "clip length"}
+SWEEPS = {"encoders": "encoder", "layers": "hidden layer", "depth": "hidden layers of the head", "clip-length": "clip length"}
 
 
 @dataclass
@@ -59,10 +59,14 @@ def protocols(root: str | Path, encoders: list[Encoder], out_dir: str | Path, s:
     return result
 
 
-def _cases(study: str, root: str | Path, dataset: str, encoder: Encoder, head: str, s: Settings, label_column: str,
+def _cases(study: str, root: str | Path, dataset: str, encoders: list[Encoder], head: str, s: Settings, label_column: str,
            values: list) -> list[Case]:
-    """The variants of a sweep; ``values``: depths or clip lengths (layers: every one of the encoder)."""
-    load = lambda seconds=None: load_task(root, dataset, encoder, seconds, label_column, s.cache_dir, s.progress)  # noqa: E731
+    """The variants of a sweep; ``values``: depths or clip lengths (layers: every one of the encoder;
+    encoders: each of ``encoders``, the others sweep the first)."""
+    load = lambda seconds=None, e=encoders[0]: load_task(root, dataset, e, seconds, label_column, s.cache_dir,  # noqa: E731
+                                                         s.progress)
+    if study == "encoders":
+        return [Case(e.label, load(values[0] if values else None, e).layer(s.layer), head, s.hidden_layers) for e in encoders]
     if study == "clip-length":
         return [Case(f"{sec:g} s", load(sec).layer(s.layer), head, s.hidden_layers) for sec in values]
     task: Task = load()
@@ -73,16 +77,17 @@ def _cases(study: str, root: str | Path, dataset: str, encoder: Encoder, head: s
     raise ValueError(f"unknown study '{study}' (choose from {', '.join(SWEEPS)})")
 
 
-def sweep(study: str, root: str | Path, dataset: str, encoder: Encoder, out_dir: str | Path, s: Settings,
+def sweep(study: str, root: str | Path, dataset: str, encoders: list[Encoder], out_dir: str | Path, s: Settings,
           protocol: str = "2b", label_column: str = "label", values: list | None = None, map_fn: Mapper = map) -> dict:
     """One setting varied on one encoder and task (see the module docstring)."""
     head, scoring = ("single", "single") if dataset == "nava" else PROTOCOLS[protocol]
-    cases = _cases(study, root, dataset, encoder, head, s, label_column, values or [])
+    cases = _cases(study, root, dataset, encoders, head, s, label_column, values or [])
     outputs = train_cases(cases, s.seeds, s.epochs, s.lr, map_fn, Path(out_dir) / "trials")
     summary = summarise(outputs, {c.variant: c.task.y["test"] for c in cases}, scoring, list(cases[0].task.vocab.names))
     task = cases[0].task.name + (f", protocol {protocol}" if dataset == "hamnava" else "")
-    result = {"study": study, "task": task, "encoder": encoder.label, "summary": summary}
-    md = [f"# {study}: {encoder.label} on {task}", ""] + report.table(summary, f"score against {SWEEPS[study]}")
+    names = ", ".join(e.label for e in encoders)
+    result = {"study": study, "task": task, "encoder": names, "summary": summary}
+    md = [f"# {study}: {names} on {task}", ""] + report.table(summary, f"score against {SWEEPS[study]}")
     written = report.write_figures(summary, Path(out_dir), study, SWEEPS[study])
     md += [f"![{k}]({Path(v).name})" for k, v in written.items()] + [""]
     result["written"] = {k: str(v) for k, v in {**written, **report.write(result, md, out_dir)}.items()}
