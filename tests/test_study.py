@@ -103,9 +103,26 @@ def test_depth_and_clip_length_on_a_single_label_task(cli, tmp_path, nava):
     assert "n/a" in r.stdout or "best" in r.stdout
 
 
-def test_bad_encoder_is_one_line(cli, tmp_path, nava):
+def test_bad_encoder_protocol_or_checkpoint_is_one_line(cli, tmp_path, nava):
     r = cli("study", "layers", nava, "-e", "nosuch", "--out", tmp_path / "o")
     assert r.returncode == 2 and "unknown feature 'nosuch'" in r.stderr and "Traceback" not in r.stderr
+    r = cli("study", "depth", "tests/fixtures/hamnava", "--dataset", "hamnava", "--protocol", "2d", "-e", "stats",
+            "--out", tmp_path / "o")
+    assert r.returncode == 1 and "unknown HamNava protocol '2d'" in r.stderr
+    (tmp_path / "empty").mkdir()
+    r = cli("study", "layers", nava, "-e", f"mert:{tmp_path / 'empty'}", "--out", tmp_path / "o")
+    assert r.returncode == 1 and "empty" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_layer_sweep_on_hamnava_under_protocol_2a(cli, tmp_path):
+    ckpt = encoders.write_tiny("wav2vec2", tmp_path / "ck")
+    r = cli("study", "layers", "tests/fixtures/hamnava", "--dataset", "hamnava", "--protocol", "2a",
+            "-e", f"wav2vec2:{ckpt}", "--seeds", "0,1", "--epochs", "3", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path / "o" / "study.json").read_text())["summary"]
+    assert s["metric"] == "mse" and len(s["variants"]) == encoders.N_LAYERS
+    assert s["best"] == min(s["variants"], key=lambda v: s["variants"][v]["mse"]["mean"])
+    assert not (tmp_path / "o" / "layers_confusion.png").exists()  # multi-label: no confusion matrix
 
 
 def test_encoders_side_by_side_on_a_dastgah_csv(cli, tmp_path, nava):

@@ -80,6 +80,8 @@ def _cases(study: str, root: str | Path, dataset: str, encoders: list[Encoder], 
 def sweep(study: str, root: str | Path, dataset: str, encoders: list[Encoder], out_dir: str | Path, s: Settings,
           protocol: str = "2b", label_column: str = "label", values: list | None = None, map_fn: Mapper = map) -> dict:
     """One setting varied on one encoder and task (see the module docstring)."""
+    if dataset != "nava" and protocol not in PROTOCOLS:
+        raise ValueError(f"unknown HamNava protocol '{protocol}' (choose from {', '.join(PROTOCOLS)})")
     head, scoring = ("single", "single") if dataset == "nava" else PROTOCOLS[protocol]
     cases = _cases(study, root, dataset, encoders, head, s, label_column, values or [])
     outputs = train_cases(cases, s.seeds, s.epochs, s.lr, map_fn, Path(out_dir) / "trials")
