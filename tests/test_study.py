@@ -79,7 +79,7 @@ def test_layer_sweep_on_every_hidden_layer_of_a_tiny_mert(cli, tmp_path, nava):
 
 
 def test_depth_and_clip_length_on_a_single_label_task(cli, tmp_path, nava):
-    r = cli("study", "depth", nava, "-e", "stats", "--depths", "1,2", "--seeds", "0,1", "--epochs", "20",
+    r = cli("study", "depth", nava, "-e", "stats", "--depths", "1,2", "--seeds", "0,1", "--epochs", "8",
             "--out", tmp_path / "d")
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path / "d" / "study.json").read_text())["summary"]
@@ -87,7 +87,7 @@ def test_depth_and_clip_length_on_a_single_label_task(cli, tmp_path, nava):
     assert max(v["accuracy"]["mean"] for v in s["variants"].values()) > 1 / 3  # tones of three pitches: above chance
     trials = {p: p.stat().st_mtime_ns for p in (tmp_path / "d" / "trials").glob("*.npz")}
     assert len(trials) == 4  # 2 depths x 2 seeds
-    again = cli("study", "depth", nava, "-e", "stats", "--depths", "1,2,3", "--seeds", "0,1", "--epochs", "20",
+    again = cli("study", "depth", nava, "-e", "stats", "--depths", "1,2,3", "--seeds", "0,1", "--epochs", "8",
                 "--out", tmp_path / "d")
     assert again.returncode == 0, again.stderr
     assert all(p.stat().st_mtime_ns == t for p, t in trials.items())  # done trials are read back, not retrained
