@@ -64,6 +64,7 @@ def test_protocols_two_encoders_side_by_side(cli, tmp_path):
         assert 0 < s["variants"][other]["p_vs_best"] <= 1
     assert list(result["per_class"]["rows"]["soft mse"]) == list(datasets.load("hamnava", "tests/fixtures/hamnava").vocab.names)
     assert "| m2v | n=2 |" in r.stdout and "Table 3" in r.stdout
+    assert all((out / f"protocol_{p}.png").stat().st_size > 0 for p in ("2a", "2b", "2c"))
 
 
 def test_layer_sweep_on_every_hidden_layer_of_a_tiny_mert(cli, tmp_path, nava):

@@ -48,6 +48,15 @@ def write_figures(summary: dict, out: Path, stem: str, xlabel: str) -> dict[str,
     return written
 
 
+def write_boxplots(summary: dict, out: Path, stem: str, title: str) -> Path:
+    """Box plots over seeds of every score of every variant (as ``saz compare`` draws them)."""
+    fig = plots.boxplots({v: {c: e[c]["values"] for c in COLUMNS[summary["scoring"]]} for v, e in summary["variants"].items()},
+                         title)
+    path = io.save_figure(out / f"{stem}.png", fig)
+    plots.close(fig)
+    return path
+
+
 def write(result: dict, markdown: list[str], out_dir: str | Path) -> dict[str, Path]:
     """``study.json`` and ``study.md`` in ``out_dir``."""
     out = Path(out_dir)

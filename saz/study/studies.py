@@ -55,7 +55,10 @@ def protocols(root: str | Path, encoders: list[Encoder], out_dir: str | Path, s:
     for p, summary in result["protocols"].items():
         md += report.table(summary, f"{p}: trained {PROTOCOLS[p][0]}, scored {PROTOCOLS[p][1]}")
     md += report.per_class_table(rows, f"Per instrument, {best} (Table 3)")
-    result["written"] = {k: str(v) for k, v in report.write(result, md, out_dir).items()}
+    boxes = {f"boxplots_{p}": report.write_boxplots(sm, Path(out_dir), f"protocol_{p}", f"HamNava {p}")
+             for p, sm in result["protocols"].items()}
+    md += [f"![{k}]({v.name})" for k, v in boxes.items()] + [""]
+    result["written"] = {k: str(v) for k, v in {**boxes, **report.write(result, md, out_dir)}.items()}
     return result
 
 
