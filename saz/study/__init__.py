@@ -6,5 +6,6 @@
   engine can map it).
 - :mod:`saz.study.runner`: variants x seeds, scored, mean ± std over seeds, paired p-values
   against the best, written as Markdown, JSON and plots.
-- :mod:`saz.study.studies`: protocols, layers, depth and clip-length.
+- :mod:`saz.study.studies`: protocols, and the encoders, layers, depth and clip-length sweeps.
+- :mod:`saz.study.report`: the tables, JSON and plots.
 """
