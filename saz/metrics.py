@@ -463,3 +463,13 @@ def annotator_agreement(responses: pd.DataFrame, clip: str = "clip", instrument:
             "confidence": float(np.mean(confs)),
         })
     return pd.DataFrame(rows, columns=["instrument", "excerpts", "agreement", "confidence"])
+
+
+def paired_bootstrap_mean(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Paired bootstrap over clips of the mean of per-clip scores ``a`` minus ``b`` (squared
+    errors, hits): ``diff`` and a two-sided ``p`` as :func:`paired_bootstrap` computes it."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    W = _bootstrap_weights(len(a), n_boot, seed)
+    d = (W @ (a - b)) / len(a)
+    p = 2 * min(np.mean(d <= 0), np.mean(d >= 0))
+    return {"diff": float(np.mean(a - b)), "p": float(min(1.0, max(p, 1 / n_boot)))}

@@ -223,3 +223,19 @@ def attention_map(weights: np.ndarray, classes: Sequence[str], step_seconds: flo
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="weight")
     fig.tight_layout()
     return fig
+
+
+def score_curve(xs: Sequence[str], means: Sequence[float], stds: Sequence[float], title: str, xlabel: str,
+                ylabel: str) -> Figure:
+    """One score against an ordered setting (layer, depth, clip length), mean with a ±std band over seeds."""
+    m, s = np.asarray(means, float), np.asarray(stds, float)
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.4 * len(xs) + 2), 3.5))
+    ax.plot(range(len(xs)), m, marker="o", color="#3b75af")
+    ax.fill_between(range(len(xs)), m - s, m + s, color="#3b75af", alpha=0.2)
+    ax.set_xticks(range(len(xs)), list(xs), fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -35,6 +35,13 @@ def _sazbench(tmp: Path) -> Path:
     return tmp
 
 
+def _nava(tmp: Path) -> Path:
+    for cls in ("shur", "mahur"):
+        (tmp / cls).mkdir()
+        (tmp / cls / "r1.ogg").write_bytes(OGG.read_bytes())
+    return tmp
+
+
 def _real(tmp: Path) -> Path:
     sample_library(tmp / "samples", {"philharmonia": {"cello": 130, "flute": 600}})
     return tmp
@@ -48,6 +55,7 @@ ROOTS = {  # dataset name -> (root maker, reader options)
     "samples": (lambda tmp: FIXTURES / "tinysol", {}),
     "csv": (_csv, {}),
     "saz-bench": (_sazbench, {}),
+    "nava": (_nava, {}),
     "real": (_real, {"mixes": 2}),
 }
 

@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from saz.cli import annotate, datasets, features, models, predict, reproduce, serve, sweep, synth, teach, train
+from saz.cli import annotate, datasets, features, models, predict, reproduce, serve, study, sweep, synth, teach, train
 from saz.cli.output import console
 
 app = typer.Typer(
@@ -58,5 +58,6 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(synth.app, name="synth")
 app.add_typer(models.app, name="models")
 app.add_typer(annotate.app, name="annotate")
+app.add_typer(study.app, name="study")
 
 __all__ = ["app"]

@@ -33,6 +33,7 @@ def _engine(db: str, create: bool = False):
 
 
 def _invite(engine, admin: bool) -> str:
+    """A new invitation token (an admin's with ``admin``), committed."""
     from sqlalchemy.orm import Session
 
     from saz.annotate.accounts import invite

@@ -82,3 +82,24 @@ def train_and_validation(ds: "Dataset", train: str = "train", validation: str = 
         return tr, ds.subset(validation), False
     names = stratified_split(tr.y, (1 - fraction, fraction), ("train", "validation"), seed=seed)
     return tr.subset(np.flatnonzero(names == "train")), tr.subset(np.flatnonzero(names == "validation")), True
+
+
+def grouped_split(y: np.ndarray, groups: Sequence, ratios: Sequence[float] = (4, 1, 1), seed: int = 0,
+                  names: Sequence[str] = ("train", "validation", "test")) -> np.ndarray:
+    """Split name for every clip of a single-label set, stratified by class and grouped so that no
+    group (recording) is on two sides (sklearn ``StratifiedGroupKFold``: ``sum(ratios)`` folds,
+    the last splits take ``ratios[k]`` folds each). Nava's 4:1:1 by default. A class with fewer
+    clips than folds cannot be stratified: the folds are then grouped only (``GroupKFold``)."""
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+    counts = [int(r) for r in ratios]
+    n_groups = len(set(map(str, groups)))
+    if n_groups < sum(counts):
+        raise ValueError(f"{n_groups} recordings cannot make {sum(counts)} folds ({':'.join(map(str, counts))} split)")
+    stratify = np.bincount(np.argmax(y, axis=1)).min() >= sum(counts)
+    folds = (StratifiedGroupKFold if stratify else GroupKFold)(n_splits=sum(counts), shuffle=True, random_state=seed)
+    fold_of = np.empty(len(y), dtype=np.int64)
+    for k, (_, idx) in enumerate(folds.split(np.zeros(len(y)), np.argmax(y, axis=1), np.asarray(groups, dtype=str))):
+        fold_of[idx] = k
+    edges = np.cumsum(counts)
+    return np.asarray(names, dtype=object)[np.searchsorted(edges, fold_of, side="right")].astype(str)

@@ -49,7 +49,7 @@ def _name_models(runs: list[dict]) -> None:
             r["model"] = f"{r['model']} ({'/'.join(Path(r['folder']).parts[-2:])})"
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
+def mean_std(values: list[float]) -> tuple[float, float]:
     a = np.asarray(values, dtype=float)
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
 
@@ -79,7 +79,7 @@ def compare(folders: list[str | Path], n_boot: int = 2000, names: dict[str, str]
                          ("macro_recall", lambda x: x.macro.recall), ("map", lambda x: x.map),
                          ("macro_f1_present", lambda x: x.macro_f1_present)):
             vals = [get(r["result"]) for r in rs]
-            entry[key] = {"values": vals, "mean": _mean_std(vals)[0], "std": _mean_std(vals)[1]}
+            entry[key] = {"values": vals, "mean": mean_std(vals)[0], "std": mean_std(vals)[1]}
         classes = [c.name for c in rs[0]["result"].per_class]
         entry["per_class_f1"] = {c: float(np.mean([r["result"].per_class[j].f1 for r in rs])) for j, c in enumerate(classes)}
         models[name] = entry
@@ -96,7 +96,7 @@ def compare(folders: list[str | Path], n_boot: int = 2000, names: dict[str, str]
     return {"best": best, "n_clips": int(len(ids)), "models": models}
 
 
-def _cell(stat: dict) -> str:
+def cell(stat: dict) -> str:
     """A score over seeds: mean ± standard deviation, or the one value of a single seed (no spread
     to show: a ± 0.000 would claim one)."""
     return f"{stat['mean']:.3f}" if len(stat["values"]) == 1 else f"{stat['mean']:.3f} ± {stat['std']:.3f}"
@@ -114,7 +114,7 @@ def to_markdown(cmp: dict, title: str = "Comparison") -> str:
         e = models[m]
         vs = e.get("vs_best")
         p1, p2 = (f"{vs['macro_f1_p']:.4f}", f"{vs['map_p']:.4f}") if vs else ("best", "best")
-        cells = " | ".join(_cell(e[k]) for k in TABLE_SCORES)
+        cells = " | ".join(cell(e[k]) for k in TABLE_SCORES)
         lines.append(f"| {m} | n={len(e['seeds'])} | {cells} | {p1} | {p2} |")
     classes = list(models[order[0]]["per_class_f1"])
     lines += ["", "## Per-class F1 (mean over seeds)", "", "| class | " + " | ".join(order) + " |",
