@@ -34,15 +34,16 @@ def cultural_library(root: Path) -> Path:
 
 def openmic_with_audio(root: Path) -> Path:
     """The OpenMIC fixture, every partition clip given the fixture's one real excerpt as audio
-    (the fixture ships audio for one clip only)."""
+    and its released VGGish frames (the fixture ships both for one clip only)."""
     shutil.copytree(FIXTURES / "openmic2018", root)
-    real = root / "audio" / "000" / "000046_3840.ogg"
+    real = {"audio": root / "audio" / "000" / "000046_3840.ogg", "vggish": root / "vggish" / "000" / "000046_3840.json"}
     for part in (root / "partitions").glob("*.csv"):
         for key in part.read_text().split():
-            target = root / "audio" / key[:3] / f"{key}.ogg"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                shutil.copy(real, target)
+            for folder, source in real.items():
+                target = root / folder / key[:3] / f"{key}{source.suffix}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists():
+                    shutil.copy(source, target)
     return root
 
 

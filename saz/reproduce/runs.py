@@ -20,7 +20,7 @@ from saz.datasets.splits import train_and_validation
 from saz.evaluation.scoring import evaluate_checkpoint
 from saz.models.base import get_model_class
 from saz.models.predictor import Predictor
-from saz.models.train import TrainConfig, starting_feature, train_on_dataset
+from saz.models.train import TrainConfig, override_feature, starting_feature, train_on_dataset
 
 RUN_KEYS = ("name", "feature", "evaluate", "seconds", "label")  # a run's keys that are not TrainConfig's
 
@@ -65,7 +65,7 @@ def run_seed(run: dict[str, Any], defaults: dict[str, Any], ds: Dataset, out: Pa
     train, val, _ = train_and_validation(ds, seed=seed)
     model_path = folder / "model.pt"
     if not model_path.exists():
-        feature = {**starting_feature(cfg), **run.get("feature", {})}
+        feature = override_feature(starting_feature(cfg), run.get("feature", {}))
         train_on_dataset(cfg, train, val, folder, feature, run.get("seconds", seconds), cache, resume=(folder / "state.pt").exists(),
                          progress=False)
     predictor = Predictor.load(model_path)
