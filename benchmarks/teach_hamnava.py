@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from teach import _ap, embed, logreg_scores
 
 from saz import io
 from saz.datasets.hamnava import load_hamnava
@@ -32,7 +33,6 @@ from saz.models.predictor import Predictor
 from saz.progress import log
 from saz.teach import teach
 from saz.teach.examples import NEGATIVE, solo_items
-from teach import _ap, embed, logreg_scores
 
 
 def fold(clips: pd.DataFrame, y: np.ndarray, names: list[str], out: int, seed: int) -> dict:
