@@ -106,10 +106,9 @@ def test_settings_not_applied_are_said(reproduced):
     assert not [line for line in not_applied if "not in this saz version" in line], "a shipped setting names a key saz lacks"
 
 
+@pytest.mark.parametrize("reproduced", ["hamnava"], indirect=True)  # one document is enough
 def test_an_interrupted_reproduction_resumes(reproduced):
     document, out, _, args = reproduced
-    if document != "hamnava":
-        pytest.skip("one document is enough")
     model = next((out / "runs").glob("*/seed0/model.pt"))
     stamp = model.stat().st_mtime_ns
     r = invoke_saz(*args)
