@@ -4,19 +4,12 @@ backend (a SQLite file; a fresh database on the session's throwaway PostgreSQL),
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import soundfile as sf
-
-from conftest import free_port, tone
+from conftest import saz_subprocess_server, tone
 
 TRACKS = [("t0", "easy", "tar;tonbak"), ("t1", "easy", "vocal;ney"), ("t2", "easy", "santur;tonbak"),
           ("t3", "easy", "kamancheh;daf"), ("t4", "easy", "oud;ney"), ("t5", "easy", "setar;vocal"),
@@ -54,26 +47,6 @@ def db_url(request, tmp_path) -> str:
     return _postgres_database(request.getfixturevalue("postgres"))
 
 
-@contextlib.contextmanager
-def annotate_server(db: str, tmp: Path) -> Iterator[str]:
-    """``saz annotate serve --db db`` in a subprocess on a free loopback port; yields its URL once
-    /api/health answers, and stops it afterwards."""
-    from saz.annotate.client import ApiError, Client
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", "annotate", "serve", "--db", db, "--port", str(port)],
-                            env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            with contextlib.suppress(OSError, ApiError):
-                Client(url, timeout=1).call("/api/health")
-                break
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read())
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def annotate_server(db: str, tmp: Path):
+    """``saz annotate serve --db db`` on a free loopback port (see ``saz_subprocess_server``)."""
+    return saz_subprocess_server("annotate", "serve", "--db", db, tmp=tmp)

@@ -55,13 +55,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def saz_server(*args: str, tmp: Path) -> Iterator[str]:
-    """`saz serve` with ``args`` in a subprocess on a free loopback port, its temporary files in
-    ``tmp``; yields its URL once /api/health answers, and stops it afterwards."""
+def saz_subprocess_server(*command: str, tmp: Path) -> Iterator[str]:
+    """``saz COMMAND... --port P`` (a server: `saz serve`, `saz annotate serve`) in a subprocess on
+    a free loopback port, its temporary files in ``tmp``; yields its URL once /api/health answers,
+    and stops it afterwards."""
     import httpx
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", "serve", "--port", str(port), *args],
+    proc = subprocess.Popen([sys.executable, "-m", "saz.cli", *command, "--port", str(port)],
                             env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -78,6 +79,11 @@ def saz_server(*args: str, tmp: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def saz_server(*args: str, tmp: Path):
+    """`saz serve` with ``args`` (see :func:`saz_subprocess_server`)."""
+    return saz_subprocess_server("serve", *args, tmp=tmp)
 
 
 REQUIRED = "SAZ_REQUIRE_SYSTEM_PACKAGES"  # set: a test whose system package is missing fails, not skips
