@@ -22,7 +22,7 @@ def teach(
     refine their class; the base's other classes are unchanged. The result works with saz predict
     --model, serve --model, evaluate and models info."""
     from saz.models.checkpoint import CheckpointError
-    from saz.teach import TeachError
+    from saz.teach import TeachError, forgetting_lines
     from saz.teach import teach as run
 
     with reported(TeachError, CheckpointError, OSError):
@@ -31,7 +31,6 @@ def teach(
     for r in result.classes:
         cv = "no CV (one recording)" if r["ap"] is None else f"CV AP {r['ap']:.2f} F1 {r['f1']:.2f}"
         console.print(f"{r['class']:<16} {r['kind']:<7} {r['recordings']:>3} rec.  {cv}  threshold {r['threshold']:.2f}")
-    c = result.check
-    console.print(f"no forgetting ({c['clips']} check clips): base classes' probabilities changed by at most "
-                  f"{c['max_change']:.1e}, macro F1 {c['macro_f1_change']:+.3f} against the base's own decisions")
+    for line in forgetting_lines(result.check):
+        console.print(line)
     console.print(f"taught model -> {path}")
