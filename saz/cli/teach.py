@@ -22,7 +22,7 @@ def teach(
     refine their class; the base's other classes are unchanged. The result works with saz predict
     --model, serve --model, evaluate and models info."""
     from saz.models.checkpoint import CheckpointError
-    from saz.teach import TeachError, forgetting_lines
+    from saz.teach import TeachError
     from saz.teach import teach as run
 
     with reported(TeachError, CheckpointError, OSError):
@@ -31,6 +31,6 @@ def teach(
     for r in result.classes:
         cv = "no CV (one recording)" if r["ap"] is None else f"CV AP {r['ap']:.2f} F1 {r['f1']:.2f}"
         console.print(f"{r['class']:<16} {r['kind']:<7} {r['recordings']:>3} rec.  {cv}  threshold {r['threshold']:.2f}")
-    for line in forgetting_lines(result.check):
+    for line in result.check["lines"]:
         console.print(line)
     console.print(f"taught model -> {path}")

@@ -86,9 +86,10 @@ def forgetting_check(base: Predictor, taught: Predictor, check: ClipSet, refined
         after = evaluate(y[m], p1[m], [names[j] for j in known], thresholds).macro_f1_present
         parts[part] = {"clips": int(m.sum()), "base_macro_f1": round(before, 4), "taught_macro_f1": round(after, 4),
                        "change": round(after - before, 4)}
-    return {"against": "shipped check set (labels)", "clips": len(check.X), "parts": parts,
-            "max_change": float(np.abs(p1 - p0)[:, keep].max()) if keep else 0.0,
-            "macro_f1_change": min(p["change"] for p in parts.values())}
+    out = {"against": "shipped check set (labels)", "clips": len(check.X), "parts": parts,
+           "max_change": float(np.abs(p1 - p0)[:, keep].max()) if keep else 0.0,
+           "macro_f1_change": min(p["change"] for p in parts.values())}
+    return {**out, "lines": forgetting_lines(out)}
 
 
 def decision_agreement(base: Predictor, taught: Predictor, X: np.ndarray, refined: list[int]) -> dict[str, Any]:
@@ -100,14 +101,15 @@ def decision_agreement(base: Predictor, taught: Predictor, X: np.ndarray, refine
     d0, d1 = p0 >= base.thresholds, p1 >= base.thresholds
     tp, fp, fn = (d0 & d1).sum(0), (~d0 & d1).sum(0), (d0 & ~d1).sum(0)
     f1 = np.where(tp + fp + fn > 0, 2 * tp / np.maximum(1, 2 * tp + fp + fn), 1.0)
-    return {"against": "the base's own decisions on the examples", "clips": len(X),
-            "max_change": float(np.abs(p1 - p0)[:, keep].max()) if keep and len(X) else 0.0,
-            "macro_f1_change": float(f1[keep].mean() - 1.0) if keep else 0.0,
-            "refined_macro_f1_change": float(f1[refined].mean() - 1.0) if refined else None}
+    out = {"against": "the base's own decisions on the examples", "clips": len(X),
+           "max_change": float(np.abs(p1 - p0)[:, keep].max()) if keep and len(X) else 0.0,
+           "macro_f1_change": float(f1[keep].mean() - 1.0) if keep else 0.0,
+           "refined_macro_f1_change": float(f1[refined].mean() - 1.0) if refined else None}
+    return {**out, "lines": forgetting_lines(out)}
 
 
 def forgetting_lines(check: dict[str, Any]) -> list[str]:
-    """The check of a teach run as the lines ``saz teach`` prints (and the web page shows)."""
+    """The check of a teach run as the lines ``saz teach`` prints, ``saz models info`` and the web page show."""
     untouched = f"classes not taught: probabilities changed by at most {check['max_change']:.1e}"
     if "parts" not in check:
         return [f"no forgetting ({check['clips']} of your clips, against the base's own decisions): {untouched}, "
