@@ -24,14 +24,12 @@ def teach(
     from saz.models.checkpoint import CheckpointError
     from saz.teach import TeachError
     from saz.teach import teach as run
+    from saz.teach.summary import check_line, class_line
 
     with reported(TeachError, CheckpointError, OSError):
         result = run(examples, base=base, negatives=negatives, seed=seed, progress=progress, on_skip=failed)
         path = result.checkpoint.save(out)
-    for r in result.classes:
-        cv = "no CV (one recording)" if r["ap"] is None else f"CV AP {r['ap']:.2f} F1 {r['f1']:.2f}"
-        console.print(f"{r['class']:<16} {r['kind']:<7} {r['recordings']:>3} rec.  {cv}  threshold {r['threshold']:.2f}")
-    c = result.check
-    console.print(f"no forgetting ({c['clips']} check clips): base classes' probabilities changed by at most "
-                  f"{c['max_change']:.1e}, macro F1 {c['macro_f1_change']:+.3f} against the base's own decisions")
+    for row in result.classes:
+        console.print(class_line(row))
+    console.print(check_line(result.check))
     console.print(f"taught model -> {path}")
