@@ -689,7 +689,7 @@ def test_the_vocabulary_is_one_click_away_and_beside_every_answer(server, page):
     note = page.inner_text("#known")
     assert note.startswith(f"The model only knows {len(model['classes'])} instruments")
     assert "tar, setar, kamancheh, ney, oud, tonbak, daf are not among them; santur is scored as dulcimer." in note
-    assert note.endswith("To add yours, teach it from a few recordings: saz teach.")
+    assert note.endswith("To add yours, teach it from a few recordings: saz teach, or below.")
     assert not page.locator("#vocabulary").evaluate("d => d.open")
     page.click("#known-count")
     assert page.locator("#vocabulary").evaluate("d => d.open")

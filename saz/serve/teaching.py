@@ -185,19 +185,19 @@ async def _saved(form: FormData, job: TeachJob, limit_mb: float) -> list[tuple[s
     files, names = form.getlist("file"), form.getlist("instrument")
     if not files:
         raise HTTPException(400, NO_FILES)
-    if not all(isinstance(f, UploadFile) for f in files):
+    if any(isinstance(f, str) and f for f in files):
         raise HTTPException(400, "a 'file' field holds text, not a file: upload each recording as a file")
     if len(names) != len(files):
         raise HTTPException(400, f"{len(files)} recordings and {len(names)} instrument names: send one 'instrument' "
                                  "field per 'file' field, in the same order")
     rows, empty = [], set()
     for i, (upload, given) in enumerate(zip(files, names)):
-        filename = Path(upload.filename or "").name or f"recording {i + 1}"
+        filename = Path(getattr(upload, "filename", None) or "").name or f"recording {i + 1}"
         name = _instrument(given, filename)
-        if not upload.filename and not upload.size:  # a file input left empty
+        if not isinstance(upload, UploadFile) or not upload.filename and not upload.size:  # a file input left empty
             empty.add(name)
             continue
-        path = await save(upload, limit_mb, job.uploads, what=filename)
+        path = await save(upload, limit_mb, job.uploads, what=f"{filename}: a recording")
         job.names[str(path)] = filename
         job.instruments[name] = job.instruments.get(name, 0) + 1
         rows.append((str(path), name, f"{i}:{filename}"))
