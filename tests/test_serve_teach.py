@@ -143,7 +143,7 @@ REFUSED = {
     "a recording without a name": ({"": REC}, {}, 400, "a.wav: no instrument name given for it"),
     "a name clash": ({"santur": REC, "dulcimer": [("b.wav", wav("reed", 3, 1.0))]}, {"base": "default"}, 400,
                      "instrument names 'santur' and 'dulcimer' both mean the class 'dulcimer': use one name"),
-    "another base": ({"reed": REC}, {"base": "/etc/passwd"}, 400, "base must be one of served, default, got '/etc/passwd'"),
+    "another base": ({"reed": REC}, {"base": "/etc/passwd"}, 400, "base must be one of server, default, got '/etc/passwd'"),
     "a recording over the limit": ({"daf": BIG}, {}, 413, "big.wav: a recording larger than the limit of 1 MB"),
     "a request over the limit": ({"daf": BIG * 3}, {}, 413, "upload larger than the limit of 3 MB"),
 }
@@ -197,3 +197,39 @@ def test_teach_tells_each_stage_in_order(model, tmp_path):
     assert order == ["reading", "embedding", "cross-validating", "checking"]
     embedding = [d for s, d in stages if s == "embedding"]
     assert embedding[0] == 0.0 and embedding[-1] == 1.0 and embedding == sorted(embedding)
+
+
+def test_the_page_teaches_two_instruments_and_offers_the_model(server, taught, browser, tmp_path):
+    """Through the page's Teach section: two names, each with its recordings, Teach, the progress,
+    the result table, the download link (which downloads the checkpoint) and Use this model."""
+    url, _ = server
+    for name, recs in TWO.items():
+        for file, data in recs[:3]:
+            (tmp_path / file).write_bytes(data)
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, accept_downloads=True)
+    page.goto(url + "/")
+    page.click("#teach-start")  # nothing filled in yet
+    assert page.inner_text("#teach-status") == "Give an instrument name and choose a few of its recordings."
+    rows = page.locator("#teach-rows .teach-row")
+    for k, name in enumerate(["wind", "bow"]):
+        rows.nth(k).locator(".teach-name").fill(name)
+        prefix = "r" if name == "wind" else "k"
+        rows.nth(k).locator(".teach-files").set_input_files([str(tmp_path / f"{prefix}{i}.wav") for i in range(3)])
+    page.click("#teach-start")
+    page.wait_for_selector("#teach-result:not([hidden]), #teach-status.error", timeout=60_000)
+    assert page.locator("#teach-result").is_visible(), page.inner_text("#teach-status")
+    cells = [r.locator("td").all_inner_texts() for r in page.locator("#teach-table tbody tr").all()]
+    assert [c[:3] for c in cells] == [["wind", "new", "3"], ["bow", "new", "3"]]
+    assert all(0 <= float(c[3]) <= 1 and 0 <= float(c[4]) <= 1 for c in cells)
+    assert page.inner_text("#teach-check").startswith("No forgetting (")
+    assert page.inner_text("#teach-status") == "Taught wind, bow."
+    with page.expect_download() as download:
+        page.click("#teach-download")
+    from saz.models.checkpoint import Checkpoint
+
+    assert Checkpoint.load(download.value.path()).vocabulary.names[-2:] == ("wind", "bow")
+    screenshot(page, "serve-teach.png", tmp_path)
+    page.click("#teach-use")
+    page.wait_for_function("document.getElementById('teach-status').textContent.startsWith('The page now uses')")
+    assert page.text_content("#vocab-classes").split(", ")[-2:] == ["wind", "bow"]
+    page.close()

@@ -29,7 +29,7 @@ def describe(predictor: Predictor, card: str) -> dict:
 @dataclass
 class Served:
     """The served ``predictor``, the model it was loaded from (``source``: 'default' or a checkpoint
-    file, the base a teach job on the served model starts from) and ``about``, the answer of
+    file) and ``about``, the answer of
     ``GET /api/model`` (:func:`describe` and the server's ``limits``). Requests read it once at
     their start, so one that runs while the model is replaced finishes with the model it began with."""
 

@@ -41,7 +41,7 @@ KEEP = 4  # finished jobs whose checkpoints are kept (besides the one served)
 NAME_MAX = 64  # characters of an instrument name
 JOB_ID = re.compile(r"[0-9a-f]{16}")
 STAGES = {"reading": (0.0, 0.1), "embedding": (0.1, 0.85), "cross-validating": (0.85, 0.95), "checking": (0.95, 1.0)}
-BASES = ("served", "default")
+BASES = ("server", "default")  # the model the server was started with, the bundled one
 NO_FILES = ("no recordings: send each recording as a 'file' field and, in the same order, one 'instrument' "
             "field per file naming its instrument")
 TEACH_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -214,12 +214,14 @@ def _write_examples(job: TeachJob, rows: list[tuple[str, str, str]]) -> None:
         writer.writerows(rows)
 
 
-async def _base(base: str, served: Served) -> tuple[str, Any]:
-    """The model a job teaches on ('served': the one served now, 'default': the bundled one) and its vocabulary; 400 for others."""
+async def _base(base: str, started: Served) -> tuple[str, Any]:
+    """The model a job teaches on and its vocabulary: 'server', the one the server was started with
+    (a taught model is no base to teach on: a job teaches all its instruments at once), or
+    'default', the bundled one; 400 for others."""
     if base not in BASES:
         raise HTTPException(400, f"base must be one of {', '.join(BASES)}, got '{base}'")
-    if base == "served":
-        return served.source, served.predictor.vocab
+    if base == "server":
+        return started.source, started.predictor.vocab
     try:
         return "default", (await anyio.to_thread.run_sync(load_predictor, "default")).vocab
     except CheckpointError as e:
@@ -227,13 +229,15 @@ async def _base(base: str, served: Served) -> tuple[str, Any]:
 
 
 def add_teach_routes(app: FastAPI, teacher: TeachJobs, max_upload_mb: float) -> None:
-    """The teach endpoints of ``app`` (whose ``app.state.served`` is the :class:`Served` model)."""
+    """The teach endpoints of ``app``, whose ``app.state.served`` is the :class:`Served` model (now: the model it starts with)."""
+    started: Served = app.state.served
 
     @app.post("/api/teach", status_code=202, openapi_extra=TEACH_BODY)
-    async def start(request: Request, base: str = "served", seed: int = 0) -> JSONResponse:
-        """Teach the uploaded recordings (one 'instrument' field per 'file' field) on the served model or the default."""
+    async def start(request: Request, base: str = "server", seed: int = 0) -> JSONResponse:
+        """Teach the uploaded recordings (one 'instrument' field per 'file' field) on the model the server
+        was started with ('server') or the bundled 'default'."""
         served: Served = app.state.served
-        source, vocab = await _base(base, served)
+        source, vocab = await _base(base, started)
         job = teacher.reserve(served.taught_by)
         try:
             async with request.form() as form:
