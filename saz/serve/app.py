@@ -1,8 +1,9 @@
 """FastAPI app: ``POST /api/predict``, ``GET /api/health``, ``GET /api/model``, the page at ``/``,
 and teaching from uploads (``/api/teach``, :mod:`saz.serve.teaching`).
 
-The model loads once when the app is created (a taught one can replace it: :class:`saz.serve.served.Served`). A prediction runs in a worker thread so the
-event loop keeps answering (health checks, other uploads). The recording arrives as FastAPI's
+The model loads once when the app is created (a taught one can replace it:
+:class:`saz.serve.served.Served`). A prediction runs in a worker thread so the event loop keeps
+answering (health checks, other uploads). The recording arrives as FastAPI's
 ``UploadFile`` (Starlette spools it: in memory up to 1 MB, then in an anonymous temporary file);
 the request body is counted as it arrives and refused with 413 once it passes ``max_upload_mb``
 (and room for the multipart framing), without reading the rest (:mod:`saz.serve.uploads`). The upload is then copied in

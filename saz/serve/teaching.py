@@ -100,7 +100,7 @@ class TeachJob:
         out = {"job": self.id, "state": self.state, "stage": self.stage, "fraction": round(self.fraction, 3),
                "instruments": self.instruments, "skipped": self.skipped, "error": self.error}
         if self.state == "done":
-            out |= {"classes": [row | {"line": class_line(row)} for row in self.classes or []],
+            out |= {"classes": [row | {"threshold": round(row["threshold"], 4), "line": class_line(row)} for row in self.classes or []],
                     "check": (self.check or {}) | {"line": check_line(self.check or {})},
                     "model": f"/api/teach/{self.id}/model.pt", "use": f"/api/teach/{self.id}/use",
                     "in_use": served.taught_by == self.id}
