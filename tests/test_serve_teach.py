@@ -15,7 +15,7 @@ from conftest import saz_server
 from test_teach import SR, instrument
 
 httpx = pytest.importorskip("httpx")
-from test_serve import browser, screenshot  # noqa: E402,F401 - Chromium through Playwright, shared with the page tests
+from test_serve import screenshot  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def taught(server) -> dict:
 
 
 def test_teaching_reports_progress_scores_the_check_and_what_it_skipped(taught, server):
-    url, tmp = server
+    _, tmp = server
     status = taught["status"]
     assert status["state"] == "done" and status["fraction"] == 1.0 and status["error"] is None, status
     rows = {c["class"]: c for c in status["classes"]}
@@ -136,8 +136,8 @@ def test_use_makes_the_served_model_the_taught_one(taught, server):
 REC = [("a.wav", wav("reed", 1, 1.0))]
 BIG = [("big.wav", wav("daf", 2, 30.0))]  # 1.3 MB > 1 MB per recording
 REFUSED = {
-    "no files": ({}, {}, 400, "no recordings: send each recording as a 'file' field and, in the same order, "
-                              "one 'instrument' field per file naming its instrument"),
+    "no files": ({}, {}, 400, ("no recordings: send each recording as a 'file' field and, in the same order, "
+                               "one 'instrument' field per file naming its instrument")),
     "an instrument with no files": ({"reed": REC, "ney": [("", b"")]}, {}, 400,
                                     "instrument 'ney': no recordings (choose at least one file for it)"),
     "a recording without a name": ({"": REC}, {}, 400, "a.wav: no instrument name given for it"),
@@ -162,8 +162,8 @@ def test_bad_input_is_refused_in_one_line_and_leaves_nothing(server, taught, cas
 def test_names_that_do_not_pair_with_the_files_are_refused(server, taught):
     url, _ = server
     r = httpx.post(url + "/api/teach", files=[("file", REC[0]), ("file", REC[0])], data={"instrument": ["reed"]})
-    assert (r.status_code, r.json()["detail"]) == (400, "2 recordings and 1 instrument names: send one 'instrument' "
-                                                        "field per 'file' field, in the same order")
+    assert (r.status_code, r.json()["detail"]) == (400, ("2 recordings and 1 instrument names: send one 'instrument' "
+                                                         "field per 'file' field, in the same order"))
 
 
 def test_a_job_of_unreadable_files_fails_saying_why(server, taught):
@@ -215,6 +215,9 @@ def test_the_page_teaches_two_instruments_and_offers_the_model(server, taught, b
         rows.nth(k).locator(".teach-name").fill(name)
         prefix = "r" if name == "wind" else "k"
         rows.nth(k).locator(".teach-files").set_input_files([str(tmp_path / f"{prefix}{i}.wav") for i in range(3)])
+    page.evaluate("""() => { window.said = [];
+        new MutationObserver(() => said.push(document.getElementById('teach-status').textContent))
+          .observe(document.getElementById('teach-status'), {childList: true, characterData: true, subtree: true}); }""")
     page.click("#teach-start")
     page.wait_for_selector("#teach-result:not([hidden]), #teach-status.error", timeout=60_000)
     assert page.locator("#teach-result").is_visible(), page.inner_text("#teach-status")
@@ -223,6 +226,8 @@ def test_the_page_teaches_two_instruments_and_offers_the_model(server, taught, b
     assert all(0 <= float(c[3]) <= 1 and 0 <= float(c[4]) <= 1 for c in cells)
     assert page.inner_text("#teach-check").startswith("No forgetting (")
     assert page.inner_text("#teach-status") == "Taught wind, bow."
+    said = page.evaluate("window.said")
+    assert said[0] == "Uploading the recordings…" and any(s.startswith("Teaching: ") for s in said), said
     with page.expect_download() as download:
         page.click("#teach-download")
     from saz.models.checkpoint import Checkpoint
@@ -233,3 +238,16 @@ def test_the_page_teaches_two_instruments_and_offers_the_model(server, taught, b
     page.wait_for_function("document.getElementById('teach-status').textContent.startsWith('The page now uses')")
     assert page.text_content("#vocab-classes").split(", ")[-2:] == ["wind", "bow"]
     page.close()
+
+
+def test_only_the_last_jobs_and_the_one_in_use_are_kept(tmp_path):
+    from saz.serve.teaching import KEEP, TeachJobs
+
+    jobs, made = TeachJobs(str(tmp_path)), []
+    for _ in range(KEEP + 3):
+        job = jobs.reserve(in_use=made[0].id if made else None)  # the first job's model is served throughout
+        (job.folder / "model.pt").write_bytes(b"weights")
+        jobs.running = None  # as when it has finished
+        made.append(job)
+    kept = [j for j in made if j.folder.exists()]
+    assert kept == [made[0], *made[-KEEP:]] and list(jobs.jobs) == [j.id for j in kept]
