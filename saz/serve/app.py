@@ -224,7 +224,6 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
               "max_teach_mb": max_teach_mb}
     app.state.served = Served(predictor, str(model) if str(model) == "default" else str(resolve_model(model)), card, limits)
     _offline_docs(app)
-    add_teach_routes(app, TeachJobs(tmp_dir), max_upload_mb)
 
     @app.get("/api/health")
     def health() -> dict:
@@ -248,6 +247,8 @@ def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: st
         finally:
             path.unlink(missing_ok=True)
         return JSONResponse(result.to_dict(timeline))
+
+    add_teach_routes(app, TeachJobs(tmp_dir), max_upload_mb)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

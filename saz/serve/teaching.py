@@ -232,7 +232,7 @@ def add_teach_routes(app: FastAPI, teacher: TeachJobs, max_upload_mb: float) -> 
     """The teach endpoints of ``app``, whose ``app.state.served`` is the :class:`Served` model (now: the model it starts with)."""
     started: Served = app.state.served
 
-    @app.post("/api/teach", status_code=202, openapi_extra=TEACH_BODY)
+    @app.post("/api/teach", status_code=202, openapi_extra=TEACH_BODY, summary="Teach from recordings")
     async def start(request: Request, base: str = "server", seed: int = 0) -> JSONResponse:
         """Teach the uploaded recordings (one 'instrument' field per 'file' field) on the model the server
         was started with ('server') or the bundled 'default'."""
@@ -253,18 +253,18 @@ def add_teach_routes(app: FastAPI, teacher: TeachJobs, max_upload_mb: float) -> 
         teacher.start(job, source, seed)
         return JSONResponse(job.status(served), status_code=202, headers={"Location": f"/api/teach/{job.id}"})
 
-    @app.get("/api/teach/{job_id}")
+    @app.get("/api/teach/{job_id}", summary="Teach job")
     def status(job_id: str) -> dict:
         """How far the job is: its stage and fraction, the recordings skipped, and once done what it taught."""
         return teacher.get(job_id).status(app.state.served)
 
-    @app.get("/api/teach/{job_id}/model.pt")
+    @app.get("/api/teach/{job_id}/model.pt", summary="Taught model")
     def model(job_id: str) -> FileResponse:
         """The taught checkpoint (``saz predict --model``, ``saz serve --model``)."""
         return FileResponse(_done(teacher.get(job_id)).model, media_type="application/octet-stream",
                             filename=f"saz-taught-{job_id}.pt")
 
-    @app.post("/api/teach/{job_id}/use")
+    @app.post("/api/teach/{job_id}/use", summary="Serve the taught model")
     async def use(job_id: str) -> dict:
         """Serve the taught model from now on; answers what ``GET /api/model`` now says."""
         job = _done(teacher.get(job_id))
