@@ -85,7 +85,7 @@ def test_teaching_reports_progress_scores_the_check_and_what_it_skipped(taught, 
     assert list(rows) == ["kamancheh", "reed"] and all(c["kind"] == "new" and c["recordings"] == 3 for c in rows.values())
     assert all(0 <= c["ap"] <= 1 and 0 <= c["f1"] <= 1 for c in rows.values())
     assert rows["kamancheh"]["line"].startswith("kamancheh        new       3 rec.  CV AP ")
-    assert status["check"]["line"].startswith(f"no forgetting ({status['check']['clips']} check clips)")
+    assert status["check"]["lines"][0].startswith(f"no forgetting ({status['check']['clips']} of your clips, ")
     assert status["check"]["max_change"] < 1e-4
     assert status["skipped"] == ["broken.wav: not audio or corrupt header (.wav file that libsndfile cannot parse)"]
     assert status["instruments"] == {"kamancheh": 3, "reed": 4}
@@ -224,7 +224,7 @@ def test_the_page_teaches_two_instruments_and_offers_the_model(server, taught, b
     cells = [r.locator("td").all_inner_texts() for r in page.locator("#teach-table tbody tr").all()]
     assert [c[:3] for c in cells] == [["wind", "new", "3"], ["bow", "new", "3"]]
     assert all(0 <= float(c[3]) <= 1 and 0 <= float(c[4]) <= 1 for c in cells)
-    assert page.inner_text("#teach-check").startswith("No forgetting (")
+    assert page.inner_text("#teach-check").startswith("no forgetting (")
     assert page.inner_text("#teach-status") == "Taught wind, bow."
     said = page.evaluate("window.said")
     assert said[0] == "Uploading the recordings…" and any(s.startswith("Teaching: ") for s in said), said

@@ -24,12 +24,13 @@ def teach(
     from saz.models.checkpoint import CheckpointError
     from saz.teach import TeachError
     from saz.teach import teach as run
-    from saz.teach.summary import check_line, class_line
+    from saz.teach.summary import class_line
 
     with reported(TeachError, CheckpointError, OSError):
         result = run(examples, base=base, negatives=negatives, seed=seed, progress=progress, on_skip=failed)
         path = result.checkpoint.save(out)
     for row in result.classes:
         console.print(class_line(row))
-    console.print(check_line(result.check))
+    for line in result.check["lines"]:
+        console.print(line)
     console.print(f"taught model -> {path}")

@@ -84,8 +84,7 @@ def taught_notes(info: dict) -> list[str]:
         notes.append(f"  {r['class']} ({r.get('kind')}, as {', '.join(r.get('given_as', []))}): {r['recordings']} "
                      f"recordings, {r['windows']} windows; {scores}; so few recordings make these rough estimates")
     if check := info.get("forgetting_check"):
-        notes.append(f"no-forgetting check on {check['clips']} clips: base classes' probabilities changed by at most "
-                     f"{check['max_change']:.1e}, macro F1 against the base's decisions {check['macro_f1_change']:+.3f}")
+        notes += check["lines"]
     return notes
 
 

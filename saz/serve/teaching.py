@@ -35,7 +35,7 @@ from saz.prediction import load_predictor
 from saz.serve.served import Served
 from saz.serve.uploads import save
 from saz.teach import TeachError, plan_classes, teach
-from saz.teach.summary import check_line, class_line
+from saz.teach.summary import class_line
 
 KEEP = 4  # finished jobs whose checkpoints are kept (besides the one served)
 NAME_MAX = 64  # characters of an instrument name
@@ -101,7 +101,7 @@ class TeachJob:
                "instruments": self.instruments, "skipped": self.skipped, "error": self.error}
         if self.state == "done":
             out |= {"classes": [row | {"threshold": round(row["threshold"], 4), "line": class_line(row)} for row in self.classes or []],
-                    "check": (self.check or {}) | {"line": check_line(self.check or {})},
+                    "check": self.check,
                     "model": f"/api/teach/{self.id}/model.pt", "use": f"/api/teach/{self.id}/use",
                     "in_use": served.taught_by == self.id}
         return jsonable(out)

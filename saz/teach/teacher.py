@@ -21,6 +21,7 @@ from saz.models.taught import Taught
 from saz.prediction import load_predictor
 from saz.progress import track
 from saz.teach import heads
+from saz.teach.checkset import BACKGROUND_FILE, ClipSet, decision_agreement, forgetting_check
 from saz.teach.examples import (
     Items,
     TeachError,
@@ -149,24 +150,35 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def forgetting_check(base: Predictor, taught: Predictor, X: np.ndarray, refined: list[int]) -> dict[str, Any]:
-    """How the base's classes changed on the check features ``X``: the largest probability change of
-    the classes not refined, and the macro F1 of the taught model's decisions against the base's own."""
-    p0, p1 = base.probabilities(X), taught.probabilities(X)[:, : len(base.vocab)]
-    keep = [j for j in range(p0.shape[1]) if j not in refined]
-    d0, d1 = p0 >= base.thresholds, p1 >= base.thresholds
-    tp, fp, fn = (d0 & d1).sum(0), (~d0 & d1).sum(0), (d0 & ~d1).sum(0)
-    f1 = np.where(tp + fp + fn > 0, 2 * tp / np.maximum(1, 2 * tp + fp + fn), 1.0)
-    return {"clips": len(X), "max_change": float(np.abs(p1 - p0)[:, keep].max()) if keep and len(X) else 0.0,
-            "macro_f1_change": float(f1[keep].mean() - 1.0) if keep else 0.0,
-            "refined_macro_f1_change": float(f1[refined].mean() - 1.0) if refined else None}
+@torch.no_grad()
+def _with_background(base: Predictor, model: Taught, classes: list[str], items: Items,
+                     Z: np.ndarray) -> tuple[np.ndarray, Items]:
+    """The embeddings and labels of ``items`` with the shipped background clips added when the base
+    reads their features (:mod:`saz.teach.checkset`): ensembles of the base's music, where a refined
+    class has its label and a new class is absent. The joined items carry no waveforms: from here
+    on everything works on embeddings."""
+    bg = ClipSet.load(BACKGROUND_FILE)
+    if not bg.fits(base):
+        return Z, items
+    cols = [bg.classes.index(c) if c in bg.classes else -1 for c in classes]
+    labels = np.stack([np.nan_to_num(bg.y[:, c]) if c >= 0 else np.zeros(len(bg.y), np.float32) for c in cols], 1)
+    Zb = np.concatenate([model.embed(torch.from_numpy(bg.X[i:i + 32])).numpy() for i in range(0, len(bg.X), 32)])
+    names = [f"background:{i}" for i in range(len(bg.X))]
+    joined = Items(np.zeros((0, 0), np.float32), np.concatenate([items.labels, labels]), [*items.primary, *names],
+                   [*items.parts, *(frozenset([r]) for r in names)], np.concatenate([items.mixed, np.ones(len(names), bool)]))
+    return np.concatenate([Z, Zb]), joined
 
 
-def _check_set(items: Items, feature: Feature, seed: int) -> np.ndarray:
-    """Features of up to :data:`CHECK_CLIPS` items, solo and mixed, chosen at random."""
+def _forgetting(base: Predictor, taught: Checkpoint, items: Items, feature: Feature, refined: list[int],
+                seed: int) -> dict[str, Any]:
+    """The no-forgetting check: on the shipped check set when the base reads its features (the
+    default does), else on up to :data:`CHECK_CLIPS` of the user's own clips against the base's decisions."""
+    check = ClipSet.load()
+    if check.fits(base):
+        return forgetting_check(base, Predictor(taught), check, refined)
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(len(items.waves), min(CHECK_CLIPS, len(items.waves)), replace=False))
-    return feature(items.waves[chosen])
+    return decision_agreement(base, Predictor(taught), feature(items.waves[chosen]), refined)
 
 
 def teach(examples: str | os.PathLike, base: str | os.PathLike = "default", negatives: str | os.PathLike | None = None,
@@ -195,17 +207,18 @@ def teach(examples: str | os.PathLike, base: str | os.PathLike = "default", nega
     items = join(solo, mixed_items(solo, classes, seed))
     model = taught_model(ckpt, len(vocab), targets)
     stage("embedding", 0.0)
-    Z = embed(model, feature, items.waves, progress, on_stage=on_stage)
+    Z, trained = _with_background(base_pred, model, classes, items, embed(model, feature, items.waves, progress,
+                                                                          on_stage=on_stage))
     stage("cross-validating", 0.0)
     Zs = (Z - Z.mean(0)) / (Z.std(0) + 1e-5)
-    cv_t, scores = heads.scores(heads.out_of_fold(Zs, items, heads.folds(items, classes, seed)), items, classes)
-    _install_heads(model, Z, items, targets, np.asarray(ckpt.thresholds), cv_t)
+    cv_t, scores = heads.scores(heads.out_of_fold(Zs, trained, heads.folds(trained, classes, seed)), trained, classes)
+    _install_heads(model, Z, trained, targets, np.asarray(ckpt.thresholds), cv_t)
     info = _info(ckpt, examples, plan, scores, targets, vocab, time.process_time() - start)
     new_t = np.asarray([cv_t[targets.index(t)] for t in range(len(ckpt.vocabulary), len(vocab))])
     taught = _checkpoint(ckpt, model, vocab, new_t, info)
     refined = [t for t in targets if t < len(ckpt.vocabulary)]
     stage("checking", 0.0)
-    check = forgetting_check(base_pred, Predictor(taught), _check_set(items, feature, seed), refined)
+    check = _forgetting(base_pred, taught, items, feature, refined, seed)
     taught = dataclasses.replace(taught, info={**taught.info, "forgetting_check": check})
     return TeachResult(taught, scores, check)
 
