@@ -179,6 +179,23 @@ def chromium() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def browser(chromium, tmp_path_factory):
+    """Headless Chromium (Debian's, :func:`conftest.chromium`), through Playwright, whose
+    microphone (asking no permission) plays examples/ensemble.ogg and which plays audio without a click."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[dev]'")
+    microphone = tmp_path_factory.mktemp("microphone") / "ensemble.wav"
+    sf.write(microphone, *sf.read(EXAMPLES / "ensemble.ogg"))
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone}"])
+        yield browser
+        browser.close()
+
+
 def run_saz(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the saz command line in a subprocess, as a user would (the end-to-end tests only)."""
     return subprocess.run([sys.executable, "-m", "saz.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd,

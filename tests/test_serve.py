@@ -413,23 +413,6 @@ def test_a_malformed_body_gets_400_in_one_line(server, case):
     assert leftovers(tmp) == []
 
 
-@pytest.fixture(scope="module")
-def browser(chromium, tmp_path_factory):
-    """Headless Chromium (Debian's, :func:`conftest.chromium`), through Playwright, whose
-    microphone (asking no permission) plays examples/ensemble.ogg and which plays audio without a click."""
-    playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install -e '.[dev]'")
-    microphone = tmp_path_factory.mktemp("microphone") / "ensemble.wav"
-    sf.write(microphone, *sf.read(EXAMPLES / "ensemble.ogg"))
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={microphone}"])
-        yield browser
-        browser.close()
-
-
 def test_a_form_on_another_site_cannot_make_the_server_work(server, browser):
     """Cross-site request forgery as a browser does it: a page of another origin whose form posts
     a recording to the server (multipart/form-data needs no CORS preflight). The browser sends the
@@ -689,7 +672,7 @@ def test_the_vocabulary_is_one_click_away_and_beside_every_answer(server, page):
     note = page.inner_text("#known")
     assert note.startswith(f"The model only knows {len(model['classes'])} instruments")
     assert "tar, setar, kamancheh, ney, oud, tonbak, daf are not among them; santur is scored as dulcimer." in note
-    assert note.endswith("To add yours, teach it from a few recordings: saz teach.")
+    assert note.endswith("To add yours, teach it from a few recordings: saz teach, or below.")
     assert not page.locator("#vocabulary").evaluate("d => d.open")
     page.click("#known-count")
     assert page.locator("#vocabulary").evaluate("d => d.open")

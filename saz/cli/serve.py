@@ -14,6 +14,8 @@ def serve(
     port: int = typer.Option(8000),
     model: str = typer.Option("default", "--model", "-m", help="'default' (bundled) or a checkpoint file."),
     max_upload_mb: float = typer.Option(100.0, help="Uploads above this size get 413."),
+    max_teach_mb: float = typer.Option(500.0, help="A teach request's recordings together above this size get 413 "
+                                       "(each one: --max-upload-mb)."),
     max_seconds: float = typer.Option(600.0, min=1.0, help="Recordings longer than this get 413 (from the header, "
                                       "before decoding, and while decoding)."),
     max_jobs: int = typer.Option(2, min=1, help="Predictions running at once, each on a worker thread."),
@@ -31,6 +33,6 @@ def serve(
 
     with reported(CheckpointError):
         application = create_app(model, max_upload_mb, max_seconds=max_seconds, max_jobs=max_jobs, max_queue=max_queue,
-                                 trust=trust)
+                                 trust=trust, max_teach_mb=max_teach_mb)
     err.print(f"saz serving on http://{host}:{port}/ (API docs: http://{host}:{port}/docs)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

@@ -24,13 +24,13 @@ def teach(
     from saz.models.checkpoint import CheckpointError
     from saz.teach import TeachError
     from saz.teach import teach as run
+    from saz.teach.summary import class_line
 
     with reported(TeachError, CheckpointError, OSError):
         result = run(examples, base=base, negatives=negatives, seed=seed, progress=progress, on_skip=failed)
         path = result.checkpoint.save(out)
-    for r in result.classes:
-        cv = "no CV (one recording)" if r["ap"] is None else f"CV AP {r['ap']:.2f} F1 {r['f1']:.2f}"
-        console.print(f"{r['class']:<16} {r['kind']:<7} {r['recordings']:>3} rec.  {cv}  threshold {r['threshold']:.2f}")
+    for row in result.classes:
+        console.print(class_line(row))
     for line in result.check["lines"]:
         console.print(line)
     console.print(f"taught model -> {path}")

@@ -1,10 +1,12 @@
-"""FastAPI app: ``POST /api/predict``, ``GET /api/health``, ``GET /api/model``, the page at ``/``.
+"""FastAPI app: ``POST /api/predict``, ``GET /api/health``, ``GET /api/model``, the page at ``/``,
+and teaching from uploads (``/api/teach``, :mod:`saz.serve.teaching`).
 
-The model loads once when the app is created. A prediction runs in a worker thread so the
-event loop keeps answering (health checks, other uploads). The recording arrives as FastAPI's
+The model loads once when the app is created (a taught one can replace it:
+:class:`saz.serve.served.Served`). A prediction runs in a worker thread so the event loop keeps
+answering (health checks, other uploads). The recording arrives as FastAPI's
 ``UploadFile`` (Starlette spools it: in memory up to 1 MB, then in an anonymous temporary file);
 the request body is counted as it arrives and refused with 413 once it passes ``max_upload_mb``
-(and room for the multipart framing), without reading the rest. The upload is then copied in
+(and room for the multipart framing), without reading the rest (:mod:`saz.serve.uploads`). The upload is then copied in
 chunks to a private temporary file named with its extension, which the model reads and which is
 removed after every request, whether it succeeded or failed.
 
@@ -27,9 +29,7 @@ format (:class:`saz.audio.AudioFormatError`), 422 for audio that is corrupt or u
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, TypeVar
 from urllib.parse import urlsplit
@@ -41,12 +41,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from saz._version import __version__
 from saz.audio import AudioError, AudioFormatError
 from saz.prediction import RecordingTooLong, check_length, default_card, load_predictor, predict_many, resolve_model
-from saz.vocabulary import outside
+from saz.serve.served import Served
+from saz.serve.teaching import TeachJobs, add_teach_routes
+from saz.serve.uploads import BodyLimit, UploadTooLarge, save
 
 if TYPE_CHECKING:
     from saz.prediction import Prediction, Predictor
@@ -55,18 +57,8 @@ T = TypeVar("T")
 STATIC = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"(?:[a-z0-9_-][a-z0-9_.-]*/)?[a-z0-9_-][a-z0-9_.-]*")  # a file of static/ or of a folder in it
 SWAGGER = "/static/swagger-ui/"
-CHUNK = 1 << 16  # bytes copied at a time from the upload to the file the model reads
-FRAMING = 64 * 1024  # room in a request body for the multipart boundaries and headers around the file
 RETRY_AFTER = 5  # seconds a client turned away as the server is busy is asked to wait
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # the methods that make the server do something
-
-
-class UploadTooLarge(HTTPException):
-    """An upload over the server's limit (413). An ``HTTPException``, so that FastAPI passes it on
-    when it is raised while the body is being parsed."""
-
-    def __init__(self, limit_mb: float):
-        super().__init__(status_for(self), f"upload larger than the limit of {limit_mb:g} MB")
 
 
 class ServerBusy(HTTPException):
@@ -89,33 +81,6 @@ def status_for(error: BaseException) -> int:
     """The HTTP status of a request refused with ``error``: that of the nearest of its classes in
     :data:`STATUS` (500 for none)."""
     return next((STATUS[c] for c in type(error).__mro__ if c in STATUS), 500)
-
-
-class BodyLimit:
-    """ASGI middleware refusing a request body over ``limit`` bytes with 413: at once when its
-    Content-Length says so, else as soon as the bytes received pass it (the rest is not read)."""
-
-    def __init__(self, app: ASGIApp, limit: int, limit_mb: float):
-        self.app, self.limit, self.limit_mb = app, limit, limit_mb
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            error = UploadTooLarge(self.limit_mb)
-            return await JSONResponse({"detail": error.detail}, status_code=error.status_code)(scope, receive, send)
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise UploadTooLarge(self.limit_mb)
-            return message
-
-        await self.app(scope, counted, send)
 
 
 def cross_site_origin(headers: Headers) -> str | None:
@@ -169,30 +134,6 @@ class Jobs:
         if load["running"] >= self.limiter.total_tokens and load["waiting"] >= self.waiting:
             raise ServerBusy(load["running"], load["waiting"])
         return await anyio.to_thread.run_sync(work, limiter=self.limiter)
-
-
-def _safe_suffix(filename: str | None) -> str:
-    """The upload's extension when it is a plain one (decoding and its messages use it), else none."""
-    suffix = Path(filename or "").suffix.lower()
-    return suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ""
-
-
-async def _save(upload: UploadFile, limit: int, limit_mb: float, tmp_dir: str | None) -> Path:
-    """Copy ``upload`` in chunks to a private temporary file named with its extension; past
-    ``limit`` bytes the file is removed and :class:`UploadTooLarge` raised."""
-    fd, name = tempfile.mkstemp(prefix="saz-upload-", suffix=_safe_suffix(upload.filename), dir=tmp_dir)
-    path, size = Path(name), 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := await upload.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise UploadTooLarge(limit_mb)
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _check_parameters(predictor: Predictor, threshold: float | None, profile: str | None) -> None:
@@ -249,20 +190,6 @@ async def _predict_upload(path: Path, name: str, predictor: Predictor, jobs: Job
     return result
 
 
-def describe(predictor: Predictor, card: str) -> dict:
-    """What ``GET /api/model`` says of the model: its classes and thresholds; each threshold
-    profile's description and per-class thresholds, those ``/api/predict`` applies at the model's
-    window, to the 4 decimals of its probabilities (so that a page reads one answer's probabilities
-    with any profile); the instruments of Iranian classical music it has no class for, and those it
-    scores under another name (:func:`saz.vocabulary.outside`); its card."""
-    missing, scored_as = outside(predictor.vocab)
-    profiles = {name: {"about": text, "thresholds": [round(float(t), 4) for t in predictor.thresholds_for(name, predictor.seconds)]}
-                for name, text in predictor.profiles.items()}
-    return {"name": predictor.name, "version": __version__, "classes": list(predictor.vocab.names),
-            "thresholds": [float(t) for t in predictor.thresholds], "profiles": profiles,
-            "window_seconds": predictor.seconds, "not_in_vocabulary": missing, "scored_as": scored_as, "card": card}
-
-
 def _offline_docs(app: FastAPI) -> None:
     """``GET /docs``: Swagger UI from the files vendored in ``static/swagger-ui`` (FastAPI's own
     page loads them from a CDN, and so is blank without a network)."""
@@ -276,47 +203,52 @@ def _offline_docs(app: FastAPI) -> None:
 
 
 def create_app(model: str = "default", max_upload_mb: float = 100.0, tmp_dir: str | None = None,
-               max_seconds: float = 600.0, max_jobs: int = 2, max_queue: int = 8, trust: bool = False) -> FastAPI:
+               max_seconds: float = 600.0, max_jobs: int = 2, max_queue: int = 8, trust: bool = False,
+               max_teach_mb: float = 500.0) -> FastAPI:
     """The app, with ``model`` loaded now (a bad model fails here, not on the first request; a
     pickled estimator is refused unless ``trust``, :func:`saz.prediction.load_predictor`).
-    Uploads over ``max_upload_mb`` and recordings over ``max_seconds`` get 413; ``max_jobs``
-    predictions run at once and ``max_queue`` more wait, beyond which requests get 503."""
+    Uploads over ``max_upload_mb`` (a teach request's recordings together: ``max_teach_mb``) and
+    recordings over ``max_seconds`` get 413; ``max_jobs`` predictions run at once and ``max_queue``
+    more wait, beyond which requests get 503. A teach job's files go under ``tmp_dir``."""
     predictor = load_predictor(model, trust)
-    limit = int(max_upload_mb * 1024 * 1024)
     app = FastAPI(title="saz", version=__version__, docs_url=None, redoc_url=None,
-                  description="Which instruments play in a recording, how sure, and when.")
-    app.add_middleware(BodyLimit, limit=limit + FRAMING, limit_mb=max_upload_mb)
+                  description="Which instruments play in a recording, how sure, and when; teach it yours.")
+    app.add_middleware(BodyLimit, limit_mb=max_upload_mb, wider={"/api/teach": max_teach_mb})
     app.add_middleware(SameOrigin)
     for error in (AudioError, BadParameter):
         app.add_exception_handler(error, _refused)
     app.add_exception_handler(RequestValidationError, _unreadable_body)
     app.state.jobs = jobs = Jobs(max_jobs, max_queue)
     card = default_card() if str(model) == "default" else f"Checkpoint {resolve_model(model)}"
-    about = describe(predictor, card) | {"max_upload_mb": max_upload_mb, "max_seconds": max_seconds,
-                                         "max_jobs": max_jobs, "max_queue": max_queue}
+    limits = {"max_upload_mb": max_upload_mb, "max_seconds": max_seconds, "max_jobs": max_jobs, "max_queue": max_queue,
+              "max_teach_mb": max_teach_mb}
+    app.state.served = Served(predictor, str(model) if str(model) == "default" else str(resolve_model(model)), card, limits)
     _offline_docs(app)
 
     @app.get("/api/health")
     def health() -> dict:
-        return {"status": "ok", "model": predictor.name, "jobs": jobs.load()}
+        return {"status": "ok", "model": app.state.served.predictor.name, "jobs": jobs.load()}
 
     @app.get("/api/model")
     def model_info() -> dict:
-        return about
+        return app.state.served.about
 
     @app.post("/api/predict")
     async def predict(request: Request, file: UploadFile | None = File(None, description="The recording."),
                       threshold: float | None = None, profile: str | None = None,
                       timeline: bool = True) -> JSONResponse:
+        predictor = app.state.served.predictor  # this request's model, should a taught one replace it meanwhile
         _check_parameters(predictor, threshold, profile)
         if file is None:
             raise _missing_file(request)
-        path = await _save(file, limit, max_upload_mb, tmp_dir)
+        path = await save(file, max_upload_mb, tmp_dir)
         try:
             result = await _predict_upload(path, file.filename or "upload", predictor, jobs, max_seconds, threshold, profile)
         finally:
             path.unlink(missing_ok=True)
         return JSONResponse(result.to_dict(timeline))
+
+    add_teach_routes(app, TeachJobs(tmp_dir), max_upload_mb)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

@@ -34,6 +34,7 @@ from saz.teach.examples import (
 from saz.vocabulary import resolve_name
 
 CHECK_CLIPS = 64  # clips of the no-forgetting check
+Stage = Callable[[str, float], None]  # told (stage, fraction of it done) as a run goes
 
 
 @dataclass
@@ -92,11 +93,16 @@ def taught_model(base: Checkpoint, n_classes: int, targets: list[int]) -> Taught
 
 
 @torch.no_grad()
-def embed(model: Taught, feature: Feature, waves: np.ndarray, progress: bool, batch: int = 32) -> np.ndarray:
-    """Clip embeddings of ``waves`` by the frozen base (a progress bar: this is the long part)."""
+def embed(model: Taught, feature: Feature, waves: np.ndarray, progress: bool, batch: int = 32,
+          on_stage: Stage | None = None) -> np.ndarray:
+    """Clip embeddings of ``waves`` by the frozen base (a progress bar, and ``on_stage("embedding",
+    fraction)`` after each batch: this is the long part)."""
     chunks = range(0, len(waves), batch)
-    out = [model.embed(torch.from_numpy(feature(waves[i:i + batch]))).numpy()
-           for i in track(chunks, "embedding", total=len(chunks), enabled=progress)]
+    out = []
+    for k, i in enumerate(track(chunks, "embedding", total=len(chunks), enabled=progress)):
+        out.append(model.embed(torch.from_numpy(feature(waves[i:i + batch]))).numpy())
+        if on_stage is not None:
+            on_stage("embedding", (k + 1) / len(chunks))
     return np.concatenate(out) if out else np.zeros((0, model.embed_mean.numel()), np.float32)
 
 
@@ -176,9 +182,14 @@ def _forgetting(base: Predictor, taught: Checkpoint, items: Items, feature: Feat
 
 
 def teach(examples: str | os.PathLike, base: str | os.PathLike = "default", negatives: str | os.PathLike | None = None,
-          seed: int = 0, progress: bool = True, on_skip: Callable[[str], None] = print) -> TeachResult:
+          seed: int = 0, progress: bool = True, on_skip: Callable[[str], None] = print,
+          on_stage: Stage | None = None) -> TeachResult:
     """Teach ``base`` the instruments of ``examples`` (see :mod:`saz.teach`); unreadable recordings are
-    reported by ``on_skip`` and left out. TeachError for examples that teach nothing."""
+    reported by ``on_skip`` and left out. ``on_stage``, if given, is told each stage as it starts
+    (reading, embedding, cross-validating, checking) and the embedding's fraction done (the web
+    app's progress). TeachError for examples that teach nothing."""
+    stage = on_stage or (lambda name, done: None)
+    stage("reading", 0.0)
     start = time.process_time()
     base_pred = load_predictor(base)
     ckpt = base_pred.checkpoint
@@ -195,7 +206,10 @@ def teach(examples: str | os.PathLike, base: str | os.PathLike = "default", nega
     solo = solo_items(rows, classes, feature.sr, ckpt.seconds, on_skip)
     items = join(solo, mixed_items(solo, classes, seed))
     model = taught_model(ckpt, len(vocab), targets)
-    Z, trained = _with_background(base_pred, model, classes, items, embed(model, feature, items.waves, progress))
+    stage("embedding", 0.0)
+    Z, trained = _with_background(base_pred, model, classes, items, embed(model, feature, items.waves, progress,
+                                                                          on_stage=on_stage))
+    stage("cross-validating", 0.0)
     Zs = (Z - Z.mean(0)) / (Z.std(0) + 1e-5)
     cv_t, scores = heads.scores(heads.out_of_fold(Zs, trained, heads.folds(trained, classes, seed)), trained, classes)
     _install_heads(model, Z, trained, targets, np.asarray(ckpt.thresholds), cv_t)
@@ -203,6 +217,7 @@ def teach(examples: str | os.PathLike, base: str | os.PathLike = "default", nega
     new_t = np.asarray([cv_t[targets.index(t)] for t in range(len(ckpt.vocabulary), len(vocab))])
     taught = _checkpoint(ckpt, model, vocab, new_t, info)
     refined = [t for t in targets if t < len(ckpt.vocabulary)]
+    stage("checking", 0.0)
     check = _forgetting(base_pred, taught, items, feature, refined, seed)
     taught = dataclasses.replace(taught, info={**taught.info, "forgetting_check": check})
     return TeachResult(taught, scores, check)
