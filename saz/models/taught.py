@@ -61,7 +61,7 @@ class Taught(TorchModel):
 
     def __init__(self, input_shape: tuple[int, ...], n_classes: int, members: Sequence[dict[str, Any]] = (),
                  norm_shapes: Sequence[Sequence[int] | None] = (), combine: str = "mean",
-                 targets: Sequence[int] = (), **hparams: Any):
+                 targets: Sequence[int] = (), with_probabilities: bool = False, **hparams: Any):
         members = [dict(m) for m in members] or [_solo(input_shape, n_classes)]
         targets = [int(t) for t in targets]
         norm_shapes = list(norm_shapes) or [None] * len(members)
@@ -71,10 +71,10 @@ class Taught(TorchModel):
         if sorted(t for t in targets if t >= n_base) != list(range(n_base, n_classes)) or any(t < 0 for t in targets):
             raise ValueError(f"taught: targets {targets} do not feed classes {n_base}..{n_classes - 1} once each")
         super().__init__(input_shape, n_classes, members=members, norm_shapes=norm_shapes, combine=combine,
-                         targets=targets, **hparams)
+                         targets=targets, with_probabilities=with_probabilities, **hparams)
         self.members = nn.ModuleList(_Member(m, s) for m, s in zip(members, norm_shapes))
-        self.n_base, self.combine, self.targets = n_base, combine, targets
-        dim = sum(2 * m["hparams"].get("width", 128) for m in members)
+        self.n_base, self.combine, self.targets, self.with_probabilities = n_base, combine, targets, with_probabilities
+        dim = sum(2 * m["hparams"].get("width", 128) + (n_base if with_probabilities else 0) for m in members)
         self.register_buffer("embed_mean", torch.zeros(dim))
         self.register_buffer("embed_std", torch.ones(dim))
         self.head = nn.Linear(dim, len(targets))
@@ -91,22 +91,31 @@ class Taught(TorchModel):
             cols[t] = heads[j] if cols[t] is None else torch.maximum(cols[t], heads[j])
         return torch.stack(cols, -1)
 
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Clip embeddings ``(B, dim)``: per member, the mean and the maximum of its frame features over time."""
-        feats = [m.frames(x)[0] for m in self.members]
-        return torch.cat([torch.cat([h.mean(1), h.amax(1)], -1) for h in feats], -1)
+    def _embedding(self, h: torch.Tensor, p: torch.Tensor, w: torch.Tensor, features_only: bool = False) -> torch.Tensor:
+        """One member's clip embedding: the mean and maximum of its frame features ``h`` over time
+        and, ``with_probabilities`` (unless ``features_only``), the logits of its attention-pooled
+        class probabilities."""
+        parts = [h.mean(1), h.amax(1)]
+        if self.with_probabilities and not features_only:
+            parts.append(torch.logit((w * p).sum(1), eps=EPS))
+        return torch.cat(parts, -1)
+
+    def embed(self, x: torch.Tensor, features_only: bool = False) -> torch.Tensor:
+        """Clip embeddings ``(B, dim)`` of every member, concatenated; ``features_only``: without the
+        base's class probabilities (the plain frame-feature embedding baselines compare on)."""
+        return torch.cat([self._embedding(*m.frames(x), features_only=features_only) for m in self.members], -1)
 
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
         """Clip probabilities ``(B, n_classes)``: the base's (attention-pooled, joined) and the heads'."""
         parts = [m.frames(x) for m in self.members]
         base = self._join([(w * p).sum(1) for _, p, w in parts])
-        z = torch.cat([torch.cat([h.mean(1), h.amax(1)], -1) for h, _, _ in parts], -1)
-        return self._merge(base, z)
+        return self._merge(base, torch.cat([self._embedding(*part) for part in parts], -1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.logit(self.probabilities(x), eps=EPS)
 
     def frame_logits(self, x: torch.Tensor) -> torch.Tensor:
         parts = [m.frames(x) for m in self.members]
-        z = torch.cat([torch.cat([h, h], -1) for h, _, _ in parts], -1)
+        z = torch.cat([torch.cat([h, h, *([torch.logit(p, eps=EPS)] if self.with_probabilities else [])], -1)
+                       for h, p, _ in parts], -1)
         return torch.logit(self._merge(self._join([p for _, p, _ in parts]), z), eps=EPS)

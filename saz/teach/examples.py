@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from saz import audio
+from saz.synth.acoustics import AcousticsConfig, master, place
 from saz.synth.mix import activity, mix
 
 NEGATIVE = ""  # the instrument of a negative recording: none of the taught classes
@@ -116,9 +117,12 @@ def solo_items(examples: pd.DataFrame, classes: list[str], sr: int, seconds: flo
                  np.zeros(len(primary), bool))
 
 
-def mixed_items(solo: Items, classes: list[str], seed: int, per_window: int = 1) -> Items:
-    """Each positive window of ``solo`` mixed with one or two windows of other instruments'
-    recordings or negatives, at random levels; labels say which taught classes are audible."""
+def mixed_items(solo: Items, classes: list[str], seed: int, per_window: int = 1,
+                acoustics: AcousticsConfig | None = None, sr: int = 22050) -> Items:
+    """Each positive window of ``solo`` mixed ``per_window`` times with one or two windows of other
+    instruments' recordings or negatives, at random levels; labels say which taught classes are
+    audible. With ``acoustics``, the stems are placed in a room and the labelled mix is mastered as
+    a record (:mod:`saz.synth.acoustics`: reverb, EQ, noise, codecs, level)."""
     rng = np.random.default_rng(seed)
     who = solo.labels.argmax(1) + (solo.labels.sum(1) > 0) - 1  # class index, -1 for a negative
     waves, labels, primary, parts = [], [], [], []
@@ -128,9 +132,11 @@ def mixed_items(solo: Items, classes: list[str], seed: int, per_window: int = 1)
             continue
         chosen = _distinct(rng, others, who, int(rng.integers(1, 3)))
         stems = {classes[who[i]]: solo.waves[i]} | {_stem(classes, who[j], k): solo.waves[j] for k, j in enumerate(chosen)}
+        if acoustics is not None:
+            stems = place(stems, sr, rng, acoustics)
         y, scales = mix(stems, rng)
-        waves.append(y)
-        labels.append(activity(stems, scales, y, classes)[1])
+        labels.append(activity(stems, scales, y, classes, sr=sr)[1])  # before mastering, as saz.synth.render labels
+        waves.append(master(y, sr, rng, acoustics) if acoustics is not None else y)
         primary.append(solo.primary[i])
         parts.append(frozenset([solo.primary[i], *(solo.primary[j] for j in chosen)]))
     if not waves:

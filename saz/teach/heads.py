@@ -20,14 +20,15 @@ from saz.teach.examples import Items
 MAX_FOLDS = 5
 
 
-def fit_heads(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fit_heads(Z: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Weights ``(classes, dim)`` and biases of one balanced logistic regression per class on standardised
-    embeddings ``Z``; a class without both positives and negatives gets a head that never fires."""
+    embeddings ``Z`` (items weighted by ``weight``); a class without both positives and negatives gets
+    a head that never fires."""
     W, b = np.zeros((y.shape[1], Z.shape[1]), np.float32), np.full(y.shape[1], -10.0, np.float32)
     for j in range(y.shape[1]):
         t = y[:, j] >= 0.5
         if t.any() and not t.all():
-            lr = LogisticRegression(C=0.1, class_weight="balanced", max_iter=500).fit(Z, t)
+            lr = LogisticRegression(C=0.1, class_weight="balanced", max_iter=500).fit(Z, t, sample_weight=weight)
             W[j], b[j] = lr.coef_[0], lr.intercept_[0]
     return W, b
 
@@ -48,13 +49,14 @@ def folds(items: Items, classes: list[str], seed: int) -> dict[str, int]:
     return {r: i % k for recs in by_class.values() for i, r in enumerate(rng.permutation(recs))}
 
 
-def out_of_fold(Z: np.ndarray, items: Items, fold_of: dict[str, int]) -> np.ndarray:
-    """Probabilities ``(n, classes)`` of each item from heads trained without any recording of its fold."""
+def out_of_fold(Z: np.ndarray, items: Items, fold_of: dict[str, int], weight: np.ndarray | None = None) -> np.ndarray:
+    """Probabilities ``(n, classes)`` of each item from heads trained (items weighted by ``weight``)
+    without any recording of its fold."""
     p = np.full(items.labels.shape, np.nan, np.float32)
     for f in sorted(set(fold_of.values())):
         test = np.array([fold_of[r] == f for r in items.primary])
         train = np.array([all(fold_of[r] != f for r in parts) for parts in items.parts])
-        W, b = fit_heads(Z[train], items.labels[train])
+        W, b = fit_heads(Z[train], items.labels[train], None if weight is None else weight[train])
         p[test] = _sigmoid(Z[test] @ W.T + b)
     return p
 
