@@ -22,13 +22,14 @@ MAX_FOLDS = 5
 
 def fit_heads(Z: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Weights ``(classes, dim)`` and biases of one balanced logistic regression per class on standardised
-    embeddings ``Z`` (items weighted by ``weight``); a class without both positives and negatives gets
+    embeddings ``Z`` (items weighted by ``weight``, ``(n, classes)``: each class its own); a class without
+    both positives and negatives gets
     a head that never fires."""
     W, b = np.zeros((y.shape[1], Z.shape[1]), np.float32), np.full(y.shape[1], -10.0, np.float32)
     for j in range(y.shape[1]):
         t = y[:, j] >= 0.5
         if t.any() and not t.all():
-            lr = LogisticRegression(C=0.1, class_weight="balanced", max_iter=500).fit(Z, t, sample_weight=weight)
+            lr = LogisticRegression(C=0.1, class_weight="balanced", max_iter=500).fit(Z, t, sample_weight=None if weight is None else weight[:, j])
             W[j], b[j] = lr.coef_[0], lr.intercept_[0]
     return W, b
 
