@@ -132,3 +132,18 @@ def test_a_base_without_frame_features_is_refused():
     fc = Checkpoint.from_model(build("fc", (64,), 3), get_feature("stats"), 2.0, Vocabulary.from_names("abc"), [0.5] * 3, None, {})
     with pytest.raises(TeachError, match="no saznet frame features"):
         base_members(fc)
+
+
+def test_a_class_the_base_decides_taught_from_one_recording_adds_no_seen_false_positive():
+    from saz.teach.heads import scores
+    from saz.teach.examples import Items
+
+    rng = np.random.default_rng(0)
+    primary = ["one"] * 4 + [f"neg{i}" for i in range(20)]
+    y = np.zeros((24, 2), np.float32)
+    y[:4] = 1.0  # one recording of both classes (the first refined, the second new)
+    p = np.concatenate([rng.uniform(0.6, 0.9, (4, 2)), rng.uniform(0.0, 0.7, (20, 2))]).astype(np.float32)
+    items = Items(np.zeros((0, 0), np.float32), y, primary, [frozenset([r]) for r in primary], np.zeros(24, bool))
+    thresholds, rows = scores(p, items, ["sitar", "erhu"], guarded=[True, False])
+    assert (p[4:, 0] < thresholds[0]).all() and thresholds[0] <= p[4:, 0].max() + 1e-6
+    assert thresholds[1] == 0.5 and rows[0]["ap"] is None and "every item without it" in rows[0]["note"]

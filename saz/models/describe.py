@@ -78,7 +78,7 @@ def taught_notes(info: dict) -> list[str]:
     rows = info.get("taught") or []
     notes = [f"taught from {info.get('examples')} on {info.get('base')} (cross-validation: {info.get('cv')}):"] if rows else []
     for r in rows:
-        scores = ("no cross-validation (one recording): threshold 0.5" if r.get("ap") is None else
+        scores = (r.get("note", "one recording: no cross-validation") if r.get("ap") is None else
                   f"CV AP {r['ap']:.2f} (solo {_score(r.get('ap_solo'))}, in mixtures {_score(r.get('ap_mixed'))}), "
                   f"F1 {r['f1']:.2f} at threshold {r['threshold']:.2f}")
         notes.append(f"  {r['class']} ({r.get('kind')}, as {', '.join(r.get('given_as', []))}): {r['recordings']} "

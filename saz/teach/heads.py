@@ -62,9 +62,12 @@ def out_of_fold(Z: np.ndarray, items: Items, fold_of: dict[str, int], weight: np
     return p
 
 
-def scores(p: np.ndarray, items: Items, classes: list[str]) -> tuple[np.ndarray, list[dict[str, Any]]]:
+def scores(p: np.ndarray, items: Items, classes: list[str], guarded: list[bool] | None = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Thresholds tuned for F1 on the out-of-fold probabilities ``p``, and each class's CV scores
-    (AP and F1 over all items, AP solo and in mixtures; None where a class has under 2 recordings)."""
+    (AP and F1 over all items, AP solo and in mixtures; None where a class has under 2 recordings).
+    A class taught from one recording has no CV of its positives: its threshold is 0.5, or, where
+    ``guarded`` (a class the base already decides), just above every item without it, so that the
+    head adds no false positive the out-of-fold scores can see."""
     y = items.labels
     thresholds = metrics.tune_thresholds(y, p)
     rows = []
@@ -73,9 +76,11 @@ def scores(p: np.ndarray, items: Items, classes: list[str]) -> tuple[np.ndarray,
         row: dict[str, Any] = {"class": name, "recordings": len(recs), "windows": int((y[~items.mixed, j] > 0).sum()),
                                "threshold": float(thresholds[j])}
         if len(recs) < 2:
-            thresholds[j] = 0.5
-            row.update(threshold=0.5, ap=None, f1=None, ap_solo=None, ap_mixed=None,
-                       note="one recording: no cross-validation, threshold 0.5")
+            guard = guarded is not None and guarded[j] and (y[:, j] < 0.5).any()
+            thresholds[j] = min(1.0, float(np.nextafter(p[y[:, j] < 0.5, j].max(), 1.0))) if guard else 0.5
+            row.update(threshold=float(thresholds[j]), ap=None, f1=None, ap_solo=None, ap_mixed=None,
+                       note="one recording: no cross-validation, threshold "
+                            + ("above every item without it" if guard else "0.5"))
         else:
             row.update(ap=_ap(y[:, j], p[:, j]), f1=_f1(y[:, j], p[:, j] >= thresholds[j]),
                        ap_solo=_ap(y[~items.mixed, j], p[~items.mixed, j]), ap_mixed=_ap(y[items.mixed, j], p[items.mixed, j]))
