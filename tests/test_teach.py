@@ -144,6 +144,18 @@ def test_a_class_the_base_decides_taught_from_one_recording_adds_no_seen_false_p
     y[:4] = 1.0  # one recording of both classes (the first refined, the second new)
     p = np.concatenate([rng.uniform(0.6, 0.9, (4, 2)), rng.uniform(0.0, 0.7, (20, 2))]).astype(np.float32)
     items = Items(np.zeros((0, 0), np.float32), y, primary, [frozenset([r]) for r in primary], np.zeros(24, bool))
-    thresholds, rows = scores(p, items, ["sitar", "erhu"], guarded=[True, False])
+    thresholds, rows = scores(p, items, ["sitar", "erhu"], [np.zeros(24, bool), None])
     assert (p[4:, 0] < thresholds[0]).all() and thresholds[0] <= p[4:, 0].max() + 1e-6
     assert thresholds[1] == 0.5 and rows[0]["ap"] is None and "every item without it" in rows[0]["note"]
+
+
+def test_a_refined_class_threshold_is_tuned_for_the_union_with_the_base():
+    from saz.teach.heads import union_threshold
+
+    truth = np.array([1, 1, 1, 0, 0, 0, 1, 0], bool)
+    hit = np.array([1, 1, 0, 0, 0, 0, 0, 0], bool)  # the base finds two of the four positives
+    p = np.array([0.1, 0.2, 0.9, 0.8, 0.3, 0.2, 0.7, 0.95])  # head's best false alarm outranks every positive it adds
+    t = union_threshold(truth, p, hit)
+    fired = hit | (p >= t)
+    assert t == 0.7 and fired.sum() == 6 and (fired & truth).sum() == 4  # F1 0.8 beats base alone (0.67)
+    assert union_threshold(truth, p, truth.copy()) > p.max()  # the base is right everywhere: the head never fires

@@ -105,11 +105,16 @@ class Taught(TorchModel):
         base's class probabilities (the plain frame-feature embedding baselines compare on)."""
         return torch.cat([self._embedding(*m.frames(x), features_only=features_only) for m in self.members], -1)
 
-    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        """Clip probabilities ``(B, n_classes)``: the base's (attention-pooled, joined) and the heads'."""
+    def embed_with_base(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Clip embeddings ``(B, dim)`` and the base's clip probabilities ``(B, n_base)``, in one pass."""
         parts = [m.frames(x) for m in self.members]
         base = self._join([(w * p).sum(1) for _, p, w in parts])
-        return self._merge(base, torch.cat([self._embedding(*part) for part in parts], -1))
+        return torch.cat([self._embedding(*part) for part in parts], -1), base
+
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """Clip probabilities ``(B, n_classes)``: the base's (attention-pooled, joined) and the heads'."""
+        z, base = self.embed_with_base(x)
+        return self._merge(base, z)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.logit(self.probabilities(x), eps=EPS)

@@ -62,30 +62,64 @@ def out_of_fold(Z: np.ndarray, items: Items, fold_of: dict[str, int], weight: np
     return p
 
 
-def scores(p: np.ndarray, items: Items, classes: list[str], guarded: list[bool] | None = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
+def scores(p: np.ndarray, items: Items, classes: list[str],
+           base_hit: list[np.ndarray | None] | None = None,
+           base_music: np.ndarray | None = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Thresholds tuned for F1 on the out-of-fold probabilities ``p``, and each class's CV scores
     (AP and F1 over all items, AP solo and in mixtures; None where a class has under 2 recordings).
-    A class taught from one recording has no CV of its positives: its threshold is 0.5, or, where
-    ``guarded`` (a class the base already decides), just above every item without it, so that the
-    head adds no false positive the out-of-fold scores can see."""
+
+    ``base_hit[j]``, for a class the base already has (refined), is the base's own decision on each
+    item (None for a new class). A refined class fires where the base or its head does, so its
+    threshold is tuned for the F1 of that union: the head earns the positives the base misses and
+    pays for its false alarms, and may not lower the F1 on ``base_music`` (the items of the base's
+    own music, a mask) below the base's own. From one recording there is
+    no CV of the positives: a new class's threshold is 0.5; a refined class's sits just above every
+    item without it, so its head adds no false positive the out-of-fold scores can see."""
     y = items.labels
+    hits = base_hit if base_hit is not None else [None] * len(classes)
     thresholds = metrics.tune_thresholds(y, p)
     rows = []
     for j, name in enumerate(classes):
         recs = {r for r, t, m in zip(items.primary, y[:, j], items.mixed) if t and not m}
-        row: dict[str, Any] = {"class": name, "recordings": len(recs), "windows": int((y[~items.mixed, j] > 0).sum()),
-                               "threshold": float(thresholds[j])}
+        row: dict[str, Any] = {"class": name, "recordings": len(recs), "windows": int((y[~items.mixed, j] > 0).sum())}
+        truth, hit = y[:, j] >= 0.5, hits[j]
         if len(recs) < 2:
-            guard = guarded is not None and guarded[j] and (y[:, j] < 0.5).any()
-            thresholds[j] = min(1.0, float(np.nextafter(p[y[:, j] < 0.5, j].max(), 1.0))) if guard else 0.5
+            guard = hit is not None and (~truth).any()
+            thresholds[j] = min(1.0, float(np.nextafter(p[~truth, j].max(), 1.0))) if guard else 0.5
             row.update(threshold=float(thresholds[j]), ap=None, f1=None, ap_solo=None, ap_mixed=None,
                        note="one recording: no cross-validation, threshold "
                             + ("above every item without it" if guard else "0.5"))
         else:
-            row.update(ap=_ap(y[:, j], p[:, j]), f1=_f1(y[:, j], p[:, j] >= thresholds[j]),
+            if hit is not None:
+                thresholds[j] = union_threshold(truth, p[:, j], hit, base_music)
+            fired = p[:, j] >= thresholds[j] if hit is None else hit | (p[:, j] >= thresholds[j])
+            row.update(threshold=float(thresholds[j]), ap=_ap(y[:, j], p[:, j]), f1=_f1(y[:, j], fired),
                        ap_solo=_ap(y[~items.mixed, j], p[~items.mixed, j]), ap_mixed=_ap(y[items.mixed, j], p[items.mixed, j]))
         rows.append(row)
     return thresholds, rows
+
+
+def union_threshold(truth: np.ndarray, p: np.ndarray, hit: np.ndarray, guard: np.ndarray | None = None) -> float:
+    """The head threshold maximising the F1 of ``hit | (p >= threshold)`` against ``truth``, among
+    those that keep the F1 on the ``guard`` items (the base's own music) at least the base's there;
+    ties go to the higher threshold (fewer items the base did not decide), and above every ``p``
+    (the head never fires) when adding none is best."""
+    order = np.argsort(-p[~hit], kind="stable")
+    ps, ts = p[~hit][order], truth[~hit][order]
+    cum = lambda x: np.concatenate([[0.0], np.cumsum(x)])
+
+    def f1(counted: np.ndarray) -> np.ndarray:
+        """F1 over the items ``counted`` when the head fires on the first 0, 1, ... items the base missed."""
+        c = counted[~hit][order]
+        tp = (hit & truth & counted).sum() + cum(ts & c)
+        return 2 * tp / np.maximum(1, (hit & counted).sum() + cum(c) + (truth & counted).sum())
+
+    score = f1(np.ones_like(hit))
+    if guard is not None and guard.any():
+        kept = f1(guard)
+        score = np.where(kept >= kept[0] - 1e-12, score, -1.0)
+    best = int(np.flatnonzero(score >= score.max() - 1e-12)[0])
+    return float(ps[best - 1]) if best > 0 else min(1.0, float(np.nextafter(p.max(), 1.0)))
 
 
 def _ap(t: np.ndarray, s: np.ndarray) -> float | None:

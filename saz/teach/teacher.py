@@ -50,6 +50,7 @@ SOLO_WEIGHT = 32.0
 # negatives and the shipped background clips.
 ROOMS = AcousticsConfig(compress=0.0, limit=0.0, eq=0.0, band_limit=0.0, noise=0.0, clip=0.0, resample=0.0,
                         lossy=0.0, level_db=(-0.5, -0.5))
+BACKGROUND = "background:"  # the recording name of each shipped background clip, then its index
 WITH_PROBABILITIES = True  # the base's class probabilities are part of the heads' embedding
 Stage = Callable[[str, float], None]  # told (stage, fraction of it done) as a run goes
 
@@ -112,16 +113,20 @@ def taught_model(base: Checkpoint, n_classes: int, targets: list[int]) -> Taught
 
 @torch.no_grad()
 def embed(model: Taught, feature: Feature, waves: np.ndarray, progress: bool, batch: int = 32,
-          on_stage: Stage | None = None) -> np.ndarray:
-    """Clip embeddings of ``waves`` by the frozen base (a progress bar, and ``on_stage("embedding",
-    fraction)`` after each batch: this is the long part)."""
+          on_stage: Stage | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Clip embeddings of ``waves`` by the frozen base and the base's probabilities (a progress bar,
+    and ``on_stage("embedding", fraction)`` after each batch: this is the long part)."""
     chunks = range(0, len(waves), batch)
-    out = []
+    Z, B = [], []
     for k, i in enumerate(track(chunks, "embedding", total=len(chunks), enabled=progress)):
-        out.append(model.embed(torch.from_numpy(feature(waves[i:i + batch]))).numpy())
+        z, b = model.embed_with_base(torch.from_numpy(feature(waves[i:i + batch])))
+        Z.append(z.numpy())
+        B.append(b.numpy())
         if on_stage is not None:
             on_stage("embedding", (k + 1) / len(chunks))
-    return np.concatenate(out) if out else np.zeros((0, model.embed_mean.numel()), np.float32)
+    if not Z:
+        return np.zeros((0, model.embed_mean.numel()), np.float32), np.zeros((0, model.n_base), np.float32)
+    return np.concatenate(Z), np.concatenate(B)
 
 
 def _extended(vocab: Vocabulary, new: list[str]) -> Vocabulary:
@@ -177,21 +182,22 @@ def _logit(p: float) -> float:
 
 @torch.no_grad()
 def _with_background(base: Predictor, model: Taught, classes: list[str], items: Items,
-                     Z: np.ndarray) -> tuple[np.ndarray, Items]:
+                     Z: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray, Items]:
     """The embeddings and labels of ``items`` with the shipped background clips added when the base
     reads their features (:mod:`saz.teach.checkset`): ensembles of the base's music, where a refined
-    class has its label and a new class is absent. The joined items carry no waveforms: from here
-    on everything works on embeddings."""
+    class has its label and a new class is absent, with the base's probabilities ``B``. The joined
+    items carry no waveforms: from here on everything works on embeddings."""
     bg = ClipSet.load(BACKGROUND_FILE)
     if not bg.fits(base):
-        return Z, items
+        return Z, B, items
     cols = [bg.classes.index(c) if c in bg.classes else -1 for c in classes]
     labels = np.stack([np.nan_to_num(bg.y[:, c]) if c >= 0 else np.zeros(len(bg.y), np.float32) for c in cols], 1)
-    Zb = np.concatenate([model.embed(torch.from_numpy(bg.X[i:i + 32])).numpy() for i in range(0, len(bg.X), 32)])
-    names = [f"background:{i}" for i in range(len(bg.X))]
+    Zb, Bb = zip(*((z.numpy(), b.numpy()) for z, b in (model.embed_with_base(torch.from_numpy(bg.X[i:i + 32]))
+                                                      for i in range(0, len(bg.X), 32))))
+    names = [f"{BACKGROUND}{i}" for i in range(len(bg.X))]
     joined = Items(np.zeros((0, 0), np.float32), np.concatenate([items.labels, labels]), [*items.primary, *names],
                    [*items.parts, *(frozenset([r]) for r in names)], np.concatenate([items.mixed, np.ones(len(names), bool)]))
-    return np.concatenate([Z, Zb]), joined
+    return np.concatenate([Z, *Zb]), np.concatenate([B, *Bb]), joined
 
 
 def _forgetting(base: Predictor, taught: Checkpoint, items: Items, feature: Feature, refined: list[int],
@@ -232,15 +238,18 @@ def teach(examples: str | os.PathLike, base: str | os.PathLike = "default", nega
     items = join(solo, mixed_items(solo, classes, seed, MIXTURES, ROOMS, feature.sr))
     model = taught_model(ckpt, len(vocab), targets)
     stage("embedding", 0.0)
-    Z, trained = _with_background(base_pred, model, classes, items, embed(model, feature, items.waves, progress,
-                                                                          on_stage=on_stage))
+    Z, B, trained = _with_background(base_pred, model, classes, items, *embed(model, feature, items.waves, progress,
+                                                                              on_stage=on_stage))
     stage("cross-validating", 0.0)
     Zs = (Z - Z.mean(0)) / (Z.std(0) + 1e-5)
     is_refined = [t < len(ckpt.vocabulary) for t in targets]
     weights = _weights(trained, is_refined)
     oof = heads.out_of_fold(Zs, trained, heads.folds(trained, classes, seed), weights)
-    cv_t, scores = heads.scores(oof, trained, classes, guarded=is_refined)
-    _install_heads(model, Z, trained, targets, np.asarray(ckpt.thresholds), cv_t)
+    base_t = np.asarray(ckpt.thresholds)
+    base_hit = [B[:, t] >= base_t[t] if refined else None for t, refined in zip(targets, is_refined)]
+    base_music = np.array([r.startswith(BACKGROUND) for r in trained.primary])
+    cv_t, scores = heads.scores(oof, trained, classes, base_hit, base_music)
+    _install_heads(model, Z, trained, targets, base_t, cv_t)
     info = _info(ckpt, examples, plan, scores, targets, vocab, time.process_time() - start)
     new_t = np.asarray([cv_t[targets.index(t)] for t in range(len(ckpt.vocabulary), len(vocab))])
     taught = _checkpoint(ckpt, model, vocab, new_t, info)
