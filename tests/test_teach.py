@@ -159,3 +159,15 @@ def test_a_refined_class_threshold_is_tuned_for_the_union_with_the_base():
     fired = hit | (p >= t)
     assert t == 0.7 and fired.sum() == 6 and (fired & truth).sum() == 4  # F1 0.8 beats base alone (0.67)
     assert union_threshold(truth, p, truth.copy()) > p.max()  # the base is right everywhere: the head never fires
+
+
+def test_variations_change_the_pitch_keep_the_length_and_the_recording():
+    from saz.teach.examples import Items, varied_items
+
+    tone = np.sin(2 * np.pi * 440 * np.arange(SR) / SR).astype(np.float32)
+    solo = Items(np.stack([tone, tone]), np.array([[1.0], [0.0]], np.float32), ["take1", "negative"],
+                 [frozenset(["take1"]), frozenset(["negative"])], np.zeros(2, bool))
+    varied = varied_items(solo, seed=0, per_window=3, semitones=4.0, sr=SR)
+    assert varied.waves.shape == (3, SR) and varied.primary == ["take1"] * 3 and not varied.mixed.any()
+    peaks = [np.argmax(np.abs(np.fft.rfft(w))) for w in varied.waves]  # 1 Hz bins
+    assert all(440 * 2 ** (-4 / 12) - 2 <= f <= 440 * 2 ** (4 / 12) + 2 for f in peaks) and len(set(peaks)) == 3

@@ -5,7 +5,9 @@ at any depth, is one recording) or a CSV of ``path, instrument[, recording]`` (p
 CSV; rows of one ``recording`` are parts of one recording). Each recording is cut into windows of
 the base model's clip length; each window is also mixed (:func:`saz.synth.mix.mix`, random relative
 levels) with windows of other instruments' recordings and of the negatives, labelled by what is
-audible in the mix, so a taught instrument is found in an ensemble and not only alone.
+audible in the mix, so a taught instrument is found in an ensemble and not only alone; and each
+window is played a little faster and slower (:func:`varied_items`), so that a head taught from one
+recording learns the instrument rather than that recording's tuning and tempo.
 """
 
 from __future__ import annotations
@@ -115,6 +117,21 @@ def solo_items(examples: pd.DataFrame, classes: list[str], sr: int, seconds: flo
         raise TeachError("none of the example recordings could be read")
     return Items(np.concatenate(waves), np.stack(labels), primary, [frozenset([r]) for r in primary],
                  np.zeros(len(primary), bool))
+
+
+def varied_items(solo: Items, seed: int, per_window: int, semitones: float, sr: int) -> Items:
+    """``per_window`` tape-speed variations of each positive window of ``solo``: played faster or
+    slower by up to ``semitones`` (pitch and tempo together, as a different tuning, player or
+    tape would), cut or repeated back to the window's length. Each stays a solo window of its
+    recording, so cross-validation keeps it with the original."""
+    rng = np.random.default_rng(seed)
+    n = solo.waves.shape[1]
+    chosen = np.flatnonzero(solo.labels.sum(1) > 0).repeat(per_window)
+    waves = [np.resize(audio.resample(solo.waves[i], int(round(sr * 2 ** (rng.uniform(-semitones, semitones) / 12))), sr), n)
+             for i in chosen]
+    primary = [solo.primary[i] for i in chosen]
+    return Items(np.stack(waves) if waves else solo.waves[:0], solo.labels[chosen], primary,
+                 [frozenset([r]) for r in primary], np.zeros(len(chosen), bool))
 
 
 def mixed_items(solo: Items, classes: list[str], seed: int, per_window: int = 1,
