@@ -190,9 +190,12 @@ def verdict(rows: list[dict]) -> str:
         parts.append(f"at k = 5 mean AP {five['ap_solo']:.2f} solo (target 0.85: {said(five['ap_solo'] >= 0.85)}) and "
                      f"{five['ap_mixed']:.2f} in mixtures (target 0.65: {said(five['ap_mixed'] >= 0.65)})")
     if one:
+        seeds = per_seed_means(rows)[1].values()
+        ahead = {part: sum(s[f"ap_{part}"] > s[f"proto_ap_{part}"] for s in seeds) for part in ("solo", "mixed")}
         parts.append(f"at k = 1 the taught model against the prototype baseline {one['ap_solo']:.2f} vs {one['proto_ap_solo']:.2f} solo "
-                     f"and {one['ap_mixed']:.2f} vs {one['proto_ap_mixed']:.2f} mixed "
-                     f"({said(one['ap_solo'] > one['proto_ap_solo'] and one['ap_mixed'] > one['proto_ap_mixed'])})")
+                     f"(ahead on {ahead['solo']} of {len(seeds)} seeds) and {one['ap_mixed']:.2f} vs {one['proto_ap_mixed']:.2f} "
+                     f"mixed (ahead on {ahead['mixed']} of {len(seeds)}): "
+                     f"{said(one['ap_solo'] > one['proto_ap_solo'] and one['ap_mixed'] > one['proto_ap_mixed'])} on the means")
     if five:
         each = ", ".join(f"{seed}: {v['ap_solo']:.2f} / {v['ap_mixed']:.2f}" for seed, v in sorted(per_seed_means(rows)[5].items()))
         parts.append(f"per seed at k = 5 (solo / mixed) {each}")
