@@ -58,6 +58,7 @@ def test_cross_validation_scores_every_class(taught):
     result, _ = taught
     for row in result.classes:
         assert row["recordings"] == 3 and 0 <= row["ap"] <= 1 and 0 <= row["threshold"] <= 1
+        assert row["windows"] == 6  # two 2-s windows (hop 1 s) of each 3-s recording, variations not counted
     assert np.mean([r["ap"] for r in result.classes]) > 0.6
 
 

@@ -260,6 +260,8 @@ def teach(examples: str | os.PathLike, base: str | os.PathLike = "default", nega
     base_hit = [B[:, t] >= base_t[t] if refined else None for t, refined in zip(targets, is_refined)]
     base_music = np.array([r.startswith(BACKGROUND) for r in trained.primary])
     cv_t, scores = heads.scores(oof, trained, classes, base_hit, base_music)
+    for j, row in enumerate(scores):  # the windows cut from the recordings, not their variations
+        row["windows"] = int((solo.labels[:, j] > 0).sum())
     _install_heads(model, Z, trained, targets, base_t, cv_t)
     info = _info(ckpt, examples, plan, scores, targets, vocab, time.process_time() - start)
     new_t = np.asarray([cv_t[targets.index(t)] for t in range(len(ckpt.vocabulary), len(vocab))])
