@@ -70,18 +70,18 @@ def scores(p: np.ndarray, items: Items, classes: list[str],
 
     ``base_hit[j]``, for a class the base already has (refined), is the base's own decision on each
     item (None for a new class). A refined class fires where the base or its head does, so its
-    threshold is tuned for the F1 of that union: the head earns the positives the base misses and
-    pays for its false alarms, and may not lower the F1 on ``base_music`` (the items of the base's
-    own music, a mask) below the base's own. From one recording there is
-    no CV of the positives: a new class's threshold is 0.5; a refined class's sits just above every
-    item without it, so its head adds no false positive the out-of-fold scores can see."""
+    threshold is tuned for the F1 of that union (:func:`union_threshold`), never lowering the F1 on
+    ``base_music`` (a mask of the items of the base's own music) below the base's own. From one
+    recording there is no CV of the positives: a new class's threshold is 0.5; a refined class's
+    sits just above every item without it, so its head adds no false positive the out-of-fold
+    scores can see."""
     y = items.labels
     hits = base_hit if base_hit is not None else [None] * len(classes)
     thresholds = metrics.tune_thresholds(y, p)
     rows = []
     for j, name in enumerate(classes):
         recs = {r for r, t, m in zip(items.primary, y[:, j], items.mixed) if t and not m}
-        row: dict[str, Any] = {"class": name, "recordings": len(recs), "windows": int((y[~items.mixed, j] > 0).sum())}
+        row: dict[str, Any] = {"class": name, "recordings": len(recs)}
         truth, hit = y[:, j] >= 0.5, hits[j]
         if len(recs) < 2:
             guard = hit is not None and (~truth).any()

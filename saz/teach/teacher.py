@@ -202,12 +202,12 @@ def _with_background(base: Predictor, model: Taught, classes: list[str], items: 
         return Z, B, items
     cols = [bg.classes.index(c) if c in bg.classes else -1 for c in classes]
     labels = np.stack([np.nan_to_num(bg.y[:, c]) if c >= 0 else np.zeros(len(bg.y), np.float32) for c in cols], 1)
-    Zb, Bb = zip(*((z.numpy(), b.numpy()) for z, b in (model.embed_with_base(torch.from_numpy(bg.X[i:i + 32]))
-                                                      for i in range(0, len(bg.X), 32))))
+    parts = [model.embed_with_base(torch.from_numpy(bg.X[i:i + 32])) for i in range(0, len(bg.X), 32)]
+    Zb, Bb = (torch.cat([part[k] for part in parts]).numpy() for k in (0, 1))
     names = [f"{BACKGROUND}{i}" for i in range(len(bg.X))]
     joined = Items(np.zeros((0, 0), np.float32), np.concatenate([items.labels, labels]), [*items.primary, *names],
                    [*items.parts, *(frozenset([r]) for r in names)], np.concatenate([items.mixed, np.ones(len(names), bool)]))
-    return np.concatenate([Z, *Zb]), np.concatenate([B, *Bb]), joined
+    return np.concatenate([Z, Zb]), np.concatenate([B, Bb]), joined
 
 
 def _forgetting(base: Predictor, taught: Checkpoint, items: Items, feature: Feature, refined: list[int],
